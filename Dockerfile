@@ -1,0 +1,35 @@
+# destination-ontraport: the image an orchestrator (Airbyte, PyAirbyte) runs as
+#   docker run --rm -i -v "$PWD/secrets:/secrets:ro" airbyte/destination-ontraport:0.1.0 \
+#     write --config /secrets/config.json --catalog /secrets/catalog.json < messages.jsonl
+# Only the connector package goes in: no tests, sandbox, benchmarks or virtualenv (see .dockerignore).
+# The base image is the one metadata.yaml names in connectorBuildOptions.baseImage (a test keeps them equal).
+FROM docker.io/airbyte/python-connector-base:4.0.0@sha256:d9894b6895923b379f3006fa251147806919c62b7d9021b5cd125bb67d7bbe22
+
+WORKDIR /airbyte/integration_code
+
+# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml changes, not on every code change.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore -r /tmp/requirements.txt \
+    && rm -f /tmp/requirements.txt
+
+# Then the connector itself (its dependencies are already in place).
+COPY README.md ./
+COPY destination_ontraport ./destination_ontraport
+RUN pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore --no-deps . \
+    && rm -rf build ./*.egg-info \
+    && destination-ontraport spec > /dev/null
+
+# Run as the unprivileged `airbyte` user (uid 1000) that Airbyte's Python base image provides (it is
+# created here only where a base image lacks it). Numeric, so that Kubernetes' runAsNonRoot can verify it.
+RUN id -u airbyte > /dev/null 2>&1 \
+    || (groupadd --gid 1000 airbyte \
+        && useradd --uid 1000 --gid airbyte --no-create-home --shell /usr/sbin/nologin airbyte)
+USER 1000
+
+ENV AIRBYTE_ENTRYPOINT="destination-ontraport"
+ENTRYPOINT ["destination-ontraport"]
+
+LABEL io.airbyte.name=airbyte/destination-ontraport
+LABEL io.airbyte.version=0.1.0

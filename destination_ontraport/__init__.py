@@ -1,0 +1,5 @@
+"""Airbyte destination that syncs records into Ontraport contacts."""
+
+from destination_ontraport.destination import DestinationOntraport
+
+__all__ = ["DestinationOntraport"]

@@ -1,0 +1,265 @@
+"""The connector's configuration: one pydantic model, from which the published spec is generated.
+
+Keeping the model as the single source of truth means the spec, the validation and the code can
+never disagree; `spec.json` at the repository root is only a generated copy (a test compares them).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+DEFAULT_API_URL = "https://api.ontraport.com/1"
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+MissingContactsAction = Literal["keep", "remove_tags", "delete"]
+
+
+class FieldMappingEntry(BaseModel):
+    """One explicit mapping from a source path to an Ontraport contact field."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    source: str = Field(
+        title="Source field",
+        description="Dotted path of the value in the source record, e.g. `address.city`.",
+        min_length=1,
+    )
+    target: str = Field(
+        title="Ontraport field",
+        description="Ontraport contact field name or alias, e.g. `city`, `First Name` or `External ID`.",
+        min_length=1,
+    )
+
+
+class OntraportConfig(BaseModel):
+    """Everything the connector needs to know to write contacts into one Ontraport account."""
+
+    model_config = ConfigDict(
+        hide_input_in_errors=True,
+        extra="ignore",
+        title="Ontraport Destination Spec",
+        json_schema_extra={"additionalProperties": True},
+    )
+
+    app_id: str = Field(
+        title="App ID",
+        description="Ontraport API App ID (Administration > Integrations > Ontraport API Instructions and Key Manager).",
+        min_length=1,
+        json_schema_extra={"order": 0},
+    )
+    api_key: SecretStr = Field(
+        title="API Key",
+        description="Ontraport API key belonging to the App ID. Stored as a secret; never logged.",
+        min_length=1,
+        json_schema_extra={"airbyte_secret": True, "order": 1},
+    )
+    tags: str | None = Field(
+        default=None,
+        title="Tags",
+        description="Comma-separated tag names added to every contact written. Missing tags are created.",
+        examples=["Airbyte, Newsletter"],
+        json_schema_extra={"order": 2},
+    )
+    match_field: str = Field(
+        default="email",
+        title="Match field",
+        description=(
+            "Ontraport field (name or alias) that identifies a contact. `email` uses Ontraport's "
+            "repeat-safe merge; another unique field (e.g. a custom `External ID`) uses lookup-then-create."
+        ),
+        min_length=1,
+        json_schema_extra={"order": 3},
+    )
+    field_mapping: list[FieldMappingEntry] = Field(
+        default_factory=list,
+        title="Field mapping",
+        description=(
+            "Explicit mappings on top of the automatic ones (source field names are matched to "
+            "Ontraport field names and aliases automatically)."
+        ),
+        json_schema_extra={"order": 4},
+    )
+    auto_mapping: bool = Field(
+        default=True,
+        title="Automatic field mapping",
+        description="Map source fields to Ontraport fields whose name or alias matches (case, spaces and _ ignored).",
+        json_schema_extra={"order": 5},
+    )
+    ignore_fields: list[str] = Field(
+        default_factory=list,
+        title="Ignored source fields",
+        description="Dotted source paths never sent to Ontraport, even when their name matches a field.",
+        json_schema_extra={"order": 6},
+    )
+    missing_contacts: MissingContactsAction = Field(
+        default="keep",
+        title="Contacts missing from a full refresh",
+        description=(
+            "Overwrite syncs only: what happens to contacts that carry all the configured tags but were "
+            "not in this sync. `keep` leaves them, `remove_tags` takes the tags off, `delete` deletes "
+            "them. Needs `tags`. Nothing is removed when the sync fails."
+        ),
+        json_schema_extra={"order": 7},
+    )
+    max_removals: int = Field(
+        default=1000,
+        ge=0,
+        title="Maximum removals per sync",
+        description=(
+            "Safety guard: a sync that would untag or delete more contacts than this stops before "
+            "removing any, and says why."
+        ),
+        json_schema_extra={"order": 8},
+    )
+    dry_run: bool = Field(
+        default=False,
+        title="Dry run",
+        description="Read only: report what the sync would create, update, tag and remove, and write nothing.",
+        json_schema_extra={"order": 9},
+    )
+    max_requests_per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        title="Maximum requests per minute",
+        description=(
+            "Cap on this connector's API requests per minute, below the account's limit (180), so that "
+            "the account's other integrations keep working. Empty: use the whole limit."
+        ),
+        json_schema_extra={"order": 10},
+    )
+    rejected_records_threshold: float = Field(
+        default=10.0,
+        ge=0,
+        le=100,
+        title="Rejected records threshold (%)",
+        description="The sync fails when more than this percentage of records is rejected (they are always reported).",
+        json_schema_extra={"order": 11},
+    )
+    rejected_records_path: str | None = Field(
+        default=None,
+        title="Rejected records file",
+        description="Optional path of a JSONL file that receives each rejected record with its reason.",
+        json_schema_extra={"order": 12},
+    )
+    api_url: str = Field(
+        default=DEFAULT_API_URL,
+        title="API URL",
+        description="Ontraport REST API base URL. Plain http:// is only allowed for localhost.",
+        json_schema_extra={"order": 13},
+    )
+    rate_limit_window_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        title="Rate-limit window (seconds)",
+        description="Length of Ontraport's rolling rate-limit window. Leave at 60 unless testing against a scaled sandbox.",
+        json_schema_extra={"order": 14},
+    )
+    max_concurrent_requests: int = Field(
+        default=10,
+        ge=1,
+        le=64,
+        title="Concurrent requests",
+        description="Requests kept in flight at once, so that slow responses do not waste the rate budget.",
+        json_schema_extra={"order": 15},
+    )
+    request_timeout_seconds: float = Field(
+        default=90.0,
+        gt=0,
+        title="Request timeout (seconds)",
+        description="Per-request timeout; Ontraport can take up to 60 s to answer.",
+        json_schema_extra={"order": 16},
+    )
+    batch_size: int = Field(
+        default=1000,
+        ge=1,
+        le=10000,
+        title="Batch size",
+        description="Records collected before contacts are looked up and written (bounds memory).",
+        json_schema_extra={"order": 17},
+    )
+
+    @field_validator("api_url")
+    @classmethod
+    def _secure_api_url(cls, value: str) -> str:
+        """The API key travels in a header: refuse to send it in clear text across a network."""
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("api_url must be an http(s) URL such as https://api.ontraport.com/1")
+        if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+            raise ValueError(
+                "api_url uses plain http:// to a remote host, which would send the API key in clear "
+                "text; use https:// (http is only allowed for localhost)"
+            )
+        return value.strip().rstrip("/")
+
+    @field_validator("app_id", "match_field")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _removal_needs_tags(self) -> OntraportConfig:
+        """Removing 'contacts not in this sync' is only safe when tags mark which contacts are ours."""
+        if self.missing_contacts != "keep" and not self.tag_names:
+            raise ValueError(
+                f"missing_contacts={self.missing_contacts} needs non-empty tags: the tags mark which "
+                "contacts this connection owns; without them every contact in the account would qualify"
+            )
+        return self
+
+    @property
+    def tag_names(self) -> list[str]:
+        """The configured tags, trimmed, empty entries dropped, duplicates removed in order."""
+        seen: dict[str, None] = {}
+        for part in (self.tags or "").split(","):
+            if part.strip():
+                seen.setdefault(part.strip(), None)
+        return list(seen)
+
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Airbyte's UI does not follow `$ref`, so nested models are inlined into the spec."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = copy.deepcopy(defs[node["$ref"].split("/")[-1]])
+                extra = {k: v for k, v in node.items() if k != "$ref"}
+                return resolve({**target, **extra})
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
+def _simplify_optional(prop: dict[str, Any]) -> None:
+    """`X | None` becomes `anyOf[X, null]` in pydantic; Airbyte specs express it as a plain type."""
+    any_of = prop.get("anyOf")
+    if any_of and len(any_of) == 2 and {"type": "null"} in any_of:
+        inner = next(p for p in any_of if p != {"type": "null"})
+        del prop["anyOf"]
+        prop.update(inner)
+
+
+def connection_specification() -> dict[str, Any]:
+    """The JSON schema of the config, shaped the way Airbyte's spec expects it."""
+    schema = _inline_refs(OntraportConfig.model_json_schema())
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    for prop in schema["properties"].values():
+        _simplify_optional(prop)
+        if prop.get("default", "") is None:
+            del prop["default"]
+        if prop.get("format") == "password":
+            del prop["format"]
+            prop.pop("writeOnly", None)
+    return schema

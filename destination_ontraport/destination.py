@@ -1,0 +1,140 @@
+"""`DestinationOntraport`: spec, check and write, as the Airbyte protocol runs them."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import orjson
+from airbyte_cdk.destinations import Destination
+from airbyte_cdk.exception_handler import init_uncaught_exception_handler
+from airbyte_cdk.logger import init_logger
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteMessageSerializer,
+    ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteCatalogSerializer,
+    ConnectorSpecification,
+    DestinationSyncMode,
+    Status,
+    Type,
+)
+from airbyte_cdk.utils.airbyte_secrets_utils import get_secrets, update_secrets
+from pydantic import ValidationError
+
+from destination_ontraport.client import OntraportError, TransientError
+from destination_ontraport.config import OntraportConfig, connection_specification
+from destination_ontraport.errors import as_traced, user_message
+from destination_ontraport.mapping import MappingConfigError
+from destination_ontraport.messages import InputItem, from_messages, parse_lines
+from destination_ontraport.streams import SUPPORTED_MODES
+from destination_ontraport.sync import Account, SyncRun
+
+DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/destinations/ontraport"
+
+
+class DestinationOntraport(Destination):
+    def spec(self, logger: logging.Logger) -> ConnectorSpecification:
+        """Built from the pydantic model, not read from a packaged spec.json (see config.py)."""
+        return ConnectorSpecification(
+            documentationUrl=DOCUMENTATION_URL,
+            connectionSpecification=connection_specification(),
+            supportsIncremental=True,
+            supported_destination_sync_modes=list(SUPPORTED_MODES),
+        )
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """One cheap read and the field metadata; creates nothing. Never raises: a FAILED status
+        with a plain message is what a person setting up the connector can act on."""
+        try:
+            parsed = OntraportConfig.model_validate(config)
+            account = Account.open(parsed)
+            try:
+                account.client.get_contact_count()
+            finally:
+                account.client.close()
+        except (ValidationError, MappingConfigError, OntraportError) as exc:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=_check_message(exc, config))
+        except Exception as exc:
+            message = f"Unexpected error while checking the connection: {type(exc).__name__}"
+            return AirbyteConnectionStatus(status=Status.FAILED, message=message)
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def write(
+        self,
+        config: Mapping[str, Any],
+        configured_catalog: ConfiguredAirbyteCatalog,
+        input_messages: Iterable[AirbyteMessage],
+    ) -> Iterable[AirbyteMessage]:
+        return self._write_items(config, configured_catalog, from_messages(input_messages))
+
+    def _write_items(
+        self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, items: Iterable[InputItem]
+    ) -> Iterator[AirbyteMessage]:
+        try:
+            parsed = OntraportConfig.model_validate(config)
+            account = Account.open(parsed)
+        except Exception as exc:
+            raise as_traced(exc) from exc
+        try:
+            yield from SyncRun(parsed, catalog, account).run(items)
+        except Exception as exc:
+            raise as_traced(exc) from exc
+        finally:
+            account.client.close()
+
+    def _run_write(
+        self, config: Mapping[str, Any], configured_catalog_path: str, input_stream: io.TextIOWrapper
+    ) -> Iterable[AirbyteMessage]:
+        """Reads stdin itself so that every bad line is counted and reported, never dropped."""
+        with open(configured_catalog_path, "rb") as handle:
+            catalog = ConfiguredAirbyteCatalogSerializer.load(orjson.loads(handle.read()))
+        yield from self._write_items(config, catalog, parse_lines(input_stream))
+
+    def run_cmd(self, parsed_args: argparse.Namespace) -> Iterable[AirbyteMessage]:
+        """As the CDK's, minus its jsonschema pre-check: that check's messages quote config values,
+        and a CONNECTION_STATUS is not masked. The pydantic model validates with inputs hidden."""
+        command = parsed_args.command
+        spec = self.spec(logging.getLogger("airbyte"))
+        if command == "spec":
+            yield AirbyteMessage(type=Type.SPEC, spec=spec)
+            return
+        config = self.read_config(config_path=parsed_args.config)
+        update_secrets(get_secrets(spec.connectionSpecification, config))
+        if isinstance(config.get("api_key"), str):
+            update_secrets([config["api_key"]])
+        if command == "check":
+            yield AirbyteMessage(
+                type=Type.CONNECTION_STATUS, connectionStatus=self.check(logging.getLogger("airbyte"), config)
+            )
+        elif command == "write":
+            stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+            yield from self._run_write(config, parsed_args.catalog, stdin)
+        else:
+            raise ValueError(f"Unknown command {command!r}; use spec, check or write.")
+
+    def run(self, args: list[str]) -> None:
+        """As the CDK's, but each message is flushed at once: an orchestrator (or a crash) must see a
+        STATE when it is emitted, not when a pipe buffer happens to fill."""
+        logger = init_logger("airbyte")
+        init_uncaught_exception_handler(logger)
+        for message in self.run_cmd(self.parse_args(args)):
+            sys.stdout.write(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode() + "\n")
+            sys.stdout.flush()
+
+
+def _check_message(exc: BaseException, config: Mapping[str, Any]) -> str:
+    if isinstance(exc, TransientError) or (isinstance(exc, OntraportError) and exc.status is None):
+        url = config.get("api_url") or "https://api.ontraport.com/1"
+        return (
+            f"Could not reach Ontraport at {url}: {exc}. Check the API URL and the network, then try again."
+        )
+    return user_message(exc)
+
+
+__all__ = ["DestinationOntraport", "DestinationSyncMode"]

@@ -1,0 +1,61 @@
+"""Every failure classified once, with a message that tells a person what to do next.
+
+The client raises typed errors; this module is the one place that turns them (and config
+problems) into `AirbyteTracedException`s with the right `FailureType`.
+"""
+
+from __future__ import annotations
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from pydantic import ValidationError
+
+from destination_ontraport.client import (
+    AuthenticationError,
+    OntraportError,
+    PermissionDeniedError,
+    TransientError,
+    UnsafeRequestError,
+)
+from destination_ontraport.mapping import MappingConfigError
+
+
+class ConfigProblem(Exception):
+    """A setting the user must change (e.g. an unsupported sync mode, a removal over the guard)."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """pydantic's text quotes input values (the key among them); this names only fields and rules."""
+    parts = []
+    for item in error.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in item["loc"]) or "config"
+        parts.append(f"{where}: {item['msg']}")
+    return "Invalid configuration: " + "; ".join(parts)
+
+
+def user_message(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        return describe_validation_error(exc)
+    return str(exc)
+
+
+def as_traced(exc: BaseException) -> AirbyteTracedException:
+    if isinstance(exc, AirbyteTracedException):
+        return exc
+    message = user_message(exc)
+    if isinstance(exc, ValidationError | MappingConfigError | ConfigProblem | AuthenticationError) or isinstance(exc, PermissionDeniedError):
+        failure = FailureType.config_error
+    elif isinstance(exc, TransientError):
+        failure = FailureType.transient_error
+        message = (
+            f"{message}. Records after the last state message were not confirmed; the sync can be "
+            "run again safely and will not duplicate contacts."
+        )
+    elif isinstance(exc, UnsafeRequestError | OntraportError):
+        failure = FailureType.system_error
+    else:
+        failure = FailureType.system_error
+        message = f"Unexpected error: {type(exc).__name__}: {message}"
+    return AirbyteTracedException(
+        internal_message=message, message=message, failure_type=failure, exception=exc
+    )

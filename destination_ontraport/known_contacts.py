@@ -1,0 +1,53 @@
+"""A bounded memory of contacts this sync has already looked up or written.
+
+Within one sync the same contact often comes back (CDC updates, the same person in two streams,
+a contact repeated across batches). Remembering its id, the values we know it holds and its tags
+lets a later batch skip the lookup and, when nothing changed, the write too. Bounded so that memory
+stays flat however many records a sync carries.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class KnownContact:
+    id: str
+    values: dict[str, Any] = field(default_factory=dict)
+    tag_ids: frozenset[str] = frozenset()
+
+
+class KnownContacts:
+    """Least-recently-used map from match key to what we know of that contact."""
+
+    def __init__(self, capacity: int = 50_000) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[str, KnownContact] = OrderedDict()
+
+    def get(self, key: str) -> KnownContact | None:
+        item = self._items.get(key)
+        if item is not None:
+            self._items.move_to_end(key)
+        return item
+
+    def put(self, key: str, contact: KnownContact) -> None:
+        self._items[key] = contact
+        self._items.move_to_end(key)
+        while len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+
+    def forget(self, key: str) -> None:
+        self._items.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def parse_tag_ids(contact_cat: Any) -> frozenset[str]:
+    """Ontraport lists a contact's tag ids as `*/*1*/*2*/*`."""
+    if not isinstance(contact_cat, str) or not contact_cat:
+        return frozenset()
+    return frozenset(part for part in contact_cat.split("*/*") if part)

@@ -1,0 +1,465 @@
+"""Record -> contact fields, by the account's field metadata and the config.
+
+A record is walked once: top-level keys first, then nested objects depth-first by dotted path
+(`address.city`). Each path is routed once (explicit mapping, ignore, or automatic match by
+normalised name/alias) and the route is cached, so a steady stream costs a few dict look-ups and
+one coercion per value. Coercion by Ontraport field type lives in `coercion.py`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from destination_ontraport.coercion import EMAIL_TYPES, Coercer, CoercionError, make_coercer, wire_equal
+
+# Never reached by automatic mapping, whatever the source calls its columns (a source `id` must not
+# become Ontraport's contact id). Fields whose meta says editable "0" are excluded too.
+SYSTEM_FIELDS = frozenset({"id", "unique_id", "date", "dla", "dlm", "contact_cat", "owner", "updateSequence"})
+
+# Common source column names for standard fields, used by automatic mapping only (keys normalised).
+SYNONYMS: Mapping[str, str] = {
+    "phone": "office_phone",
+    "mobile": "sms_number",
+    "mobilephone": "sms_number",
+    "cell": "sms_number",
+    "cellphone": "sms_number",
+    "postalcode": "zip",
+    "postcode": "zip",
+    "zipcode": "zip",
+    "companyname": "company",
+    "organization": "company",
+    "jobtitle": "title",
+    "emailaddress": "email",
+    "givenname": "firstname",
+    "familyname": "lastname",
+    "surname": "lastname",
+}
+
+MAX_CACHED_ROUTES = 20_000  # bounded memory for sources with data-dependent keys
+MAX_DEPTH = 32  # deeper objects are not walked (their path is reported unmapped)
+MAX_SUGGESTIONS = 5
+MAX_PATH_IN_MESSAGE = 80
+
+
+class RecordRejected(Exception):
+    """A record that cannot be written; `reason` is a plain sentence naming the field and the value's problem
+    (never the whole value when it is long: at most ~80 chars of it)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class MappingConfigError(ValueError):
+    """The config names a field the account does not have; the message lists the nearest valid fields."""
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    name: str  # e.g. "firstname", "f1557"
+    alias: str  # e.g. "First Name", "External ID"
+    type: str  # Ontraport type: text, email, numeric, drop, list, check, fulldate, ...
+    options: Mapping[str, str] = field(default_factory=dict)  # option id -> label (drop/list)
+    editable: bool = True
+
+    @property
+    def label(self) -> str:
+        """`External ID (f1001)`, or just `email` when the alias says nothing more than the name."""
+        return self.name if normalise(self.alias) == normalise(self.name) else f"{self.alias} ({self.name})"
+
+
+def normalise(name: str) -> str:
+    """Lower-case letters and digits only (unicode-aware): `First Name`, `first_name` -> `firstname`."""
+    return "".join(char for char in name.lower() if char.isalnum())
+
+
+def _flag(value: Any, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool | int | float):
+        return bool(value)
+    return str(value).strip().lower() not in {"0", "false", "no", "", "n"}
+
+
+def _options(raw: Any) -> dict[str, str]:
+    """Meta `options` leniently: {id: label}; a JSON list (a PHP array with keys 0..n, or of
+    {"id"/"value", "label"/"name"} objects); anything else means no options."""
+    options: dict[str, str] = {}
+    if isinstance(raw, Mapping):
+        items: Iterable[tuple[Any, Any]] = raw.items()
+    elif isinstance(raw, list):
+        items = enumerate(raw)
+    else:
+        return options
+    for position, item in items:
+        key, label = position, item
+        if isinstance(item, Mapping):
+            key = item.get("id", item.get("value", position))
+            label = item.get("label", item.get("name", item.get("value")))
+        if label is None or key is None:
+            continue
+        options[str(key).strip()] = str(label)
+    return options
+
+
+class FieldCatalog:
+    """The account's contact fields, indexed by normalised name and alias."""
+
+    def __init__(self, fields: Iterable[FieldInfo]) -> None:
+        self._fields: dict[str, FieldInfo] = {info.name: info for info in fields}
+        self._index: dict[str, FieldInfo] = {}
+        for info in self._fields.values():  # names first: a name wins over another field's alias
+            self._index.setdefault(normalise(info.name), info)
+        for info in self._fields.values():
+            self._index.setdefault(normalise(info.alias), info)
+        self._index.pop("", None)
+
+    @classmethod
+    def from_meta(cls, fields: Mapping[str, Mapping[str, Any]]) -> FieldCatalog:
+        """From `GET /Contacts/meta` data["0"]["fields"] (flags are "0"/"1" strings)."""
+        infos = []
+        for name, meta in fields.items():
+            if not isinstance(meta, Mapping):
+                continue
+            infos.append(
+                FieldInfo(
+                    name=str(name),
+                    alias=str(meta.get("alias") or name),
+                    type=str(meta.get("type") or "text").strip().lower(),
+                    options=_options(meta.get("options")),
+                    editable=_flag(meta.get("editable"), default=True),
+                )
+            )
+        return cls(infos)
+
+    def get(self, name: str) -> FieldInfo | None:
+        """The field with exactly this Ontraport name."""
+        return self._fields.get(name)
+
+    def resolve(self, name_or_alias: str) -> FieldInfo | None:
+        return self._fields.get(name_or_alias) or self._index.get(normalise(name_or_alias))
+
+    def lookup_normalised(self, key: str) -> FieldInfo | None:
+        """By an already normalised name or alias (automatic mapping's hot path)."""
+        return self._index.get(key)
+
+    def require(self, name_or_alias: str, purpose: str) -> FieldInfo:
+        """resolve() or raise MappingConfigError listing the nearest valid fields (names and aliases)."""
+        found = self.resolve(name_or_alias)
+        if found is not None:
+            return found
+        suggestion = self._suggest(name_or_alias)
+        raise MappingConfigError(
+            f'Ontraport has no contact field "{name_or_alias}" (used as {purpose}). {suggestion}'
+        )
+
+    def _suggest(self, wanted: str) -> str:
+        by_text: dict[str, FieldInfo] = {}
+        by_key: dict[str, FieldInfo] = {}
+        for info in self._fields.values():
+            for text in (info.name, info.alias):
+                by_text.setdefault(text, info)
+                by_key.setdefault(normalise(text), info)
+        matches = [by_text[text] for text in difflib.get_close_matches(wanted, by_text, n=10)]
+        matches += [by_key[key] for key in difflib.get_close_matches(normalise(wanted), by_key, n=10)]
+        nearest = list({info.name: info for info in matches}.values())[:MAX_SUGGESTIONS]
+        if nearest:
+            return "Nearest fields: " + ", ".join(f"{info.alias} ({info.name})" for info in nearest)
+        some = [f"{info.alias} ({info.name})" for info in list(self._fields.values())[:10]]
+        more = len(self._fields) - len(some)
+        return "No field has a similar name; the account's fields include: " + (
+            ", ".join(some) + (f" and {more} more" if more > 0 else "") if some else "none"
+        )
+
+    def __iter__(self) -> Iterator[FieldInfo]:
+        return iter(self._fields.values())
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+
+class _Target:
+    __slots__ = ("coerce", "info", "prefix")
+
+    def __init__(self, info: FieldInfo, coerce: Coercer, path: str) -> None:
+        self.info = info
+        self.coerce = coerce
+        shown = path if len(path) <= MAX_PATH_IN_MESSAGE else path[:MAX_PATH_IN_MESSAGE] + "…"
+        if normalise(path) in (normalise(info.name), normalise(info.alias)):
+            self.prefix = f"{shown}: "
+        else:
+            self.prefix = f"field {info.name} ({info.alias}) from source {shown!r}: "
+
+
+class _Route:
+    """Where one source path goes: `targets` (explicit ones, or the automatic one), or nowhere."""
+
+    __slots__ = ("ignored", "lost_to", "path", "reported", "targets", "whole")
+
+    def __init__(
+        self,
+        path: str,
+        targets: tuple[_Target, ...] = (),
+        *,
+        ignored: bool = False,
+        whole: bool = False,
+        lost_to: str | None = None,
+    ) -> None:
+        self.path = path
+        self.targets = targets
+        self.ignored = ignored
+        self.whole = whole  # explicitly mapped: an object here is a value, not walked into
+        self.lost_to = lost_to  # automatic match given up to an explicit mapping of that field
+        self.reported = False
+
+
+class RecordMapper:
+    """Maps records of one stream. Automatic resolution is cached per source path for speed.
+
+    Rules: explicit mappings (dotted source paths) win for their target fields; automatic mapping
+    matches the normalised top-level key, or for a nested value its normalised full path and then
+    its leaf name (SYNONYMS too), and never reaches SYSTEM_FIELDS or read-only fields. When two paths
+    of one record reach the same field, the top-level/earlier one wins and the other is reported
+    unmapped (see `conflicts`). The match field is matched automatically even with `auto_mapping`
+    off, since the config names it.
+    """
+
+    def __init__(
+        self,
+        catalog: FieldCatalog,
+        match_field: FieldInfo,
+        explicit: Sequence[tuple[str, str]] = (),
+        auto_mapping: bool = True,
+        ignore: Iterable[str] = (),
+    ) -> None:
+        if not match_field.editable:
+            raise MappingConfigError(
+                f"The match field {match_field.alias} ({match_field.name}) is read-only in Ontraport, "
+                "so contacts cannot be created with it; choose a writable unique field such as email."
+            )
+        self._catalog = catalog
+        self._match = match_field
+        self._auto = auto_mapping
+        self._ignore = frozenset(path.strip() for path in ignore if path.strip())
+        self._explicit: dict[str, list[FieldInfo]] = {}
+        sources_of: dict[str, str] = {}
+        for raw_source, target in explicit:
+            source = raw_source.strip()
+            if not source:
+                raise MappingConfigError(f'A field mapping to "{target}" has an empty source path.')
+            info = catalog.require(target, f"the target of the field mapping from '{source}'")
+            if not info.editable or info.name in {"id", "unique_id"}:
+                raise MappingConfigError(
+                    f"Ontraport field {info.alias} ({info.name}) is read-only; the field mapping from "
+                    f"'{source}' cannot write it."
+                )
+            if self._ignored(source):
+                raise MappingConfigError(f"Source field '{source}' is both mapped explicitly and ignored.")
+            earlier = sources_of.setdefault(info.name, source)
+            if earlier != source:
+                raise MappingConfigError(
+                    f"Ontraport field {info.alias} ({info.name}) is the target of two field mappings "
+                    f"('{earlier}' and '{source}'); keep one."
+                )
+            targets = self._explicit.setdefault(source, [])
+            if info not in targets:
+                targets.append(info)
+        self._explicit_source_of = sources_of
+        self._coercers: dict[str, Coercer] = {}
+        self._top_routes: dict[str, _Route] = {}
+        self._nested_routes: dict[tuple[str, ...], _Route] = {}
+        self._unmapped: set[str] = set()
+        self._conflicts: dict[str, str] = {}
+        self._produced: set[str] = set()
+
+    # routing ------------------------------------------------------------------------------------
+
+    def _ignored(self, path: str) -> bool:
+        return any(path == ignored or path.startswith(ignored + ".") for ignored in self._ignore)
+
+    def _target(self, info: FieldInfo, path: str) -> _Target:
+        coerce = self._coercers.get(info.name)
+        if coerce is None:
+            coerce = self._coercers[info.name] = make_coercer(info.type, info.options)
+        return _Target(info, coerce, path)
+
+    def _auto_field(self, key: str) -> FieldInfo | None:
+        info = self._catalog.lookup_normalised(key)
+        if info is None and key in SYNONYMS:
+            info = self._catalog.get(SYNONYMS[key])
+        if info is None or not info.editable or info.name in SYSTEM_FIELDS:
+            return None
+        if not self._auto and info.name != self._match.name:
+            return None
+        return info
+
+    def _route(self, path: str, leaf: str | None) -> _Route:
+        """`leaf` is the last key of a nested path (None for a top-level key)."""
+        if path in self._ignore:
+            return _Route(path, ignored=True)
+        explicit = self._explicit.get(path)
+        if explicit:
+            return _Route(path, tuple(self._target(info, path) for info in explicit), whole=True)
+        info = self._auto_field(normalise(path))
+        if info is None and leaf is not None:
+            info = self._auto_field(normalise(leaf))
+        if info is None:
+            return _Route(path)
+        if info.name in self._explicit_source_of:
+            winner = self._explicit_source_of[info.name]
+            return _Route(path, lost_to=f"{info.name} (mapped explicitly from '{winner}')")
+        return _Route(path, (self._target(info, path),))
+
+    def _top_route(self, key: Any) -> _Route:
+        route = self._top_routes.get(key)
+        if route is None:
+            route = self._route(str(key), None)
+            if len(self._top_routes) < MAX_CACHED_ROUTES:
+                self._top_routes[key] = route
+        return route
+
+    def _nested_route(self, parts: tuple[str, ...]) -> _Route:
+        route = self._nested_routes.get(parts)
+        if route is None:
+            route = self._route(".".join(parts), parts[-1])
+            if len(self._nested_routes) < MAX_CACHED_ROUTES:
+                self._nested_routes[parts] = route
+        return route
+
+    # mapping ------------------------------------------------------------------------------------
+
+    def _unrouted(self, route: _Route) -> None:
+        if not route.reported:
+            route.reported = True
+            self._unmapped.add(route.path)
+            if route.lost_to is not None:
+                self._conflicts[route.path] = route.lost_to
+
+    def _apply(self, route: _Route, value: Any, out: dict[str, str], claimed: dict[str, str]) -> None:
+        for target in route.targets:
+            name = target.info.name
+            holder = claimed.get(name)
+            if holder is not None:
+                self._conflicts.setdefault(route.path, f"{name} (taken by '{holder}' in the same record)")
+                if len(route.targets) == 1:
+                    self._unmapped.add(route.path)
+                continue
+            claimed[name] = route.path
+            if value is None:
+                continue
+            try:
+                wire = target.coerce(value)
+            except CoercionError as error:
+                raise RecordRejected(target.prefix + error.problem) from None
+            if wire is not None:
+                out[name] = wire
+
+    def map(self, record: Mapping[str, Any]) -> dict[str, str]:
+        """Contact fields (Ontraport field name -> wire string) for one record, always including the
+        match field. Raises RecordRejected when the match key is missing/empty/invalid or a mapped
+        value cannot be coerced. Null values are left out (they never blank a field)."""
+        out: dict[str, str] = {}
+        claimed: dict[str, str] = {}  # field name -> the source path that reached it first
+        nested: list[tuple[tuple[str, ...], Mapping[str, Any]]] = []
+        routes = self._top_routes
+        for key, value in record.items():
+            route = routes.get(key) or self._top_route(key)
+            if route.ignored:
+                continue
+            if isinstance(value, dict) and not route.whole:
+                if value:
+                    nested.append(((route.path,), value))
+            elif route.targets:
+                self._apply(route, value, out, claimed)
+            else:
+                self._unrouted(route)
+        for parts, obj in nested:
+            self._walk(parts, obj, out, claimed)
+        match = self._match.name
+        if not out.get(match):
+            raise RecordRejected(self._no_match_value(claimed.get(match)))
+        self._produced.update(out)
+        return out
+
+    def _walk(
+        self, parts: tuple[str, ...], obj: Mapping[str, Any], out: dict[str, str], claimed: dict[str, str]
+    ) -> None:
+        """Depth-first over a nested object, without recursion (records can be deep)."""
+        stack: list[tuple[tuple[str, ...], Iterator[tuple[Any, Any]]]] = [(parts, iter(obj.items()))]
+        while stack:
+            prefix, items = stack[-1]
+            for key, value in items:
+                path = (*prefix, str(key))
+                route = self._nested_route(path)
+                if route.ignored:
+                    continue
+                if isinstance(value, dict) and not route.whole:
+                    if not value:
+                        continue
+                    if len(path) < MAX_DEPTH:
+                        stack.append((path, iter(value.items())))
+                        break
+                    self._unrouted(route)
+                elif route.targets:
+                    self._apply(route, value, out, claimed)
+                else:
+                    self._unrouted(route)
+            else:
+                stack.pop()
+
+    def _no_match_value(self, seen_path: str | None) -> str:
+        info = self._match
+        if seen_path is not None:
+            looked = [seen_path]
+        elif info.name in self._explicit_source_of:
+            looked = [source for source, infos in self._explicit.items() if info in infos]
+        else:
+            looked = [info.name]
+            if normalise(info.alias) != normalise(info.name):
+                looked.append(info.alias)
+        return f"no value for the match field {info.label} (source field(s) looked at: {', '.join(looked)})"
+
+    def match_key(self, fields: Mapping[str, str]) -> str:
+        """The comparable identity of a contact: match field value, trimmed, lower-cased for email."""
+        value = str(fields.get(self._match.name) or "").strip()
+        return value.lower() if self._match.type in EMAIL_TYPES else value
+
+    @property
+    def match_field(self) -> FieldInfo:
+        return self._match
+
+    @property
+    def unmapped_paths(self) -> set[str]:
+        """Source paths seen so far that map to no field (the destination logs each once)."""
+        return set(self._unmapped)
+
+    @property
+    def conflicts(self) -> dict[str, str]:
+        """Unmapped paths that lost a field to another path: path -> which field and why."""
+        return dict(self._conflicts)
+
+    @property
+    def target_fields(self) -> set[str]:
+        """Every Ontraport field this mapper has produced so far (for lookup listFields)."""
+        return self._produced | {self._match.name}
+
+
+def values_equal(field: FieldInfo, ours: str, theirs: Any) -> bool:
+    """Whether the wire value we would send equals what Ontraport holds (numeric-aware, "" == None...)."""
+    return wire_equal(field.type, ours, theirs)
+
+
+__all__ = [
+    "SYNONYMS",
+    "SYSTEM_FIELDS",
+    "FieldCatalog",
+    "FieldInfo",
+    "MappingConfigError",
+    "RecordMapper",
+    "RecordRejected",
+    "normalise",
+    "values_equal",
+]

@@ -1,0 +1,137 @@
+"""What a sync did, counted: the summary, the rejected records and the rejection threshold.
+
+Kept apart from the writer so that every outcome, from the parser, the mapper or the API, lands in
+one place and the summary cannot disagree with the counts the tests and the benchmark read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+logger = logging.getLogger("airbyte")
+
+LISTED_REJECTIONS = 20
+
+
+@dataclass
+class Counts:
+    records_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    tagged: int = 0
+    untagged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    superseded: int = 0
+    skipped: int = 0
+    ignored_messages: int = 0
+    state_messages: int = 0
+
+
+@dataclass(frozen=True)
+class Rejection:
+    position: int
+    stream: str | None
+    key: str | None
+    reason: str
+
+    def line(self) -> str:
+        where = f"stream {self.stream!r}" if self.stream else "no stream"
+        key = f", key {self.key!r}" if self.key else ""
+        return f"line {self.position} ({where}{key}): {self.reason}"
+
+
+@dataclass
+class SyncReport:
+    """Counts plus the rejected records; writes each rejection to the optional JSONL file at once."""
+
+    rejected_path: str | None = None
+    counts: Counts = field(default_factory=Counts)
+    rejections: list[Rejection] = field(default_factory=list)
+    dry_run_examples: list[str] = field(default_factory=list)
+    _file: IO[str] | None = None
+
+    def reject(
+        self,
+        position: int,
+        stream: str | None,
+        key: str | None,
+        reason: str,
+        record: Any = None,
+    ) -> None:
+        rejection = Rejection(position, stream, key, reason)
+        self.counts.rejected += 1
+        if len(self.rejections) < LISTED_REJECTIONS:
+            self.rejections.append(rejection)
+        logger.warning(f"Rejected record at {rejection.line()}")
+        if self.rejected_path:
+            self._rejected_file().write(
+                json.dumps({**asdict(rejection), "record": record}, default=str, ensure_ascii=False) + "\n"
+            )
+
+    def _rejected_file(self) -> IO[str]:
+        if self._file is None:
+            path = Path(self.rejected_path or "")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("a", encoding="utf-8")
+        return self._file
+
+    def sync_to_disk(self) -> None:
+        """Called before a STATE goes out: a rejection acknowledged by that STATE must be on disk."""
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        if self._file is not None:
+            self.sync_to_disk()
+            self._file.close()
+            self._file = None
+
+    def rejected_share(self) -> float:
+        """Invalid input lines count as records read: each was meant to be one."""
+        read = self.counts.records_read
+        return 100.0 * self.counts.rejected / read if read else 0.0
+
+    def summary(self, requests: int, seconds: float, allowed_per_minute: float) -> dict[str, Any]:
+        c = self.counts
+        rate = 60.0 * requests / seconds if seconds > 0 else 0.0
+        return {
+            **asdict(c),
+            "rejected_percent": round(self.rejected_share(), 2),
+            "requests": requests,
+            "requests_per_record": round(requests / c.records_read, 4) if c.records_read else 0.0,
+            "request_seconds": round(seconds, 3),
+            "requests_per_minute": round(rate, 1),
+            "allowed_per_minute": round(allowed_per_minute, 1),
+            "rate_share": round(rate / allowed_per_minute, 3) if allowed_per_minute else 0.0,
+        }
+
+    def log_summary(self, summary: dict[str, Any], dry_run: bool = False) -> None:
+        """One human line, the listed rejections, and one machine line (`SYNC_SUMMARY {json}`)."""
+        s = summary
+        verb = "Dry run (nothing written) would have" if dry_run else "Sync summary:"
+        logger.info(
+            f"{verb} records read {s['records_read']}, contacts created {s['created']}, "
+            f"updated {s['updated']}, unchanged {s['unchanged']}, tagged {s['tagged']}, "
+            f"untagged {s['untagged']}, deleted {s['deleted']}, skipped {s['skipped']}, "
+            f"superseded {s['superseded']}, rejected {s['rejected']} ({s['rejected_percent']}%); "
+            f"requests {s['requests']} ({s['requests_per_record']} per record), "
+            f"{s['requests_per_minute']}/min against {s['allowed_per_minute']}/min allowed "
+            f"({100 * s['rate_share']:.0f}%)"
+        )
+        for example in self.dry_run_examples:
+            logger.info(f"Dry run: {example}")
+        for rejection in self.rejections:
+            logger.info(f"Rejected: {rejection.line()}")
+        if self.counts.rejected > len(self.rejections):
+            more = self.counts.rejected - len(self.rejections)
+            where = f" (all of them are in {self.rejected_path})" if self.rejected_path else ""
+            logger.info(f"... and {more} more rejected records{where}")
+        logger.info("SYNC_SUMMARY " + json.dumps(summary, sort_keys=True))

@@ -1,0 +1,318 @@
+"""One `write` run: the message loop, batching, STATE after flush, and the summary.
+
+STATE has exactly one owner: a STATE message goes out only after every record that came before it
+is written to Ontraport or rejected and counted (and the rejected-records file is on disk). States
+that arrive while records are pending are held and released after the next flush, so a source that
+sends a state after every record does not force a lookup and a tag call per record.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteStateStats,
+    AirbyteStateType,
+    ConfiguredAirbyteCatalog,
+    DestinationSyncMode,
+)
+
+from destination_ontraport.client import AmbiguousWriteError, OntraportClient
+from destination_ontraport.config import OntraportConfig
+from destination_ontraport.dedup import LatestByCursor
+from destination_ontraport.errors import ConfigProblem
+from destination_ontraport.mapping import FieldCatalog, FieldInfo, RecordRejected
+from destination_ontraport.messages import IgnoredItem, InputItem, InvalidItem, RecordItem, StateItem
+from destination_ontraport.report import SyncReport
+from destination_ontraport.streams import SUPPORTED_MODES, StreamPlan, StreamPlans, build_plans
+from destination_ontraport.writer import ContactWriter
+
+logger = logging.getLogger("airbyte")
+
+PROGRESS_SECONDS = 30.0
+STATE_HOLD_SECONDS = 30.0
+
+
+def make_client(config: OntraportConfig) -> OntraportClient:
+    return OntraportClient(
+        config.api_url,
+        config.app_id,
+        config.api_key.get_secret_value(),
+        timeout_seconds=config.request_timeout_seconds,
+        max_requests_per_minute=config.max_requests_per_minute,
+        window_seconds=config.rate_limit_window_seconds,
+        max_in_flight=config.max_concurrent_requests,
+    )
+
+
+@dataclass
+class Account:
+    """What the connector learns about the account before writing: its fields and the match field."""
+
+    client: OntraportClient
+    fields: FieldCatalog
+    match_field: FieldInfo
+
+    @classmethod
+    def open(cls, config: OntraportConfig) -> Account:
+        client = make_client(config)
+        try:
+            fields = FieldCatalog.from_meta(client.get_contact_fields())
+            match_field = fields.require(config.match_field, "match_field")
+            for entry in config.field_mapping:
+                fields.require(entry.target, f"field_mapping target of {entry.source!r}")
+        except BaseException:
+            client.close()
+            raise
+        return cls(client, fields, match_field)
+
+
+def resolve_tags(client: OntraportClient, names: list[str], create: bool) -> list[str]:
+    """Tag names -> ids, creating missing tags (POST /Tags is not repeat-safe: re-check after doubt)."""
+    if not names:
+        return []
+    found = client.find_tags(names)
+    for name in names:
+        if name in found:
+            continue
+        if not create:
+            logger.info(f"Dry run: tag {name!r} does not exist and would be created.")
+            continue
+        try:
+            found[name] = client.create_tag(name)
+            logger.info(f"Created tag {name!r} (id {found[name]}).")
+        except AmbiguousWriteError:
+            found.update(client.find_tags([name]))
+            if name not in found:
+                found[name] = client.create_tag(name)
+    return [found[n] for n in names if n in found]
+
+
+class Progress:
+    """A log line at least every 30 seconds on long syncs, from wherever the work is happening."""
+
+    def __init__(self, report: SyncReport, client: OntraportClient, clock: Callable[[], float]) -> None:
+        self._report, self._client, self._clock = report, client, clock
+        self._last = clock()
+
+    def tick(self) -> None:
+        now = self._clock()
+        if now - self._last < PROGRESS_SECONDS:
+            return
+        self._last = now
+        c = self._report.counts
+        logger.info(
+            f"Progress: {c.records_read} records read; {c.created} created, {c.updated} updated, "
+            f"{c.unchanged} unchanged, {c.rejected} rejected; {self._client.stats.requests} requests."
+        )
+
+
+@dataclass
+class _StateCounter:
+    """Records since the previous STATE, per stream and overall, for `destinationStats.recordCount`."""
+
+    total: int = 0
+    per_stream: dict[tuple[str | None, str], int] = field(default_factory=dict)
+
+    def record(self, namespace: str | None, name: str) -> None:
+        self.total += 1
+        key = (namespace, name)
+        self.per_stream[key] = self.per_stream.get(key, 0) + 1
+
+    def take(self, message: AirbyteMessage) -> int:
+        state = message.state
+        if state is not None and state.type == AirbyteStateType.STREAM and state.stream is not None:
+            desc = state.stream.stream_descriptor
+            count = self.per_stream.pop((desc.namespace, desc.name), 0)
+            if (desc.namespace, desc.name) not in self.per_stream:
+                count += self.per_stream.pop((None, desc.name), 0) if desc.namespace else 0
+            self.total = sum(self.per_stream.values())
+            return count
+        count, self.total, self.per_stream = self.total, 0, {}
+        return count
+
+
+class SyncRun:
+    def __init__(
+        self,
+        config: OntraportConfig,
+        catalog: ConfiguredAirbyteCatalog,
+        account: Account,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._config = config
+        self._account = account
+        self._client = account.client
+        self._clock = clock
+        self._report = SyncReport(rejected_path=config.rejected_records_path)
+        self._plans: StreamPlans = build_plans(catalog, config, account.fields, account.match_field)
+        self._check_modes()
+        self._progress = Progress(self._report, self._client, clock)
+        self._dedup: dict[str, LatestByCursor[tuple[str, dict[str, str], int]]] = {
+            p.label: LatestByCursor() for p in self._plans.plans if p.mode == DestinationSyncMode.append_dedup
+        }
+        self._held: list[AirbyteMessage] = []
+        self._held_since: float | None = None
+        self._states = _StateCounter()
+        self._reported_unmapped: dict[str, set[str]] = {}
+        self._writer: ContactWriter | None = None
+
+    def _check_modes(self) -> None:
+        for plan in self._plans.plans:
+            if plan.mode not in SUPPORTED_MODES:
+                modes = ", ".join(m.value for m in SUPPORTED_MODES)
+                raise ConfigProblem(
+                    f"Stream {plan.label!r} uses destination sync mode {plan.mode.value!r}, which this "
+                    f"connector does not support; choose one of: {modes}."
+                )
+        if not self._plans.plans:
+            logger.warning("The configured catalog names no streams: every record will be rejected.")
+
+    def run(self, items: Iterable[InputItem]) -> Iterator[AirbyteMessage]:
+        started = self._clock()
+        try:
+            tag_ids = resolve_tags(self._client, self._config.tag_names, create=not self._config.dry_run)
+            self._writer = ContactWriter(
+                self._client,
+                self._account.fields,
+                self._account.match_field,
+                self._normalise_key,
+                tag_ids,
+                self._report,
+                dry_run=self._config.dry_run,
+                progress=self._progress.tick,
+            )
+            for item in items:
+                yield from self._handle(item)
+                self._progress.tick()
+            yield from self._flush()
+        finally:
+            self._finish(started)
+        self._enforce_threshold()
+
+    def _normalise_key(self, value: str) -> str:
+        return value.strip().lower() if self._account.match_field.type == "email" else value.strip()
+
+    # --- the loop ------------------------------------------------------------------------------
+    def _handle(self, item: InputItem) -> Iterator[AirbyteMessage]:
+        if isinstance(item, RecordItem):
+            self._on_record(item)
+            if self._pending() >= self._config.batch_size:
+                yield from self._flush()
+        elif isinstance(item, StateItem):
+            yield from self._on_state(item)
+        elif isinstance(item, InvalidItem):
+            self._report.counts.records_read += 1
+            self._report.reject(item.position, item.stream, None, item.reason)
+        elif isinstance(item, IgnoredItem):
+            self._report.counts.ignored_messages += 1
+        if self._held_since is not None and self._clock() - self._held_since >= STATE_HOLD_SECONDS:
+            yield from self._flush()
+
+    def _on_record(self, item: RecordItem) -> None:
+        counts = self._report.counts
+        counts.records_read += 1
+        self._states.record(item.namespace, item.stream)
+        plan = self._plans.find(item.stream, item.namespace)
+        if plan is None:
+            where = f"{item.namespace}.{item.stream}" if item.namespace else item.stream
+            self._report.reject(
+                item.position,
+                item.stream,
+                None,
+                f"stream {where!r} is not in the configured catalog",
+                item.data,
+            )
+            return
+        try:
+            fields = plan.mapper.map(item.data)
+        except RecordRejected as exc:
+            self._report.reject(item.position, plan.label, None, exc.reason, item.data)
+            return
+        finally:
+            self._log_unmapped(plan)
+        key = plan.mapper.match_key(fields)
+        if plan.mode == DestinationSyncMode.append_dedup:
+            pk = plan.primary_key_of(item.data) or (key,)
+            loser = self._dedup[plan.label].offer(pk, plan.cursor_of(item.data), (key, fields, item.position))
+            if loser is not None:
+                counts.superseded += 1
+            return
+        assert self._writer is not None
+        self._writer.add(
+            key, fields, item.position, plan.label, full_refresh=plan.mode == DestinationSyncMode.overwrite
+        )
+
+    def _log_unmapped(self, plan: StreamPlan) -> None:
+        unmapped = plan.mapper.unmapped_paths
+        seen = self._reported_unmapped.setdefault(plan.label, set())
+        if len(unmapped) > len(seen):
+            new = sorted(unmapped - seen)
+            seen.update(new)
+            logger.info(
+                f"Stream {plan.label!r}: source field(s) {', '.join(new)} match no Ontraport contact field "
+                "and are not sent (add a field_mapping entry to send them)."
+            )
+
+    def _on_state(self, item: StateItem) -> Iterator[AirbyteMessage]:
+        message = item.message
+        self._report.counts.state_messages += 1
+        if message.state is not None:
+            message.state.destinationStats = AirbyteStateStats(recordCount=float(self._states.take(message)))
+        self._held.append(message)
+        if self._pending() == 0:
+            yield from self._release_states()
+        elif self._held_since is None:
+            self._held_since = self._clock()
+
+    def _pending(self) -> int:
+        assert self._writer is not None
+        return self._writer.pending_records + sum(len(d) for d in self._dedup.values())
+
+    def _flush(self) -> Iterator[AirbyteMessage]:
+        assert self._writer is not None
+        for label, dedup in self._dedup.items():
+            for key, fields, position in dedup.drain():
+                self._writer.add(key, fields, position, label)
+        self._writer.flush()
+        yield from self._release_states()
+
+    def _release_states(self) -> Iterator[AirbyteMessage]:
+        self._report.sync_to_disk()
+        held, self._held, self._held_since = self._held, [], None
+        yield from held
+
+    # --- the end -------------------------------------------------------------------------------
+    def _finish(self, started: float) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._report.close()
+        stats = self._client.stats
+        first = stats.first_request_at if stats.first_request_at is not None else started
+        last = stats.last_response_at if stats.last_response_at is not None else self._clock()
+        summary = self._report.summary(
+            stats.requests, last - first, self._client.allowed_requests_per_minute()
+        )
+        self._report.log_summary(summary, dry_run=self._config.dry_run)
+        self.summary: dict[str, Any] = summary
+
+    def _enforce_threshold(self) -> None:
+        share = self._report.rejected_share()
+        limit = self._config.rejected_records_threshold
+        if share > limit:
+            c = self._report.counts
+            raise ConfigProblem(
+                f"{c.rejected} of {c.records_read} records ({share:.1f}%) were rejected, more than the "
+                f"rejected_records_threshold of {limit:g}%. The reasons are listed in the log above"
+                + (
+                    f" and in {self._config.rejected_records_path}"
+                    if self._config.rejected_records_path
+                    else ""
+                )
+                + "; fix the records or the field mapping, or raise the threshold."
+            )

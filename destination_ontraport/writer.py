@@ -1,0 +1,345 @@
+"""Batches of contacts -> the fewest Ontraport requests that leave them as the records say.
+
+Per flush: collapse (done on add), bulk lookup of the contacts not already known, diff, one write
+per changed or new contact (several in flight), then one tag call per 500 contacts that still lack
+a configured tag. The writer only reports what is done; the destination alone emits STATE.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from destination_ontraport.client import (
+    AmbiguousWriteError,
+    NotFoundError,
+    OntraportClient,
+    RequestRejectedError,
+    TransientError,
+)
+from destination_ontraport.known_contacts import KnownContact, KnownContacts, parse_tag_ids
+from destination_ontraport.mapping import FieldCatalog, FieldInfo, values_equal
+from destination_ontraport.messages import excerpt
+from destination_ontraport.report import SyncReport
+
+logger = logging.getLogger("airbyte")
+
+LOOKUP_CHUNK = 50
+TAG_CHUNK = 500
+CREATE_ATTEMPTS = 4
+DRY_RUN_EXAMPLES = 10
+
+Action = Literal["create", "update", "unchanged", "skip"]
+
+
+@dataclass
+class PendingContact:
+    """All records of one batch that hit the same contact, merged in arrival order."""
+
+    key: str
+    fields: dict[str, str]
+    sources: list[tuple[int, str]]  # (input line, stream)
+    may_create: bool  # False when every record came from an `update`-mode stream
+    in_full_refresh: bool  # touched by an `overwrite` stream: not "missing" at the end
+
+
+@dataclass
+class Outcome:
+    pending: PendingContact
+    action: Action
+    contact_id: str | None = None
+    created: bool = False
+    rejected_reason: str | None = None
+    known: KnownContact | None = None
+    changed: dict[str, str] = field(default_factory=dict)
+
+
+class ContactWriter:
+    def __init__(
+        self,
+        client: OntraportClient,
+        catalog: FieldCatalog,
+        match_field: FieldInfo,
+        normalise_key: Callable[[str], str],
+        tag_ids: Sequence[str],
+        report: SyncReport,
+        *,
+        dry_run: bool = False,
+        progress: Callable[[], None] = lambda: None,
+        known_capacity: int = 50_000,
+    ) -> None:
+        self._client = client
+        self._catalog = catalog
+        self._match = match_field
+        self._normalise_key = normalise_key
+        self._tag_ids = tuple(tag_ids)
+        self._report = report
+        self._dry_run = dry_run
+        self._progress = progress
+        self._known = KnownContacts(known_capacity)
+        self._pending: dict[str, PendingContact] = {}
+        self._pending_records = 0
+        self._executor = ThreadPoolExecutor(max_workers=client.max_in_flight, thread_name_prefix="ontraport")
+        self._field_info: dict[str, FieldInfo | None] = {}
+        self.full_refresh_ids: set[str] = set()
+
+    @property
+    def pending_records(self) -> int:
+        return self._pending_records
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def add(
+        self,
+        key: str,
+        fields: dict[str, str],
+        position: int,
+        stream: str,
+        *,
+        may_create: bool = True,
+        full_refresh: bool = False,
+    ) -> None:
+        """Collapse: a later record for the same contact overrides the earlier one's fields."""
+        self._pending_records += 1
+        pending = self._pending.get(key)
+        if pending is None:
+            self._pending[key] = PendingContact(
+                key, dict(fields), [(position, stream)], may_create, full_refresh
+            )
+            return
+        pending.fields.update(fields)
+        pending.sources.append((position, stream))
+        pending.may_create = pending.may_create or may_create
+        pending.in_full_refresh = pending.in_full_refresh or full_refresh
+
+    def flush(self) -> None:
+        """Write everything pending. Raises (after in-flight requests settle) on a failure that must
+        stop the sync; the caller then emits no STATE for these records."""
+        if not self._pending:
+            return
+        batch = list(self._pending.values())
+        self._pending = {}
+        self._pending_records = 0
+        known = self._look_up(batch)
+        outcomes = self._apply(batch, known)
+        self._tag(outcomes)
+        self._remember(outcomes)
+
+    # --- lookup ------------------------------------------------------------------------------
+    def _look_up(self, batch: Sequence[PendingContact]) -> dict[str, KnownContact]:
+        known: dict[str, KnownContact] = {}
+        missing: list[PendingContact] = []
+        for pending in batch:
+            cached = self._known.get(pending.key)
+            if cached is not None and all(name in cached.values for name in pending.fields):
+                known[pending.key] = cached
+            else:
+                missing.append(pending)
+        if not missing:
+            return known
+        list_fields = sorted({"id", "contact_cat", self._match.name}.union(*(p.fields for p in missing)))
+        values = [p.fields[self._match.name] for p in missing]
+        chunks = [values[i : i + LOOKUP_CHUNK] for i in range(0, len(values), LOOKUP_CHUNK)]
+        futures = [
+            self._executor.submit(self._client.find_contacts, self._match.name, c, list_fields)
+            for c in chunks
+        ]
+        for rows in self._results(futures):
+            for row in rows:
+                self._learn(known, row)
+        return known
+
+    def _learn(self, known: dict[str, KnownContact], row: dict[str, Any]) -> None:
+        raw = row.get(self._match.name)
+        if raw is None or str(raw).strip() == "":
+            return
+        key = self._normalise_key(str(raw))
+        contact = KnownContact(str(row.get("id")), dict(row), parse_tag_ids(row.get("contact_cat")))
+        other = known.get(key)
+        if other is not None:
+            # Ontraport allows duplicates; saveorupdate merges into the oldest, so do we.
+            logger.warning(
+                f"Ontraport holds more than one contact with {self._match.name} {excerpt(key)!r} "
+                f"(ids {other.id} and {contact.id}); updating the oldest."
+            )
+            if _id_order(other.id) <= _id_order(contact.id):
+                return
+        known[key] = contact
+
+    # --- diff and write ----------------------------------------------------------------------
+    def _apply(self, batch: Sequence[PendingContact], known: dict[str, KnownContact]) -> list[Outcome]:
+        planned = [self._plan(p, known.get(p.key)) for p in batch]
+        if self._dry_run:
+            for outcome in planned:
+                self._count(outcome)
+                self._describe(outcome)
+            return planned
+        futures: list[Future[Outcome]] = []
+        done: list[Outcome] = []
+        for outcome in planned:
+            if outcome.action in ("create", "update"):
+                futures.append(self._executor.submit(self._write, outcome))
+            else:
+                done.append(outcome)
+        done.extend(self._results(futures))
+        for outcome in done:
+            self._count(outcome)
+        return done
+
+    def _plan(self, pending: PendingContact, contact: KnownContact | None) -> Outcome:
+        if contact is None:
+            action: Action = "create" if pending.may_create else "skip"
+            return Outcome(pending, action)
+        changed = {
+            name: value
+            for name, value in pending.fields.items()
+            if not self._equal(name, value, contact.values.get(name))
+        }
+        action = "update" if changed else "unchanged"
+        return Outcome(pending, action, contact_id=contact.id, known=contact, changed=changed)
+
+    def _equal(self, name: str, ours: str, theirs: Any) -> bool:
+        if name not in self._field_info:
+            self._field_info[name] = self._catalog.resolve(name)
+        info = self._field_info[name]
+        if info is None:
+            return ours == ("" if theirs is None else str(theirs))
+        return values_equal(info, ours, theirs)
+
+    def _write(self, outcome: Outcome) -> Outcome:
+        """Runs in a worker thread; returns the outcome or raises what must stop the sync."""
+        try:
+            if outcome.action == "update" and outcome.contact_id is not None:
+                try:
+                    self._client.update_contact(outcome.contact_id, outcome.changed)
+                    return outcome
+                except NotFoundError:
+                    # Deleted since the lookup (or by another integration): create it again.
+                    logger.warning(
+                        f"Contact {outcome.contact_id} vanished before its update; creating it again."
+                    )
+                    outcome.action, outcome.known, outcome.contact_id = "create", None, None
+            outcome.contact_id, outcome.created = self._create(outcome.pending.fields)
+            if not outcome.created:
+                outcome.action = "update"
+            return outcome
+        except RequestRejectedError as exc:
+            outcome.rejected_reason = f"Ontraport refused the contact: {exc}"
+            return outcome
+
+    def _create(self, fields: dict[str, str]) -> tuple[str, bool]:
+        """New contact. By email, saveorupdate is repeat-safe. By any other field, POST can duplicate,
+        so an ambiguous failure is resolved by looking the contact up before trying again."""
+        if self._match.type == "email":
+            return self._client.save_or_update_contact(fields)
+        value = fields[self._match.name]
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                return self._client.create_contact(fields), True
+            except AmbiguousWriteError as exc:
+                found = self._find_one(value)
+                if found is not None:
+                    logger.info(
+                        f"Create of {self._match.name} {excerpt(value)!r} had taken effect (id {found})."
+                    )
+                    return found, True
+                logger.warning(
+                    f"Create of {self._match.name} {excerpt(value)!r} failed ({exc}) and did not take "
+                    f"effect; trying again (attempt {attempt + 1} of {CREATE_ATTEMPTS})."
+                )
+        raise TransientError(
+            f"Could not create the contact with {self._match.name} {excerpt(value)!r} after "
+            f"{CREATE_ATTEMPTS} attempts; the sync stops and can be retried safely."
+        )
+
+    def _find_one(self, value: str) -> str | None:
+        rows = self._client.find_contacts(self._match.name, [value], ["id", self._match.name])
+        key = self._normalise_key(value)
+        ids = [str(r["id"]) for r in rows if self._normalise_key(str(r.get(self._match.name, ""))) == key]
+        return min(ids, key=_id_order) if ids else None
+
+    # --- tags and bookkeeping ----------------------------------------------------------------
+    def _needs_tags(self, outcome: Outcome) -> bool:
+        if not self._tag_ids or outcome.rejected_reason or outcome.action == "skip":
+            return False
+        if outcome.known is None:
+            return True
+        return not set(self._tag_ids) <= outcome.known.tag_ids
+
+    def _tag(self, outcomes: Iterable[Outcome]) -> None:
+        ids = [o.contact_id for o in outcomes if o.contact_id and self._needs_tags(o)]
+        if not self._dry_run:
+            chunks = [ids[i : i + TAG_CHUNK] for i in range(0, len(ids), TAG_CHUNK)]
+            futures = [self._executor.submit(self._client.add_tags, c, self._tag_ids) for c in chunks]
+            list(self._results(futures))
+        self._report.counts.tagged += len(ids)
+        if self._dry_run:
+            dry_new = [o for o in outcomes if o.contact_id is None and self._needs_tags(o)]
+            self._report.counts.tagged += len(dry_new)
+
+    def _remember(self, outcomes: Iterable[Outcome]) -> None:
+        for outcome in outcomes:
+            if outcome.rejected_reason or outcome.contact_id is None:
+                continue
+            if outcome.pending.in_full_refresh:
+                self.full_refresh_ids.add(outcome.contact_id)
+            if self._dry_run:
+                continue
+            before = outcome.known
+            values = dict(before.values) if before else {}
+            values.update(outcome.pending.fields)
+            tags = (before.tag_ids if before else frozenset()) | frozenset(self._tag_ids)
+            self._known.put(outcome.pending.key, KnownContact(outcome.contact_id, values, tags))
+
+    def _count(self, outcome: Outcome) -> None:
+        counts = self._report.counts
+        if outcome.rejected_reason:
+            for position, stream in outcome.pending.sources:
+                self._report.reject(position, stream, outcome.pending.key, outcome.rejected_reason)
+        elif outcome.action == "create":
+            counts.created += 1
+        elif outcome.action == "update":
+            counts.updated += 1
+        elif outcome.action == "unchanged":
+            counts.unchanged += 1
+        else:
+            counts.skipped += 1
+
+    def _describe(self, outcome: Outcome) -> None:
+        examples = self._report.dry_run_examples
+        if len(examples) >= DRY_RUN_EXAMPLES or outcome.action not in ("create", "update"):
+            return
+        key = excerpt(outcome.pending.key, 60)
+        if outcome.action == "create":
+            examples.append(f"would create {key} with {len(outcome.pending.fields)} fields")
+            return
+        before = outcome.known.values if outcome.known else {}
+        changes = ", ".join(
+            f"{name}: {excerpt(str(before.get(name, '')), 30)!r} -> {excerpt(value, 30)!r}"
+            for name, value in list(outcome.changed.items())[:3]
+        )
+        examples.append(f"would update {key} (id {outcome.contact_id}): {changes}")
+
+    def _results(self, futures: Sequence[Future[Any]]) -> Iterable[Any]:
+        """Results in completion order; the first failure is raised only after every future settled,
+        so no request is left running behind an error."""
+        results: list[Any] = []
+        failure: BaseException | None = None
+        for future in as_completed(futures):
+            self._progress()
+            exc = future.exception()
+            if exc is not None:
+                failure = failure or exc
+            else:
+                results.append(future.result())
+        if failure is not None:
+            raise failure
+        return results
+
+
+def _id_order(contact_id: str) -> tuple[int, str]:
+    return (int(contact_id), "") if contact_id.isdigit() else (1 << 62, contact_id)

@@ -1,0 +1,1116 @@
+"""The sandbox against the checklist of `shared/ontraport-api.md` ("What a faithful fake server must do").
+
+The sandbox runs as a subprocess (`python -m ontraport_sandbox --port 0`), exactly as the
+connector's end-to-end tests, the benchmarks and the demo start it; every test talks HTTP to
+127.0.0.1 only. One process serves the module and is reset before each test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from ontraport_sandbox.testing import PACKAGE_PARENT, SandboxError, SandboxHandle, running_sandbox
+
+APP_ID = "sandbox-test-app"
+API_KEY = "sandbox-test-key"
+TIMEOUT = 10
+AUTH_FAILED = "Your App ID and API Key do not authenticate."
+DEFAULTS: dict[str, Any] = {
+    "app_id": APP_ID,
+    "rate_limit": 10_000,
+    "window_seconds": 60,
+    "latency_ms": 0,
+    "fault_rate_5xx": 0,
+    "fault_rate_drop": 0,
+    "fault_rate_slow": 0,
+    "slow_seconds": 5,
+    "fault_phase": "before",
+    "invalid_email_status": 422,
+    "not_found_status": 404,
+    "rate_limit_body": None,
+    "seed": 1,
+}
+
+
+class Api:
+    """A keep-alive session with the sandbox's credentials, like the connector's client."""
+
+    def __init__(self, sandbox: SandboxHandle) -> None:
+        self.sandbox = sandbox
+        self.session = requests.Session()
+        self.session.headers.update(sandbox.headers)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", TIMEOUT)
+        return self.session.request(method, self.sandbox.url + path, **kwargs)
+
+    def get(self, path: str, **params: Any) -> requests.Response:
+        return self.request("GET", path, params=params)
+
+    def ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The decoded envelope of a request that must succeed."""
+        response = self.request(method, path, **kwargs)
+        assert response.status_code == 200, (response.status_code, response.text)
+        body = response.json()
+        assert body["code"] == 0
+        return body
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def criteria(*parts: Any) -> str:
+    return json.dumps(list(parts))
+
+
+def clause(field: str, op: str, value: Any) -> dict[str, Any]:
+    if op in ("IN", "NOT IN"):
+        return {"field": {"field": field}, "op": op, "value": {"list": [{"value": v} for v in value]}}
+    if op in ("IS", "IS NOT"):
+        return {"field": {"field": field}, "op": op, "value": "NULL"}
+    return {"field": {"field": field}, "op": op, "value": {"value": value}}
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxHandle]:
+    with running_sandbox(app_id=APP_ID, api_key=API_KEY, seed=1) as handle:
+        yield handle
+
+
+@pytest.fixture
+def sandbox(server: SandboxHandle) -> SandboxHandle:
+    server.reset()
+    server.configure(**DEFAULTS)
+    return server
+
+
+@pytest.fixture
+def api(sandbox: SandboxHandle) -> Iterator[Api]:
+    client = Api(sandbox)
+    yield client
+    client.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# command line
+# ---------------------------------------------------------------------------------------------
+
+
+def test_first_stdout_line_is_listening_with_the_picked_port() -> None:
+    env = {"PYTHONPATH": str(PACKAGE_PARENT), "PATH": "/usr/bin:/bin"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ontraport_sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().decode()
+        word, port = line.split()
+        assert word == "LISTENING"
+        assert int(port) > 0
+        response = requests.get(f"http://127.0.0.1:{port}/__sandbox/stats", timeout=TIMEOUT)
+        assert response.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def test_cli_options_set_credentials_limit_window_and_latency() -> None:
+    options = {
+        "app_id": "cli-app",
+        "api_key": "cli-key",
+        "rate_limit": 7,
+        "window": 30,
+        "latency_ms": "30-40",
+    }
+    with running_sandbox(**options) as handle:
+        assert handle.config()["latency_ms"] == "30-40"
+        started = time.monotonic()
+        response = requests.get(f"{handle.url}/Contacts/getInfo", headers=handle.headers, timeout=TIMEOUT)
+        assert time.monotonic() - started >= 0.03
+        assert response.status_code == 200
+        assert response.headers["X-Rate-Limit-Limit"] == "7"
+        assert response.headers["X-Rate-Limit-Remaining"] == "6"
+        assert response.headers["X-Rate-Limit-Reset"] == "30"
+        default_creds = {"Api-Appid": "demo-app", "Api-Key": "demo-key"}
+        refused = requests.get(f"{handle.url}/Contacts", headers=default_creds, timeout=TIMEOUT)
+        assert refused.status_code == 401
+
+
+def test_bad_cli_option_exits_with_an_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ontraport_sandbox", "--port", "0", "--latency-ms", "9-3"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=PACKAGE_PARENT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    with pytest.raises(SandboxError), running_sandbox(latency_ms="oops"):
+        pass
+
+
+def test_meta_file_adds_replaces_and_removes_fields(tmp_path: Path) -> None:
+    meta = {
+        "fields": {
+            "f2001": {"alias": "Region", "type": "drop", "options": {"1": "EU", "2": "US"}},
+            "f1002": {"alias": "LTV", "type": "price"},
+            "f1007": None,
+        }
+    }
+    path = tmp_path / "meta.json"
+    path.write_text(json.dumps(meta))
+    with running_sandbox(meta=str(path)) as handle:
+        response = requests.get(f"{handle.url}/Contacts/meta", headers=handle.headers, timeout=TIMEOUT)
+        fields = response.json()["data"]["0"]["fields"]
+        assert fields["f2001"]["options"] == {"1": "EU", "2": "US"}
+        assert fields["f2001"]["editable"] == "1"
+        assert fields["f1002"]["alias"] == "LTV"
+        assert "f1007" not in fields
+        created = requests.post(
+            f"{handle.url}/Contacts",
+            data={"f2001": "2", "f1007": "x"},
+            headers=handle.headers,
+            timeout=TIMEOUT,
+        ).json()["data"]
+        assert created["f2001"] == "2"
+        assert "f1007" not in created
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. auth
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Api-Appid": APP_ID},
+        {"Api-Key": API_KEY},
+        {"Api-Appid": APP_ID, "Api-Key": "wrong"},
+        {"Api-Appid": "wrong", "Api-Key": API_KEY},
+        {"Api-Appid": "", "Api-Key": ""},
+    ],
+)
+def test_failed_auth_is_the_exact_plain_401_and_spends_no_budget(
+    sandbox: SandboxHandle, headers: dict[str, str]
+) -> None:
+    sandbox.configure(rate_limit=5)
+    response = requests.get(f"{sandbox.url}/Contacts", headers=headers, timeout=TIMEOUT)
+    assert response.status_code == 401
+    assert response.text == AUTH_FAILED
+    assert response.headers["Content-Type"] == "text/html;charset=UTF-8"
+    assert response.headers["X-Rate-Limit-Limit"] == "5"
+    assert response.headers["X-Rate-Limit-Remaining"] == "5"
+    assert response.headers["X-Rate-Limit-Reset"] == "60"
+    ok = requests.get(f"{sandbox.url}/Contacts", headers=sandbox.headers, timeout=TIMEOUT)
+    assert ok.headers["X-Rate-Limit-Remaining"] == "4"
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. rate limit
+# ---------------------------------------------------------------------------------------------
+
+
+def test_rate_limit_headers_on_every_response(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.configure(rate_limit=50, window_seconds=20)
+    responses = [
+        api.get("/Contacts/getInfo"),
+        api.request("POST", "/Contacts", data={"email": "a@example.com"}),
+        api.request("PUT", "/Contacts", data={"id": "999", "firstname": "x"}),  # a 404
+        api.request("POST", "/Contacts", data={"email": "not an email"}),  # a 422
+        api.get("/No/Such/Endpoint"),
+    ]
+    assert [r.status_code for r in responses] == [200, 200, 404, 422, 404]
+    remaining = [int(r.headers["X-Rate-Limit-Remaining"]) for r in responses]
+    assert remaining == [49, 48, 47, 46, 45]
+    for response in responses:
+        assert response.headers["X-Rate-Limit-Limit"] == "50"
+        assert 1 <= int(response.headers["X-Rate-Limit-Reset"]) <= 20
+
+
+def test_429_past_the_limit_then_the_window_rolls(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.configure(rate_limit=3, window_seconds=2)
+    started = time.monotonic()
+    assert [api.get("/Contacts").status_code for _ in range(2)] == [200, 200]
+    time.sleep(1.0)
+    assert api.get("/Contacts").status_code == 200  # 3 of 3 used, the last one ~1 s later
+    refused = api.get("/Contacts")
+    assert refused.status_code == 429
+    assert refused.text == "You have exceeded your maximum rate limit of 3 requests per 2 seconds."
+    assert refused.headers["Content-Type"] == "text/html;charset=UTF-8"
+    assert refused.headers["X-Rate-Limit-Remaining"] == "0"
+    assert refused.headers["X-Rate-Limit-Reset"] == "1"  # the oldest leaves ~1 s from now
+    # rolling, not fixed: once the first two age out, exactly two slots are free again
+    time.sleep(max(0.0, started + 2.3 - time.monotonic()))
+    assert [api.get("/Contacts").status_code for _ in range(3)] == [200, 200, 429]
+    stats = sandbox.stats()
+    assert stats["status_429"] == 2
+    assert stats["by_status"] == {"200": 5, "429": 2}
+
+
+def test_refused_requests_do_not_count_and_reset_is_seconds_until_room(
+    api: Api, sandbox: SandboxHandle
+) -> None:
+    sandbox.configure(rate_limit=1, window_seconds=60)
+    first = api.get("/Contacts")
+    assert first.headers["X-Rate-Limit-Reset"] == "60"
+    for _ in range(3):
+        refused = api.get("/Contacts")
+        assert refused.status_code == 429
+        assert refused.text == "You have exceeded your maximum rate limit of 1 requests per minute."
+        assert 58 <= int(refused.headers["X-Rate-Limit-Reset"]) <= 60
+    sandbox.configure(rate_limit=5)
+    # the three 429s were not counted: 1 of 5 used, so this one leaves 3
+    assert api.get("/Contacts").headers["X-Rate-Limit-Remaining"] == "3"
+    sandbox.configure(rate_limit=1, rate_limit_body="Slow down")
+    assert api.get("/Contacts").text == "Slow down"
+
+
+def test_window_is_per_app_id(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.configure(rate_limit=2)
+    assert [api.get("/Contacts").status_code for _ in range(3)] == [200, 200, 429]
+    sandbox.configure(app_id="second-app")
+    other = {"Api-Appid": "second-app", "Api-Key": API_KEY}
+    response = requests.get(f"{sandbox.url}/Contacts", headers=other, timeout=TIMEOUT)
+    assert response.status_code == 200
+    assert response.headers["X-Rate-Limit-Remaining"] == "1"
+
+
+def test_admin_endpoints_need_no_auth_and_spend_no_budget(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.configure(rate_limit=2)
+    api.get("/Contacts")
+    for _ in range(5):
+        sandbox.stats()
+        sandbox.contacts()
+        sandbox.seed([{"email": "x@example.com"}])
+    assert sandbox.stats()["total_requests"] == 1
+    assert api.get("/Contacts").headers["X-Rate-Limit-Remaining"] == "0"
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. parameters: form, JSON, query, list formats
+# ---------------------------------------------------------------------------------------------
+
+
+def test_form_json_and_query_parameters_are_merged(api: Api, sandbox: SandboxHandle) -> None:
+    form = api.ok("POST", "/Contacts", data={"firstname": "Form", "email": "form@example.com"})["data"]
+    body = api.ok("POST", "/Contacts", json={"firstname": "Json", "email": "json@example.com", "f1005": True})
+    query = api.ok("POST", "/Contacts", params={"firstname": "Query", "email": "query@example.com"})["data"]
+    both = api.ok("POST", "/Contacts", params={"firstname": "Q"}, json={"lastname": "J"})["data"]
+    assert form["firstname"] == "Form"
+    assert body["data"]["f1005"] == "1"
+    assert query["email"] == "query@example.com"
+    assert (both["firstname"], both["lastname"]) == ("Q", "J")
+    assert len(sandbox.contacts()) == 4
+
+
+def test_id_lists_as_comma_string_json_array_or_php_array(api: Api, sandbox: SandboxHandle) -> None:
+    ids = sandbox.seed([{"email": f"l{i}@example.com"} for i in range(6)])
+    tag = api.ok("POST", "/Tags", data={"tag_name": "L"})["data"]["tag_id"]
+    api.ok("PUT", "/objects/tag", data={"objectID": 0, "add_list": tag, "ids": f"{ids[0]},{ids[1]}"})
+    api.ok("PUT", "/objects/tag", json={"objectID": 0, "add_list": [int(tag)], "ids": [ids[2], ids[3]]})
+    api.ok("PUT", "/objects/tag", data={"objectID": "0", "add_list": tag, "ids[]": [str(ids[4])]})
+    tagged = [c["email"] for c in sandbox.contacts() if c["tags"] == ["L"]]
+    assert tagged == [f"l{i}@example.com" for i in range(5)]
+
+
+# ---------------------------------------------------------------------------------------------
+# 4./5./6. envelope, store, create
+# ---------------------------------------------------------------------------------------------
+
+
+def test_create_returns_the_created_shape_and_allows_duplicate_emails(
+    api: Api, sandbox: SandboxHandle
+) -> None:
+    body = api.ok("POST", "/Contacts", data={"firstname": "unit", "lastname": "test", "nonsense": "x"})
+    assert body == {
+        "code": 0,
+        "data": {"firstname": "unit", "lastname": "test", "use_utm_names": "false", "id": "1", "owner": "1"},
+        "account_id": 50,
+    }
+    first = api.ok("POST", "/Contacts", data={"email": "dup@example.com"})["data"]["id"]
+    second = api.ok("POST", "/objects", json={"objectID": 0, "email": "dup@example.com"})["data"]["id"]
+    assert (first, second) == ("2", "3")
+    stored = {c["id"]: c for c in sandbox.contacts()}
+    assert stored["2"]["email"] == stored["3"]["email"] == "dup@example.com"
+    contact = stored["1"]
+    assert "nonsense" not in contact
+    assert contact["owner"] == "1"
+    assert contact["unique_id"] and contact["unique_id"] != stored["2"]["unique_id"]
+    now = time.time()
+    for name in ("date", "dla", "dlm"):
+        assert abs(int(contact[name]) - now) < 60
+    assert contact["contact_cat"] == ""
+    assert all(isinstance(value, str) for value in contact.values() if not isinstance(value, list))
+
+
+def test_read_only_fields_are_ignored_on_writes(api: Api, sandbox: SandboxHandle) -> None:
+    data = api.ok("POST", "/Contacts", data={"email": "r@example.com", "unique_id": "MINE", "date": "5"})[
+        "data"
+    ]
+    contact = sandbox.contacts()[0]
+    assert contact["unique_id"] != "MINE"
+    assert contact["date"] != "5"
+    assert "unique_id" not in data
+
+
+def test_values_are_strings_and_collections_carry_misc(api: Api, sandbox: SandboxHandle) -> None:
+    api.ok("POST", "/Contacts", json={"email": "s@example.com", "f1002": 12.0, "grade": 7, "f1005": False})
+    body = api.ok("GET", "/Contacts")
+    assert body["misc"] == []
+    assert body["account_id"] == 50
+    contact = body["data"][0]
+    assert (contact["id"], contact["f1002"], contact["grade"], contact["f1005"]) == ("1", "12", "7", "0")
+    assert all(isinstance(value, str) for value in contact.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. update
+# ---------------------------------------------------------------------------------------------
+
+
+def test_update_returns_only_changed_fields_in_attrs(api: Api, sandbox: SandboxHandle) -> None:
+    (contact_id,) = sandbox.seed(
+        [{"email": "u@example.com", "firstname": "Old", "lastname": "Same", "dlm": "1"}]
+    )
+    body = api.ok(
+        "PUT", "/Contacts", data={"id": contact_id, "firstname": "New", "lastname": "Same", "x": "y"}
+    )
+    attrs = body["data"]["attrs"]
+    assert set(attrs) == {"firstname", "dlm", "id"}
+    assert attrs["firstname"] == "New"
+    assert attrs["id"] == str(contact_id)
+    assert int(attrs["dlm"]) > 1
+    unchanged = api.ok("PUT", "/Contacts", data={"id": contact_id, "lastname": "Same"})["data"]["attrs"]
+    assert unchanged == {"id": str(contact_id)}
+    stored = sandbox.contacts()[0]
+    assert (stored["firstname"], stored["dlm"]) == ("New", attrs["dlm"])
+
+
+def test_update_by_unique_id_and_blank_clears(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.seed([{"email": "u@example.com", "firstname": "Old", "unique_id": "ABC1234"}])
+    attrs = api.ok("PUT", "/objects", json={"objectID": 0, "unique_id": "ABC1234", "firstname": ""})["data"][
+        "attrs"
+    ]
+    assert attrs["firstname"] == ""
+    assert sandbox.contacts()[0]["firstname"] == ""
+
+
+def test_update_of_unknown_or_missing_id(api: Api, sandbox: SandboxHandle) -> None:
+    missing = api.request("PUT", "/Contacts", data={"id": "404", "firstname": "x"})
+    assert (missing.status_code, missing.text) == (404, "Object not found")
+    assert missing.headers["Content-Type"] == "text/html;charset=UTF-8"
+    assert api.request("PUT", "/Contacts", data={"firstname": "x"}).status_code == 400
+    sandbox.configure(not_found_status=400)
+    assert api.request("PUT", "/Contacts", data={"id": "404", "firstname": "x"}).status_code == 400
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. saveorupdate
+# ---------------------------------------------------------------------------------------------
+
+
+def test_saveorupdate_creates_then_merges_on_email_case_insensitively(
+    api: Api, sandbox: SandboxHandle
+) -> None:
+    created = api.ok("POST", "/Contacts/saveorupdate", data={"email": "Mixed@Example.com", "firstname": "A"})
+    assert created["data"] == {
+        "email": "Mixed@Example.com",
+        "firstname": "A",
+        "use_utm_names": "false",
+        "id": "1",
+        "owner": "1",
+    }
+    merged = api.ok("POST", "/Contacts/saveorupdate", data={"email": "mixed@example.COM", "lastname": "B"})
+    assert "id" not in merged["data"]
+    attrs = merged["data"]["attrs"]
+    assert attrs["id"] == "1"
+    assert attrs["lastname"] == "B"
+    generic = api.ok("POST", "/objects/saveorupdate", json={"objectID": 0, "email": "MIXED@example.com"})
+    assert generic["data"]["attrs"]["id"] == "1"
+    assert len(sandbox.contacts()) == 1
+
+
+def test_saveorupdate_unique_id_wins_and_id_is_not_a_match_key(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.seed([{"email": "one@example.com", "unique_id": "UID0001"}, {"email": "two@example.com"}])
+    by_uid = api.ok(
+        "POST", "/Contacts/saveorupdate", data={"unique_id": "UID0001", "email": "two@example.com"}
+    )
+    assert by_uid["data"]["attrs"]["id"] == "1"
+    by_id = api.ok("POST", "/Contacts/saveorupdate", data={"id": "2", "firstname": "NoMatchKey"})
+    assert by_id["data"]["id"] == "3", "id alone never selects a record: a new contact is created"
+
+
+def test_saveorupdate_oldest_duplicate_wins(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.seed(
+        [{"email": "d@example.com", "firstname": "Old"}, {"email": "D@example.com", "firstname": "New"}]
+    )
+    body = api.ok("POST", "/Contacts/saveorupdate", data={"email": "d@example.com", "lastname": "X"})
+    assert body["data"]["attrs"]["id"] == "1"
+
+
+def test_ignore_blanks(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.seed([{"email": "b@example.com", "firstname": "Keep", "lastname": "Keep", "grade": "5"}])
+    kept = api.ok(
+        "POST",
+        "/Contacts/saveorupdate",
+        data={"email": "b@example.com", "firstname": "", "grade": "0", "ignore_blanks": "1"},
+    )["data"]["attrs"]
+    assert "firstname" not in kept
+    assert kept["grade"] == "0", "ignore_blanks does not apply to 0"
+    cleared = api.ok("POST", "/Contacts/saveorupdate", data={"email": "b@example.com", "lastname": ""})
+    assert cleared["data"]["attrs"]["lastname"] == ""
+    contact = sandbox.contacts()[0]
+    assert (contact["firstname"], contact["lastname"], contact["grade"]) == ("Keep", "", "0")
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. invalid email
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "email", ["no-at-sign", "two@@example.com", "sp ace@example.com", "a@b", "a@.com", " a@b.com"]
+)
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/Contacts"), ("POST", "/Contacts/saveorupdate"), ("PUT", "/Contacts")]
+)
+def test_invalid_email_is_refused_with_422_and_changes_nothing(
+    api: Api, sandbox: SandboxHandle, email: str, method: str, path: str
+) -> None:
+    (contact_id,) = sandbox.seed([{"email": "valid@example.com"}])
+    response = api.request(method, path, data={"id": contact_id, "email": email, "firstname": "X"})
+    assert (response.status_code, response.text) == (422, "Invalid email address")
+    assert [(c["email"], c["firstname"]) for c in sandbox.contacts()] == [("valid@example.com", "")]
+
+
+def test_invalid_email_status_is_configurable(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.configure(invalid_email_status=400)
+    assert api.request("POST", "/Contacts", data={"email": "nope"}).status_code == 400
+    assert (
+        api.request("POST", "/Contacts", data={"email": "first.last+tag@sub.example.co.uk"}).status_code
+        == 200
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 10./11. get, list, conditions, paging, getInfo
+# ---------------------------------------------------------------------------------------------
+
+
+def _people(sandbox: SandboxHandle, count: int = 8) -> list[int]:
+    return sandbox.seed(
+        [
+            {
+                "email": f"p{i}@example.com",
+                "firstname": ["Ann", "Bob", "Cy", "Dee"][i % 4],
+                "grade": str(i),
+                "f1001": f"ext-{i}" if i % 2 == 0 else "",
+                "company": "Acme" if i < 3 else "Other",
+            }
+            for i in range(count)
+        ]
+    )
+
+
+def test_get_one_contact_with_every_field(api: Api, sandbox: SandboxHandle) -> None:
+    _people(sandbox, 2)
+    data = api.ok("GET", "/Contact", params={"id": 2})["data"]
+    meta = api.ok("GET", "/Contacts/meta")["data"]["0"]["fields"]
+    assert set(data) == {"id", *meta}
+    assert data["email"] == "p1@example.com"
+    generic = api.ok("GET", "/object", params={"objectID": 0, "id": 2})["data"]
+    assert generic == data
+    missing = api.get("/Contact", id=99)
+    assert (missing.status_code, missing.text) == (404, "Object not found")
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (criteria(clause("email", "=", "P3@EXAMPLE.COM")), [4]),
+        (criteria(clause("email", "IN", ["p1@example.com", "P5@example.com", "nobody@example.com"])), [2, 6]),
+        (criteria(clause("id", "IN", [1, 3, 99])), [1, 3]),
+        (criteria(clause("email", "NOT IN", [f"p{i}@example.com" for i in range(6)])), [7, 8]),
+        (criteria(clause("firstname", "<>", "ann")), [2, 3, 4, 6, 7, 8]),
+        (criteria(clause("grade", ">=", 6)), [7, 8]),
+        (criteria(clause("grade", "<", "2")), [1, 2]),
+        (criteria(clause("email", "LIKE", "p1%")), [2]),
+        (criteria(clause("f1001", "IS", None)), [2, 4, 6, 8]),
+        (criteria(clause("f1001", "IS NOT", None)), [1, 3, 5, 7]),
+        # left to right, no precedence: (Ann OR Bob) AND Acme
+        (
+            criteria(
+                clause("firstname", "=", "Ann"),
+                "OR",
+                clause("firstname", "=", "Bob"),
+                "AND",
+                clause("company", "=", "acme"),
+            ),
+            [1, 2],
+        ),
+        (
+            criteria(
+                clause("company", "=", "acme"),
+                "AND",
+                clause("firstname", "=", "Ann"),
+                "OR",
+                clause("firstname", "=", "Bob"),
+            ),
+            [1, 2, 6],
+        ),
+        ("email='p2@example.com'", [3]),
+        ("id = 5", [5]),
+        ("firstname = 'Cy' AND grade > 3", [7]),
+        ("email IN ('p0@example.com', 'p7@example.com')", [1, 8]),
+        ("email like '%7@example.com'", [8]),
+    ],
+)
+def test_list_with_condition(api: Api, sandbox: SandboxHandle, condition: str, expected: list[int]) -> None:
+    _people(sandbox)
+    body = api.ok("GET", "/Contacts", params={"condition": condition, "listFields": "id,email"})
+    assert [int(c["id"]) for c in body["data"]] == expected
+    assert all(set(c) == {"id", "email"} for c in body["data"])
+
+
+def test_condition_in_a_json_body_and_bad_conditions(api: Api, sandbox: SandboxHandle) -> None:
+    _people(sandbox, 3)
+    decoded = [clause("email", "IN", ["p0@example.com", "p2@example.com"])]
+    body = api.ok("GET", "/objects", json={"objectID": 0, "condition": decoded, "listFields": ["id"]})
+    assert body["data"] == [{"id": "1"}, {"id": "3"}]
+    for bad in (
+        "[{",
+        criteria(clause("nosuchfield", "=", "x")),
+        criteria({"field": {"field": "email"}}),
+        "email ~ 1",
+    ):
+        assert api.get("/Contacts", condition=bad).status_code == 400, bad
+
+
+def test_paging_start_range_capped_at_50_sort_and_count(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.seed([{"email": f"page{i:03d}@example.com", "grade": str(i % 7)} for i in range(120)])
+    assert len(api.ok("GET", "/Contacts")["data"]) == 50, "default range is 50"
+    assert len(api.ok("GET", "/Contacts", params={"range": 500})["data"]) == 50, "range is capped at 50"
+    page = api.ok("GET", "/Contacts", params={"start": 100, "range": 50, "listFields": "id", "count": "true"})
+    assert [c["id"] for c in page["data"]] == [str(i) for i in range(101, 121)]
+    assert page["count"] == "120"
+    assert api.ok("GET", "/Contacts", params={"start": 500})["data"] == []
+    ordered = api.ok(
+        "GET", "/Contacts", params={"sort": "grade", "sortDir": "desc", "range": 3, "listFields": "grade"}
+    )
+    assert [c["grade"] for c in ordered["data"]] == ["6", "6", "6"]
+    by_ids = api.ok("GET", "/Contacts", params={"ids": "5,3,999", "listFields": "id"})
+    assert by_ids["data"] == [{"id": "3"}, {"id": "5"}]
+    found = api.ok("GET", "/Contacts", params={"search": "PAGE11", "listFields": "email"})
+    assert [c["email"] for c in found["data"]] == [f"page{i}@example.com" for i in range(110, 120)]
+
+
+def test_get_info_counts_with_condition(api: Api, sandbox: SandboxHandle) -> None:
+    _people(sandbox)
+    info = api.ok("GET", "/Contacts/getInfo")["data"]
+    assert info["count"] == "8"
+    assert (info["listFieldSettings"], info["cardViewSettings"], info["viewMode"]) == ([], [], [])
+    assert isinstance(info["listFields"], list)
+    narrowed = api.ok("GET", "/objects/getInfo", params={"objectID": 0, "condition": "company='acme'"})
+    assert narrowed["data"]["count"] == "3"
+
+
+# ---------------------------------------------------------------------------------------------
+# 12. meta
+# ---------------------------------------------------------------------------------------------
+
+
+def test_meta_has_standard_and_custom_fields_with_string_flags(api: Api) -> None:
+    data = api.ok("GET", "/Contacts/meta")["data"]
+    assert list(data) == ["0"]
+    assert data["0"]["name"] == "Contact"
+    fields = data["0"]["fields"]
+    expected_custom = {
+        "f1001": ("External ID", "text"),
+        "f1002": ("Lifetime Value", "numeric"),
+        "f1003": ("Plan", "drop"),
+        "f1004": ("Interests", "list"),
+        "f1005": ("VIP", "check"),
+        "f1006": ("Signup Date", "fulldate"),
+        "f1007": ("Notes", "longtext"),
+    }
+    for name, (alias, type_) in expected_custom.items():
+        assert (fields[name]["alias"], fields[name]["type"]) == (alias, type_)
+    assert fields["f1003"]["options"] == {"1": "Free", "2": "Pro", "3": "Enterprise"}
+    assert fields["f1004"]["options"] == {"1": "Sports", "2": "Music", "3": "Travel"}
+    assert fields["priority"]["options"] == {"8": "High", "9": "Medium", "10": "Low"}
+    assert fields["email"] == {
+        "alias": "Email",
+        "type": "email",
+        "required": "0",
+        "unique": "0",
+        "editable": "1",
+        "deletable": "0",
+    }
+    for name in ("unique_id", "date", "dla", "dlm", "contact_cat"):
+        assert fields[name]["editable"] == "0"
+    assert fields["contact_cat"]["type"] == "subscription"
+    assert fields["owner"]["type"] == "parent"
+    assert len(fields) == 36
+
+
+def test_objects_meta_by_id_and_per_object(api: Api) -> None:
+    everything = api.ok("GET", "/objects/meta", params={"format": "byId"})["data"]
+    assert set(everything) == {"0", "14"}
+    contacts = api.ok("GET", "/objects/meta", params={"objectID": 0, "format": "byId"})["data"]
+    assert list(contacts) == ["0"]
+    assert contacts == api.ok("GET", "/Contacts/meta")["data"]
+    tags = api.ok("GET", "/objects/meta", params={"objectID": 14})["data"]["14"]
+    assert set(tags["fields"]) == {"tag_id", "tag_name", "object_type_id"}
+    assert api.get("/objects/meta", objectID=99).status_code == 400
+
+
+# ---------------------------------------------------------------------------------------------
+# 13. getByEmail
+# ---------------------------------------------------------------------------------------------
+
+
+def test_get_by_email(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.seed([{"email": "e@example.com"}, {"email": "other@example.com"}, {"email": "E@example.com"}])
+    assert api.ok("GET", "/object/getByEmail", params={"objectID": 0, "email": "E@EXAMPLE.com"})["data"] == {
+        "id": "1"
+    }
+    both = api.ok("GET", "/object/getByEmail", params={"objectID": 0, "email": "e@example.com", "all": 1})
+    assert both["data"] == {"ids": ["1", "3"]}
+    assert api.get("/object/getByEmail", objectID=0, email="none@example.com").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# 14. deletes, including delete-everything
+# ---------------------------------------------------------------------------------------------
+
+
+def test_delete_one_and_many(api: Api, sandbox: SandboxHandle) -> None:
+    _people(sandbox, 8)
+    assert api.ok("DELETE", "/Contact", params={"id": 1}) == {"code": 0, "account_id": 50}
+    assert api.request("DELETE", "/Contact", params={"id": 1}).status_code == 404
+    assert api.ok("DELETE", "/object", params={"objectID": 0, "id": 2}) == {"code": 0, "account_id": 50}
+    body = api.ok("DELETE", "/Contacts", params={"ids": "3,4,999"})
+    assert body["data"] == "Deleted"
+    api.ok("DELETE", "/objects", json={"objectID": 0, "ids": [5]})
+    api.ok("DELETE", "/Contacts", data={"condition": "email='p5@example.com'"})
+    assert [c["id"] for c in sandbox.contacts()] == ["7", "8"]
+    assert sandbox.stats()["delete_all"] == 0
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {},
+        {"params": {"performAll": "1"}},
+        {"params": {"ids": "0"}},
+        {"data": {"ids": "abc"}},
+        {"json": {"objectID": 0, "performAll": True}},
+    ],
+    ids=["no-selector", "performAll", "ids-0", "non-numeric-ids", "generic-performAll"],
+)
+def test_delete_without_a_selector_deletes_everything_and_is_counted(
+    api: Api, sandbox: SandboxHandle, request_kwargs: dict[str, Any]
+) -> None:
+    _people(sandbox, 5)
+    path = "/objects" if "json" in request_kwargs else "/Contacts"
+    assert api.ok("DELETE", path, **request_kwargs)["data"] == "Deleted"
+    assert sandbox.contacts() == []
+    assert sandbox.stats()["delete_all"] == 1
+    created = api.ok("POST", "/Contacts", data={"email": "after@example.com"})["data"]
+    assert created["id"] == "6", "ids are never reused"
+
+
+# ---------------------------------------------------------------------------------------------
+# 15. tags
+# ---------------------------------------------------------------------------------------------
+
+
+def test_tags_create_list_and_duplicates(api: Api, sandbox: SandboxHandle) -> None:
+    created = api.ok("POST", "/Tags", data={"tag_name": "VIP"})["data"]
+    assert created == {"tag_id": "1", "tag_name": "VIP", "object_type_id": "0"}
+    duplicate = api.request("POST", "/Tags", data={"tag_name": "vip"})
+    assert (duplicate.status_code, duplicate.text) == (400, "Tag already exists")
+    for name in ("Alpha", "Beta", "Gamma"):
+        api.ok("POST", "/Tags", json={"tag_name": name, "object_type_id": 0})
+    listed = api.ok(
+        "GET", "/Tags", params={"condition": criteria(clause("tag_name", "IN", ["beta", "GAMMA", "x"]))}
+    )
+    assert [t["tag_name"] for t in listed["data"]] == ["Beta", "Gamma"]
+    assert listed["misc"] == []
+    paged = api.ok("GET", "/Tags", params={"start": 1, "range": 2, "listFields": "tag_name"})["data"]
+    assert paged == [{"tag_name": "Alpha"}, {"tag_name": "Beta"}]
+    assert api.ok("GET", "/Tags", params={"tag_name": "alpha"})["data"][0]["tag_id"] == "2"
+    generic = api.ok("GET", "/objects", params={"objectID": 14, "condition": "tag_name='VIP'"})["data"]
+    assert generic == [created]
+    assert sandbox.tags()[0] == created
+
+
+def test_tag_and_untag_by_id_keeps_contact_cat_in_sync(api: Api, sandbox: SandboxHandle) -> None:
+    ids = _people(sandbox, 4)
+    one = api.ok("POST", "/Tags", data={"tag_name": "One"})["data"]["tag_id"]
+    two = api.ok("POST", "/Tags", data={"tag_name": "Two"})["data"]["tag_id"]
+    added = api.ok(
+        "PUT", "/objects/tag", data={"objectID": 0, "add_list": f"{one},{two}", "ids": f"{ids[0]},{ids[1]}"}
+    )
+    assert added["data"] == "The tag is now being processed."
+    contacts = sandbox.contacts()
+    assert contacts[0]["contact_cat"] == "*/*1*/*2*/*"
+    assert contacts[0]["tags"] == ["One", "Two"]
+    assert contacts[2]["contact_cat"] == ""
+    api.ok("DELETE", "/objects/tag", data={"objectID": 0, "remove_list": one, "ids": ids[0]})
+    contacts = sandbox.contacts()
+    assert (contacts[0]["contact_cat"], contacts[0]["tags"]) == ("*/*2*/*", ["Two"])
+    listed = api.ok("GET", "/Contacts", params={"ids": ids[1], "listFields": "id,contact_cat"})["data"]
+    assert listed == [{"id": str(ids[1]), "contact_cat": "*/*1*/*2*/*"}]
+    assert api.request("PUT", "/objects/tag", data={"objectID": 0, "add_list": one}).status_code == 400
+    assert api.request("PUT", "/objects/tag", data={"objectID": 0, "ids": ids[0]}).status_code == 400
+
+
+def test_tag_by_name_creates_missing_tags_and_ignores_unknown_on_remove(
+    api: Api, sandbox: SandboxHandle
+) -> None:
+    ids = _people(sandbox, 3)
+    body = api.ok(
+        "PUT", "/objects/tagByName", json={"objectID": 0, "ids": ids[:2], "add_names": ["New A", "New B"]}
+    )
+    assert body["data"] == "The tag is now being processed."
+    assert [t["tag_name"] for t in sandbox.tags()] == ["New A", "New B"]
+    api.ok(
+        "DELETE",
+        "/objects/tagByName",
+        json={"objectID": 0, "ids": [ids[0]], "remove_names": ["new a", "Ghost"]},
+    )
+    assert [c["tags"] for c in sandbox.contacts()] == [["New B"], ["New A", "New B"], []]
+    assert len(sandbox.tags()) == 2, "unknown names are not created on remove"
+    comma = api.request("PUT", "/objects/tagByName", json={"objectID": 0, "ids": "1,2", "add_names": ["X"]})
+    assert comma.status_code == 400, "tagByName needs ids as an array"
+
+
+def test_perform_all_tags_every_contact(api: Api, sandbox: SandboxHandle) -> None:
+    _people(sandbox, 4)
+    api.ok("PUT", "/objects/tagByName", json={"objectID": 0, "performAll": 1, "add_names": ["Everyone"]})
+    assert all(c["tags"] == ["Everyone"] for c in sandbox.contacts())
+    tag = sandbox.tags()[0]["tag_id"]
+    api.ok("DELETE", "/objects/tag", data={"objectID": 0, "remove_list": tag, "condition": "company='acme'"})
+    assert [len(c["tags"]) for c in sandbox.contacts()] == [0, 0, 0, 1]
+
+
+def test_contacts_with_a_tag(api: Api, sandbox: SandboxHandle) -> None:
+    ids = sandbox.seed(
+        [{"email": f"t{i}@example.com", "tags": ["Even"] if i % 2 == 0 else []} for i in range(130)]
+    )
+    tag_id = sandbox.tags()[0]["tag_id"]
+    first = api.ok("GET", "/objects/tag", params={"objectID": 0, "tag_id": tag_id, "listFields": "id,email"})
+    assert len(first["data"]) == 50
+    assert first["data"][0] == {"id": str(ids[0]), "email": "t0@example.com"}
+    last = api.ok("GET", "/objects/tag", params={"objectID": 0, "tag_name": "even", "start": 50, "count": 1})
+    assert [c["id"] for c in last["data"]] == [str(i) for i in ids[100::2]]
+    assert last["count"] == "65"
+    assert api.ok("GET", "/objects/tag", params={"objectID": 0, "tag_name": "nope"})["data"] == []
+
+
+def test_deleting_a_tag_removes_it_from_contacts(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.seed([{"email": "a@example.com", "tags": ["A", "B"]}])
+    api.ok("DELETE", "/Tag", params={"id": 1})
+    contact = sandbox.contacts()[0]
+    assert (contact["contact_cat"], contact["tags"]) == ("*/*2*/*", ["B"])
+    api.ok("PUT", "/Tags", data={"id": 2, "tag_name": "Bee"})
+    assert sandbox.contacts()[0]["tags"] == ["Bee"]
+
+
+# ---------------------------------------------------------------------------------------------
+# admin endpoints
+# ---------------------------------------------------------------------------------------------
+
+
+def test_seed_contacts_with_ids_tags_and_any_field(api: Api, sandbox: SandboxHandle) -> None:
+    ids = sandbox.seed(
+        [
+            {"id": 500, "email": "five@example.com", "dlm": "1000", "tags": ["Seeded"], "unknown": "dropped"},
+            {"id": 100, "email": "one@example.com", "unique_id": "SEEDED1"},
+            {"email": "auto@example.com"},
+        ]
+    )
+    assert ids == [500, 100, 501]
+    contacts = sandbox.contacts()
+    assert [c["id"] for c in contacts] == ["100", "500", "501"], "kept in id order"
+    assert contacts[1]["dlm"] == "1000"
+    assert contacts[1]["tags"] == ["Seeded"]
+    assert contacts[0]["unique_id"] == "SEEDED1"
+    assert "unknown" not in contacts[1]
+    assert api.ok("POST", "/Contacts", data={"email": "next@example.com"})["data"]["id"] == "502"
+    with pytest.raises(SandboxError):
+        sandbox.seed([{"id": 100}])
+    assert sandbox.stats()["total_requests"] == 1
+
+
+def test_reset_empties_store_stats_and_rate_windows(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.configure(rate_limit=2)
+    sandbox.seed([{"email": "x@example.com", "tags": ["T"]}])
+    api.get("/Contacts")
+    api.get("/Contacts")
+    assert api.get("/Contacts").status_code == 429
+    sandbox.reset()
+    assert sandbox.contacts() == []
+    assert sandbox.tags() == []
+    stats = sandbox.stats()
+    assert (stats["total_requests"], stats["first_request_at"], stats["by_route"]) == (0, None, {})
+    assert api.get("/Contacts").status_code == 200
+    assert sandbox.config()["rate_limit"] == 2, "configuration survives a reset"
+
+
+def test_stats_shape(api: Api, sandbox: SandboxHandle) -> None:
+    before = time.time()
+    api.get("/Contacts")
+    api.request("POST", "/Contacts", data={"email": "s@example.com"})
+    api.request("DELETE", "/Contact", params={"id": 77})
+    stats = sandbox.stats()
+    for key in (
+        "total_requests",
+        "by_route",
+        "status_429",
+        "status_4xx",
+        "status_5xx",
+        "write_requests",
+        "read_requests",
+        "delete_all",
+        "peak_in_flight",
+        "first_request_at",
+        "last_request_at",
+    ):
+        assert key in stats
+    assert stats["total_requests"] == 3
+    assert stats["by_route"] == {"GET /1/Contacts": 1, "POST /1/Contacts": 1, "DELETE /1/Contact": 1}
+    assert (stats["read_requests"], stats["write_requests"]) == (1, 2)
+    assert (stats["status_4xx"], stats["status_5xx"]) == (1, 0)
+    assert stats["by_status"] == {"200": 2, "404": 1}
+    assert before <= stats["first_request_at"] <= stats["last_request_at"] <= time.time()
+
+
+def test_config_rejects_bad_values_as_a_whole(sandbox: SandboxHandle) -> None:
+    for bad in (
+        {"nonsense": 1},
+        {"fault_phase": "sometimes"},
+        {"fault_rate_5xx": 1.5},
+        {"fault_rate_5xx": 0.6, "fault_rate_drop": 0.6},
+        {"latency_ms": "9-1"},
+        {"rate_limit": 0},
+        {"rate_limit": 5, "window_seconds": -1},
+    ):
+        with pytest.raises(SandboxError):
+            sandbox.configure(**bad)
+    assert sandbox.config()["rate_limit"] == DEFAULTS["rate_limit"]
+    assert sandbox.configure(latency_ms="5-9")["latency_ms"] == "5-9"
+
+
+# ---------------------------------------------------------------------------------------------
+# faults
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("phase", ["before", "after"])
+def test_5xx_fault(api: Api, sandbox: SandboxHandle, phase: str) -> None:
+    sandbox.configure(fault_rate_5xx=1, fault_phase=phase)
+    response = api.request("POST", "/Contacts", data={"email": "f@example.com"})
+    assert response.status_code == 500
+    assert response.headers["Content-Type"] == "text/html;charset=UTF-8"
+    assert "X-Rate-Limit-Remaining" in response.headers
+    assert len(sandbox.contacts()) == (1 if phase == "after" else 0)
+    stats = sandbox.stats()
+    assert (stats["status_5xx"], stats["faults"]["5xx"]) == (1, 1)
+
+
+@pytest.mark.parametrize("phase", ["before", "after"])
+def test_drop_fault_closes_the_connection_without_a_response(
+    api: Api, sandbox: SandboxHandle, phase: str
+) -> None:
+    sandbox.configure(fault_rate_drop=1, fault_phase=phase)
+    with pytest.raises(requests.ConnectionError):
+        api.request("POST", "/Contacts", data={"email": "f@example.com"})
+    assert len(sandbox.contacts()) == (1 if phase == "after" else 0)
+    sandbox.configure(fault_rate_drop=0)
+    assert api.request("GET", "/Contacts").status_code == 200, "the session recovers on a new connection"
+    stats = sandbox.stats()
+    assert (stats["dropped"], stats["faults"]["drop"], stats["total_requests"]) == (1, 1, 2)
+
+
+def _wait_for_slow_fault(sandbox: SandboxHandle, deadline: float) -> None:
+    """Until the server has drawn the slow fault, i.e. the request is being held back."""
+    while sandbox.stats()["faults"]["slow"] == 0:
+        assert time.monotonic() < deadline, "the slow request never reached the server"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("phase", ["before", "after"])
+def test_slow_fault_delays_and_the_phase_decides_when_the_write_lands(
+    api: Api, sandbox: SandboxHandle, phase: str
+) -> None:
+    sandbox.configure(fault_rate_slow=1, slow_seconds=1.0, fault_phase=phase)
+    result: dict[str, Any] = {}
+
+    def call() -> None:
+        started = time.monotonic()
+        result["response"] = api.request("POST", "/Contacts", data={"email": "slow@example.com"})
+        result["elapsed"] = time.monotonic() - started
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    deadline = time.monotonic() + 0.8  # well inside the 1 s the response is held back
+    _wait_for_slow_fault(sandbox, deadline)
+    if phase == "after":
+        while not sandbox.contacts() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    visible_while_pending = len(sandbox.contacts())
+    worker.join(timeout=TIMEOUT)
+    assert result["response"].status_code == 200
+    assert result["elapsed"] >= 1.0
+    assert visible_while_pending == (1 if phase == "after" else 0)
+    assert len(sandbox.contacts()) == 1
+    assert sandbox.stats()["faults"]["slow"] == 1
+
+
+def test_random_phase_mixes_both_and_is_reproducible_with_a_seed(api: Api, sandbox: SandboxHandle) -> None:
+    def run() -> list[int]:
+        sandbox.reset()
+        sandbox.configure(fault_rate_5xx=1, fault_phase="random", seed=42)
+        applied = []
+        for i in range(24):
+            assert api.request("POST", "/Contacts", data={"email": f"r{i}@example.com"}).status_code == 500
+            applied.append(len(sandbox.contacts()))
+        return applied
+
+    first = run()
+    assert 0 < first[-1] < 24, "some faults hit before the write and some after"
+    assert run() == first
+
+
+def test_fault_rates_are_probabilities(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.configure(fault_rate_5xx=0.5, seed=7)
+    statuses = [api.get("/Contacts/getInfo").status_code for _ in range(60)]
+    assert 10 < statuses.count(500) < 50
+    assert statuses.count(500) + statuses.count(200) == 60
+
+
+def test_faults_spare_auth_failures_429s_and_admin_but_count_in_the_window(
+    api: Api, sandbox: SandboxHandle
+) -> None:
+    sandbox.configure(fault_rate_5xx=1, rate_limit=3)
+    bad_auth = requests.get(f"{sandbox.url}/Contacts", headers={"Api-Appid": APP_ID}, timeout=TIMEOUT)
+    assert bad_auth.status_code == 401
+    assert [api.get("/Contacts").status_code for _ in range(4)] == [500, 500, 500, 429]
+    assert sandbox.stats()["faults"]["5xx"] == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# concurrency and scale
+# ---------------------------------------------------------------------------------------------
+
+
+def test_latency_is_applied_without_blocking_other_requests(sandbox: SandboxHandle) -> None:
+    sandbox.configure(latency_ms=400)
+    clients = [Api(sandbox) for _ in range(8)]
+    try:
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(lambda c: c.get("/Contacts/getInfo").status_code, clients))
+        elapsed = time.monotonic() - started
+    finally:
+        for client in clients:
+            client.close()
+    assert statuses == [200] * 8
+    assert elapsed >= 0.4
+    assert elapsed < 8 * 0.4 * 0.75, "requests were served one after another"
+    assert sandbox.stats()["peak_in_flight"] > 1
+
+
+def test_a_slow_response_does_not_hold_up_others(sandbox: SandboxHandle) -> None:
+    sandbox.configure(fault_rate_slow=1, slow_seconds=2.0)
+    slow_client, fast_client = Api(sandbox), Api(sandbox)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(slow_client.get, "/Contacts")
+            _wait_for_slow_fault(sandbox, time.monotonic() + 1.5)
+            sandbox.configure(fault_rate_slow=0)
+            started = time.monotonic()
+            assert fast_client.get("/Contacts").status_code == 200
+            assert time.monotonic() - started < 1.5
+            assert not pending.done()
+            assert pending.result(timeout=TIMEOUT).status_code == 200
+    finally:
+        slow_client.close()
+        fast_client.close()
+
+
+def test_store_stays_consistent_under_concurrent_writes(sandbox: SandboxHandle) -> None:
+    emails = [f"c{i}@example.com" for i in range(20)]
+
+    def worker(offset: int) -> list[int]:
+        client = Api(sandbox)
+        statuses = []
+        try:
+            for n in range(40):
+                email = emails[(offset + n) % len(emails)]
+                data = {"email": email.upper() if n % 2 else email, "lastname": f"w{offset}"}
+                statuses.append(client.request("POST", "/Contacts/saveorupdate", data=data).status_code)
+                statuses.append(
+                    client.request("POST", "/Contacts", data={"firstname": f"dup{offset}"}).status_code
+                )
+        finally:
+            client.close()
+        return statuses
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = [status for statuses in pool.map(worker, range(6)) for status in statuses]
+    assert set(results) == {200}
+    contacts = sandbox.contacts()
+    assert len(contacts) == 20 + 6 * 40
+    assert len({c["id"] for c in contacts}) == len(contacts)
+    assert sorted(c["email"].lower() for c in contacts if c["email"]) == sorted(emails)
+    assert len({c["unique_id"] for c in contacts}) == len(contacts)
+
+
+def test_large_seed_and_indexed_lookups_stay_correct(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.seed([{"email": f"big{i}@example.com", "f1001": f"X{i}"} for i in range(20_000)])
+    wanted = [f"BIG{i}@example.com" for i in range(0, 20_000, 400)]
+    found = api.ok(
+        "GET", "/Contacts", params={"condition": criteria(clause("email", "IN", wanted)), "listFields": "id"}
+    )
+    assert [int(c["id"]) for c in found["data"]] == [i + 1 for i in range(0, 20_000, 400)]
+    # an index built on first use follows later writes
+    assert api.ok("GET", "/Contacts", params={"condition": "f1001='X5'", "listFields": "id"})["data"] == [
+        {"id": "6"}
+    ]
+    api.ok("PUT", "/Contacts", data={"id": 6, "f1001": "moved"})
+    assert api.ok("GET", "/Contacts", params={"condition": "f1001='X5'"})["data"] == []
+    assert api.ok("GET", "/Contacts", params={"condition": "f1001='MOVED'", "listFields": "id"})["data"] == [
+        {"id": "6"}
+    ]
+    api.ok("DELETE", "/Contacts", params={"ids": "6"})
+    assert api.ok("GET", "/Contacts", params={"condition": "f1001='moved'"})["data"] == []
+    assert api.ok("GET", "/Contacts/getInfo")["data"]["count"] == "19999"
+
+
+def test_unknown_endpoints_and_methods(api: Api) -> None:
+    assert api.get("/Nope").status_code == 404
+    assert api.request("PATCH", "/Contacts").status_code == 405
+    assert requests.get(f"{api.sandbox.base}/elsewhere", timeout=TIMEOUT).status_code == 404

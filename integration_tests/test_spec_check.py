@@ -1,0 +1,96 @@
+"""`spec` and `check` as subprocesses against the sandbox."""
+
+from __future__ import annotations
+
+import json
+
+from integration_tests.harness import API_KEY, ROOT, config_for, run_connector
+from ontraport_sandbox.testing import SandboxHandle
+
+
+def test_spec_lists_modes_and_matches_the_published_spec_json() -> None:
+    run = run_connector("spec")
+    assert run.returncode == 0, run.stderr
+    specs = [m["spec"] for m in run.messages if m.get("type") == "SPEC"]
+    assert len(specs) == 1
+    spec = specs[0]
+    assert set(spec["supported_destination_sync_modes"]) >= {"overwrite", "append", "append_dedup"}
+    published = json.loads((ROOT / "spec.json").read_text())
+    assert published == spec, (
+        "spec.json is stale: regenerate it with `python -m destination_ontraport.spec_file`"
+    )
+    props = spec["connectionSpecification"]["properties"]
+    assert props["api_key"]["airbyte_secret"] is True
+    assert set(spec["connectionSpecification"]["required"]) == {"app_id", "api_key"}
+
+
+def test_check_succeeds_with_good_credentials_and_writes_nothing(sandbox: SandboxHandle) -> None:
+    run = run_connector("check", config_for(sandbox.url, tags="A, B"))
+    assert run.returncode == 0
+    assert run.connection_status()["status"] == "SUCCEEDED", run.stdout
+    stats = sandbox.stats()
+    assert stats["write_requests"] == 0
+    assert stats["by_route"].get("GET /1/Contacts/getInfo") == 1
+
+
+def test_check_reports_rejected_credentials_plainly(sandbox: SandboxHandle) -> None:
+    run = run_connector("check", config_for(sandbox.url, api_key="wrong-key-123"))
+    status = run.connection_status()
+    assert status["status"] == "FAILED"
+    assert status["message"].startswith("Ontraport rejected the App ID / API Key")
+    assert "wrong-key-123" not in run.stdout + run.stderr
+
+
+def test_check_reports_an_unreachable_api_url() -> None:
+    run = run_connector("check", config_for("http://127.0.0.1:9/1"))
+    status = run.connection_status()
+    assert status["status"] == "FAILED"
+    assert "Could not reach Ontraport at http://127.0.0.1:9/1" in status["message"]
+    assert API_KEY not in run.stdout + run.stderr
+
+
+def test_check_refuses_plain_http_to_a_remote_host() -> None:
+    run = run_connector("check", config_for("http://api.example.com/1"))
+    status = run.connection_status()
+    assert status["status"] == "FAILED"
+    assert "clear text" in status["message"]
+    assert "api_url" in status["message"]
+
+
+def test_check_names_the_nearest_fields_for_an_unknown_match_field(sandbox: SandboxHandle) -> None:
+    run = run_connector("check", config_for(sandbox.url, match_field="Extrnal ID"))
+    status = run.connection_status()
+    assert status["status"] == "FAILED"
+    assert "Extrnal ID" in status["message"]
+    assert "External ID" in status["message"]
+
+
+def test_check_names_an_unknown_mapping_target(sandbox: SandboxHandle) -> None:
+    mapping = [{"source": "plan", "target": "Plann"}]
+    run = run_connector("check", config_for(sandbox.url, field_mapping=mapping))
+    status = run.connection_status()
+    assert status["status"] == "FAILED"
+    assert "Plann" in status["message"] and "Plan" in status["message"]
+
+
+def test_check_rejects_a_config_with_wrong_types_without_quoting_values(sandbox: SandboxHandle) -> None:
+    config = config_for(sandbox.url, batch_size="lots", max_requests_per_minute=-5, api_key=12345678987)
+    run = run_connector("check", config)
+    status = run.connection_status()
+    assert status["status"] == "FAILED"
+    assert status["message"].startswith("Invalid configuration:")
+    assert "batch_size" in status["message"] and "max_requests_per_minute" in status["message"]
+    assert "12345678987" not in run.stdout + run.stderr
+
+
+def test_check_requires_tags_for_removal_of_missing_contacts(sandbox: SandboxHandle) -> None:
+    run = run_connector("check", config_for(sandbox.url, missing_contacts="delete"))
+    status = run.connection_status()
+    assert status["status"] == "FAILED"
+    assert "needs non-empty tags" in status["message"]
+
+
+def test_check_with_unparseable_config_file_fails_cleanly() -> None:
+    run = run_connector("check", "{not json")
+    assert run.returncode != 0
+    assert "Traceback" not in run.stdout

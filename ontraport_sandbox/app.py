@@ -1,0 +1,46 @@
+"""The sandbox's state: one object shared by every request thread."""
+
+from __future__ import annotations
+
+import random
+import sys
+import threading
+from typing import Any
+
+from .faults import FaultInjector
+from .meta import Meta
+from .ratelimit import RateLimiter
+from .settings import Settings, updated
+from .stats import Stats
+from .store import Store
+
+
+class Sandbox:
+    def __init__(self, settings: Settings, meta: Meta) -> None:
+        self.settings = settings
+        self.meta = meta
+        self.store = Store(meta, random.Random(settings.seed))
+        self.limiter = RateLimiter()
+        self.faults = FaultInjector(settings.seed)
+        self.stats = Stats()
+        self._config_lock = threading.Lock()
+
+    def configure(self, changes: dict[str, Any]) -> Settings:
+        with self._config_lock:
+            new = updated(self.settings, changes)
+            if "seed" in changes:
+                self.faults.reseed(new.seed)
+                self.store.reseed(random.Random(new.seed))
+            self.settings = new  # one reference swap: readers see the old or the new set
+            return new
+
+    def reset(self) -> None:
+        """Empties the account, the counters and the rate windows; keeps the configuration."""
+        self.store.clear()
+        self.stats.reset()
+        self.limiter.reset()
+        self.faults.reseed(self.settings.seed)
+        self.store.reseed(random.Random(self.settings.seed))
+
+    def log(self, message: str) -> None:
+        print(f"ontraport_sandbox: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,131 @@
+"""Run-time settings: set from the command line, changed by `POST /__sandbox/config`.
+
+Settings are an immutable value swapped as a whole, so a request that read them once sees one
+consistent set even while a test reconfigures the server concurrently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+def parse_latency(value: Any) -> tuple[float, float]:
+    """`0`, `25` or `"10-40"` (milliseconds; a range draws uniformly per request)."""
+    if isinstance(value, bool):
+        raise ValueError("latency_ms must be a number or 'MIN-MAX'")
+    if isinstance(value, int | float):
+        low = high = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if "-" in text.lstrip("-"):
+            left, right = text.split("-", 1)
+            low, high = float(left), float(right)
+        else:
+            low = high = float(text)
+    else:
+        raise ValueError("latency_ms must be a number or 'MIN-MAX'")
+    if not (math.isfinite(low) and math.isfinite(high)) or low < 0 or high < low:
+        raise ValueError("latency_ms must be >= 0 and MIN <= MAX")
+    return (low, high)
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_id: str = "demo-app"
+    api_key: str = "demo-key"
+    rate_limit: int = 180
+    window_seconds: float = 60.0
+    latency_ms: tuple[float, float] = (0.0, 0.0)
+    fault_rate_5xx: float = 0.0
+    fault_rate_drop: float = 0.0
+    fault_rate_slow: float = 0.0
+    slow_seconds: float = 5.0
+    fault_phase: str = "before"
+    seed: int | None = None
+    invalid_email_status: int = 422
+    not_found_status: int = 404
+    rate_limit_body: str | None = None
+    account_id: int = 50
+
+    def rate_limit_message(self) -> str:
+        if self.rate_limit_body is not None:
+            return self.rate_limit_body
+        period = "minute" if self.window_seconds == 60 else f"{self.window_seconds:g} seconds"
+        return f"You have exceeded your maximum rate limit of {self.rate_limit} requests per {period}."
+
+    def public(self) -> dict[str, Any]:
+        """What `/__sandbox/config` shows: everything but the API key."""
+        out = dataclasses.asdict(self)
+        out.pop("api_key")
+        low, high = self.latency_ms
+        out["latency_ms"] = f"{low:g}-{high:g}" if low != high else low
+        return out
+
+
+_RATES = ("fault_rate_5xx", "fault_rate_drop", "fault_rate_slow")
+_STATUSES = ("invalid_email_status", "not_found_status")
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{key} must be a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{key} must be finite")
+    return number
+
+
+def updated(settings: Settings, changes: dict[str, Any]) -> Settings:
+    """Validates a config change as a whole: either every key applies or none does."""
+    known = {f.name for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key not in known:
+            raise ValueError(f"unknown config key {key!r}")
+        if key == "latency_ms":
+            values[key] = parse_latency(value)
+        elif key == "rate_limit":
+            number = _number(key, value)
+            if number < 1 or not number.is_integer():
+                raise ValueError("rate_limit must be a whole number >= 1")
+            values[key] = int(number)
+        elif key in ("window_seconds", "slow_seconds"):
+            number = _number(key, value)
+            if number <= 0 and key == "window_seconds":
+                raise ValueError("window_seconds must be > 0")
+            if number < 0:
+                raise ValueError(f"{key} must be >= 0")
+            values[key] = number
+        elif key in _RATES:
+            number = _number(key, value)
+            if not 0 <= number <= 1:
+                raise ValueError(f"{key} must be between 0 and 1")
+            values[key] = number
+        elif key == "fault_phase":
+            if value not in ("before", "after", "random"):
+                raise ValueError("fault_phase must be 'before', 'after' or 'random'")
+            values[key] = value
+        elif key in _STATUSES or key == "account_id":
+            number = _number(key, value)
+            if not number.is_integer() or (key in _STATUSES and not 100 <= number <= 599):
+                raise ValueError(f"{key} must be a whole number (an HTTP status for *_status)")
+            values[key] = int(number)
+        elif key == "seed":
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError("seed must be an integer or null")
+            values[key] = value
+        elif key in ("rate_limit_body",):
+            if value is not None and not isinstance(value, str):
+                raise ValueError("rate_limit_body must be a string or null")
+            values[key] = value
+        elif key in ("app_id", "api_key"):
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{key} must be a non-empty string")
+            values[key] = value
+    result = dataclasses.replace(settings, **values)
+    if sum(getattr(result, key) for key in _RATES) > 1:
+        raise ValueError("the fault rates must add up to at most 1")
+    return result

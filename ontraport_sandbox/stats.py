@@ -1,0 +1,98 @@
+"""Request statistics, the evidence benchmarks and tests read back.
+
+Benchmarks compute requests per record and the achieved request rate from these counters, and
+tests check that nothing dangerous (a delete-everything) happened, so every /1/ request is
+counted, faulted and refused ones included.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+
+class Stats:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._total = 0
+            self._by_route: dict[str, int] = {}
+            self._by_status: dict[str, int] = {}
+            self._status_429 = 0
+            self._status_4xx = 0
+            self._status_5xx = 0
+            self._dropped = 0
+            self._writes = 0
+            self._reads = 0
+            self._delete_all = 0
+            self._faults = {"5xx": 0, "drop": 0, "slow": 0}
+            self._in_flight = 0
+            self._peak_in_flight = 0
+            self._first: float | None = None
+            self._last: float | None = None
+
+    def begin(self, method: str, path: str) -> None:
+        now = time.time()
+        route = f"{method} {path}"
+        with self._lock:
+            self._total += 1
+            self._by_route[route] = self._by_route.get(route, 0) + 1
+            if method == "GET":
+                self._reads += 1
+            else:
+                self._writes += 1
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+            if self._first is None:
+                self._first = now
+            self._last = now
+
+    def end(self, status: int | None) -> None:
+        """`None` is a connection closed without a response."""
+        with self._lock:
+            self._in_flight -= 1
+            if status is None:
+                self._dropped += 1
+                key = "dropped"
+            else:
+                key = str(status)
+                if status == 429:
+                    self._status_429 += 1
+                if 400 <= status < 500:
+                    self._status_4xx += 1
+                elif status >= 500:
+                    self._status_5xx += 1
+            self._by_status[key] = self._by_status.get(key, 0) + 1
+
+    def fault(self, kind: str) -> None:
+        with self._lock:
+            self._faults[kind] = self._faults.get(kind, 0) + 1
+
+    def delete_all(self) -> None:
+        with self._lock:
+            self._delete_all += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "total_requests": self._total,
+                "by_route": dict(sorted(self._by_route.items())),
+                "by_status": dict(sorted(self._by_status.items())),
+                "status_429": self._status_429,
+                "status_4xx": self._status_4xx,
+                "status_5xx": self._status_5xx,
+                "dropped": self._dropped,
+                "write_requests": self._writes,
+                "read_requests": self._reads,
+                "delete_all": self._delete_all,
+                "faults": dict(self._faults),
+                "in_flight": self._in_flight,
+                "peak_in_flight": self._peak_in_flight,
+                "first_request_at": self._first,
+                "last_request_at": self._last,
+                "cpu_seconds": time.process_time(),
+            }

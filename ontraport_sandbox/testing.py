@@ -1,0 +1,155 @@
+"""Start the sandbox from tests, benchmarks and the demo, and always stop it.
+
+    with running_sandbox(rate_limit=1000, latency_ms="5-20") as sandbox:
+        requests.get(f"{sandbox.url}/Contacts", headers=sandbox.headers)
+        sandbox.stats()["total_requests"]
+
+The sandbox runs as a subprocess (as it will in every real use) so a test exercises the same
+command line a person types. Only the standard library is used here too, so any caller can
+import it. Every wait is bounded: a sandbox that fails to start raises instead of hanging.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
+PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 15.0
+ADMIN_TIMEOUT = 120.0  # seeding 200,000 contacts takes a few seconds
+
+
+class SandboxError(RuntimeError):
+    """The sandbox did not start, or an admin call was refused."""
+
+
+class SandboxHandle:
+    def __init__(
+        self, process: subprocess.Popen[bytes], host: str, port: int, app_id: str, api_key: str
+    ) -> None:
+        self.process = process
+        self.host = host
+        self.port = port
+        self.app_id = app_id
+        self.api_key = api_key
+        self.base = f"http://{host}:{port}"
+        self.url = f"{self.base}/1"
+        self.admin_url = f"{self.base}/__sandbox"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The auth headers the sandbox accepts."""
+        return {"Api-Appid": self.app_id, "Api-Key": self.api_key}
+
+    def _admin(self, method: str, name: str, payload: Any = None) -> Any:
+        data = None if payload is None else json.dumps(payload).encode("utf-8")
+        url = f"{self.admin_url}/{name}"
+        headers = {"Content-Type": "application/json"}
+        request = Request(url, data=data, method=method, headers=headers)  # noqa: S310 - our http URL
+        try:
+            with urlopen(request, timeout=ADMIN_TIMEOUT) as response:  # noqa: S310 - our http URL
+                return json.loads(response.read())
+        except HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")
+            raise SandboxError(f"{method} /__sandbox/{name}: {exc.code} {detail}") from exc
+
+    def stats(self) -> dict[str, Any]:
+        return cast(dict[str, Any], self._admin("GET", "stats"))
+
+    def contacts(self) -> list[dict[str, Any]]:
+        return cast(list[dict[str, Any]], self._admin("GET", "contacts"))
+
+    def tags(self) -> list[dict[str, str]]:
+        return cast(list[dict[str, str]], self._admin("GET", "tags"))
+
+    def seed(self, contacts: list[dict[str, Any]]) -> list[int]:
+        """Loads contacts without spending rate budget; returns their ids in order."""
+        result = cast(dict[str, Any], self._admin("POST", "contacts", contacts))
+        return [int(contact_id) for contact_id in result["ids"]]
+
+    def reset(self) -> None:
+        self._admin("POST", "reset", {})
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        return cast(dict[str, Any], self._admin("POST", "config", settings))
+
+    def config(self) -> dict[str, Any]:
+        return cast(dict[str, Any], self._admin("GET", "config"))
+
+
+def _cli_args(options: dict[str, Any]) -> list[str]:
+    args: list[str] = []
+    for key, value in options.items():
+        if value is None:
+            continue
+        args += [f"--{key.replace('_', '-')}", str(value)]
+    return args
+
+
+def _read_port(process: subprocess.Popen[bytes], deadline: float) -> int:
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    buffer = b""
+    try:
+        while b"\n" not in buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SandboxError("the sandbox did not print LISTENING in time")
+            if not selector.select(timeout=remaining):
+                continue
+            chunk = os.read(process.stdout.fileno(), 4096)
+            if not chunk:
+                raise SandboxError(f"the sandbox exited before listening (exit code {process.poll()})")
+            buffer += chunk
+    finally:
+        selector.close()
+    line = buffer.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    word, _, port = line.partition(" ")
+    if word != "LISTENING" or not port.isdigit():
+        raise SandboxError(f"unexpected first line from the sandbox: {line!r}")
+    return int(port)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+@contextlib.contextmanager
+def running_sandbox(**cli_options: Any) -> Iterator[SandboxHandle]:
+    """Starts `python -m ontraport_sandbox --port 0 <options>`; keyword names are the CLI
+    options with `_` for `-` (`rate_limit=5`, `latency_ms="10-20"`, `app_id=...`)."""
+    options = dict(cli_options)
+    options.pop("port", None)
+    host = str(options.get("host", "127.0.0.1"))
+    app_id = str(options.get("app_id", "demo-app"))
+    api_key = str(options.get("api_key", "demo-key"))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    command = [sys.executable, "-m", "ontraport_sandbox", "--port", "0", *_cli_args(options)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
+    try:
+        port = _read_port(process, time.monotonic() + START_TIMEOUT)
+        connect_to = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - not a bind
+        yield SandboxHandle(process, connect_to, port, app_id, api_key)
+    finally:
+        _stop(process)
