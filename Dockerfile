@@ -7,11 +7,13 @@ FROM docker.io/airbyte/python-connector-base:4.0.0@sha256:d9894b6895923b379f3006
 
 WORKDIR /airbyte/integration_code
 
-# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml changes, not on every code change.
-COPY pyproject.toml ./
+# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml or the constraints change.
+# constraints.txt pins every transitive dependency, so two builds of one commit install the same versions.
+COPY pyproject.toml constraints.txt ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
-    && pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore -r /tmp/requirements.txt \
+    && pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
+        -c constraints.txt -r /tmp/requirements.txt \
     && rm -f /tmp/requirements.txt
 
 # Then the connector itself (its dependencies are already in place).

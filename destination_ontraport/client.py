@@ -508,28 +508,29 @@ class OntraportClient:
 
     def _read(self, response: requests.Response, rate: RateHeaders) -> _Outcome:
         """Status and envelope -> outcome. Ontraport's errors are short plain text, not JSON."""
-        excerpt = self._excerpt(response.text)
         status = response.status_code
         if not 200 <= status < 300:
+            excerpt = self._excerpt(response.text)
             return _Outcome(status, what=f"HTTP {status}", body_excerpt=excerpt, reset=rate.reset)
         try:
             payload = response.json()
         except ValueError:
             payload = None
         if not isinstance(payload, dict) or "code" not in payload:
-            return _Outcome(
-                FailureKind.BAD_RESPONSE, "unexpected response (not Ontraport's JSON envelope)", excerpt
-            )
+            what = "unexpected response (not Ontraport's JSON envelope)"
+            return _Outcome(FailureKind.BAD_RESPONSE, what, self._excerpt(response.text))
         if str(payload["code"]).strip() not in ("0", "0.0"):
-            return _Outcome(FailureKind.API_ERROR, f"error code {payload['code']!s:.20}", excerpt)
+            what = f"error code {payload['code']!s:.20}"
+            return _Outcome(FailureKind.API_ERROR, what, self._excerpt(response.text))
         return _Outcome(None, data=payload.get("data"))
 
     def _excerpt(self, text: str) -> str:
-        """First 200 chars of a body, on one line, with the API key masked should it ever be echoed."""
-        flat = " ".join(text.split())
+        """First 200 chars of a body, on one line, with the API key masked should it ever be echoed
+        (masked before cutting, so that no prefix of the key survives the cut)."""
+        head = text[: 20 * EXCERPT_CHARS + len(self._api_key)]
         if len(self._api_key) >= 4:
-            flat = flat.replace(self._api_key, "***")
-        return flat[:EXCERPT_CHARS]
+            head = head.replace(self._api_key, "***")
+        return " ".join(head.split())[:EXCERPT_CHARS]
 
     @staticmethod
     def _describe(outcome: _Outcome) -> str:
@@ -569,7 +570,8 @@ class OntraportClient:
                 "a duplicate)."
             )
         else:
-            message = f"Ontraport rejected {route} ({self._describe(outcome)}). Not retried."
+            said = f": {body.rstrip(' .')}" if body else ""
+            message = f"Ontraport rejected {route} with {outcome.what}{said}. Not retried."
         return cls(message, **self._error_fields(outcome, method, path))
 
 

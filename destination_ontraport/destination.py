@@ -21,10 +21,12 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalogSerializer,
     ConnectorSpecification,
     DestinationSyncMode,
+    FailureType,
     Status,
     Type,
 )
 from airbyte_cdk.utils.airbyte_secrets_utils import get_secrets, update_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import ValidationError
 
 from destination_ontraport.client import OntraportError, TransientError
@@ -53,7 +55,7 @@ class DestinationOntraport(Destination):
         with a plain message is what a person setting up the connector can act on."""
         try:
             parsed = OntraportConfig.model_validate(config)
-            account = Account.open(parsed)
+            account = Account.open(parsed, quick=True)
             try:
                 account.client.get_contact_count()
             finally:
@@ -104,7 +106,14 @@ class DestinationOntraport(Destination):
         if command == "spec":
             yield AirbyteMessage(type=Type.SPEC, spec=spec)
             return
-        config = self.read_config(config_path=parsed_args.config)
+        try:
+            config = self.read_config(config_path=parsed_args.config)
+        except (OSError, ValueError) as exc:
+            message = f"Could not read the config file: {exc}"
+            raise AirbyteTracedException(message, message, FailureType.config_error) from None
+        if not isinstance(config, dict):
+            message = f"The config file {parsed_args.config} must hold a JSON object."
+            raise AirbyteTracedException(message, message, FailureType.config_error)
         update_secrets(get_secrets(spec.connectionSpecification, config))
         if isinstance(config.get("api_key"), str):
             update_secrets([config["api_key"]])
@@ -123,16 +132,25 @@ class DestinationOntraport(Destination):
         STATE when it is emitted, not when a pipe buffer happens to fill."""
         logger = init_logger("airbyte")
         init_uncaught_exception_handler(logger)
-        for message in self.run_cmd(self.parse_args(args)):
-            sys.stdout.write(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode() + "\n")
-            sys.stdout.flush()
+        try:
+            for message in self.run_cmd(self.parse_args(args)):
+                sys.stdout.write(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode() + "\n")
+                sys.stdout.flush()
+        except AirbyteTracedException as exc:
+            if exc.failure_type != FailureType.config_error:
+                raise
+            # A setting to fix, not a bug: the message alone, without a stack trace in the log.
+            logger.error(str(exc))
+            exc.emit_message()
+            sys.exit(1)
 
 
 def _check_message(exc: BaseException, config: Mapping[str, Any]) -> str:
     if isinstance(exc, TransientError) or (isinstance(exc, OntraportError) and exc.status is None):
         url = config.get("api_url") or "https://api.ontraport.com/1"
         return (
-            f"Could not reach Ontraport at {url}: {exc}. Check the API URL and the network, then try again."
+            f"Could not reach Ontraport at {url}: {str(exc).rstrip('.')}. "
+            "Check the API URL and the network, then try again."
         )
     return user_message(exc)
 

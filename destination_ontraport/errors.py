@@ -43,7 +43,14 @@ def as_traced(exc: BaseException) -> AirbyteTracedException:
     if isinstance(exc, AirbyteTracedException):
         return exc
     message = user_message(exc)
-    if isinstance(exc, ValidationError | MappingConfigError | ConfigProblem | AuthenticationError) or isinstance(exc, PermissionDeniedError):
+    config_errors = (
+        ValidationError,
+        MappingConfigError,
+        ConfigProblem,
+        AuthenticationError,
+        PermissionDeniedError,
+    )
+    if isinstance(exc, config_errors):
         failure = FailureType.config_error
     elif isinstance(exc, TransientError):
         failure = FailureType.transient_error

@@ -16,6 +16,7 @@ from typing import IO, Any
 logger = logging.getLogger("airbyte")
 
 LISTED_REJECTIONS = 20
+MIN_RATE_SECONDS = 10.0
 
 
 @dataclass
@@ -122,9 +123,7 @@ class SyncReport:
             f"updated {s['updated']}, unchanged {s['unchanged']}, tagged {s['tagged']}, "
             f"untagged {s['untagged']}, deleted {s['deleted']}, skipped {s['skipped']}, "
             f"superseded {s['superseded']}, rejected {s['rejected']} ({s['rejected_percent']}%); "
-            f"requests {s['requests']} ({s['requests_per_record']} per record), "
-            f"{s['requests_per_minute']}/min against {s['allowed_per_minute']}/min allowed "
-            f"({100 * s['rate_share']:.0f}%)"
+            f"requests {s['requests']} ({s['requests_per_record']} per record), {_rate(s)}"
         )
         for example in self.dry_run_examples:
             logger.info(f"Dry run: {example}")
@@ -135,3 +134,13 @@ class SyncReport:
             where = f" (all of them are in {self.rejected_path})" if self.rejected_path else ""
             logger.info(f"... and {more} more rejected records{where}")
         logger.info("SYNC_SUMMARY " + json.dumps(summary, sort_keys=True))
+
+
+def _rate(s: dict[str, Any]) -> str:
+    """A rate over a few seconds says nothing about pacing; say so rather than print 1000%."""
+    if s["request_seconds"] < MIN_RATE_SECONDS:
+        return f"request rate not measured (requests took {s['request_seconds']:.1f} s)"
+    return (
+        f"{s['requests_per_minute']}/min against {s['allowed_per_minute']}/min allowed "
+        f"({100 * s['rate_share']:.0f}%)"
+    )

@@ -38,15 +38,19 @@ PROGRESS_SECONDS = 30.0
 STATE_HOLD_SECONDS = 30.0
 
 
-def make_client(config: OntraportConfig) -> OntraportClient:
+def make_client(config: OntraportConfig, *, quick: bool = False) -> OntraportClient:
+    """`quick` is for `check`: a person is waiting, so two attempts and a 30 s timeout at most."""
     return OntraportClient(
         config.api_url,
         config.app_id,
         config.api_key.get_secret_value(),
-        timeout_seconds=config.request_timeout_seconds,
+        timeout_seconds=min(config.request_timeout_seconds, 30.0)
+        if quick
+        else config.request_timeout_seconds,
         max_requests_per_minute=config.max_requests_per_minute,
         window_seconds=config.rate_limit_window_seconds,
         max_in_flight=config.max_concurrent_requests,
+        max_attempts=2 if quick else 8,
     )
 
 
@@ -59,8 +63,8 @@ class Account:
     match_field: FieldInfo
 
     @classmethod
-    def open(cls, config: OntraportConfig) -> Account:
-        client = make_client(config)
+    def open(cls, config: OntraportConfig, *, quick: bool = False) -> Account:
+        client = make_client(config, quick=quick)
         try:
             fields = FieldCatalog.from_meta(client.get_contact_fields())
             match_field = fields.require(config.match_field, "match_field")
@@ -161,6 +165,7 @@ class SyncRun:
         self._states = _StateCounter()
         self._reported_unmapped: dict[str, set[str]] = {}
         self._writer: ContactWriter | None = None
+        self._withheld_states = 0
 
     def _check_modes(self) -> None:
         for plan in self._plans.plans:
@@ -285,6 +290,10 @@ class SyncRun:
     def _release_states(self) -> Iterator[AirbyteMessage]:
         self._report.sync_to_disk()
         held, self._held, self._held_since = self._held, [], None
+        if self._config.dry_run:
+            # A dry run wrote nothing: acknowledging its records would make the next real sync skip them.
+            self._withheld_states += len(held)
+            return
         yield from held
 
     # --- the end -------------------------------------------------------------------------------
@@ -298,6 +307,11 @@ class SyncRun:
         summary = self._report.summary(
             stats.requests, last - first, self._client.allowed_requests_per_minute()
         )
+        if self._withheld_states:
+            logger.info(
+                f"Dry run: {self._withheld_states} state message(s) withheld, so that the next real sync "
+                "sends these records again."
+            )
         self._report.log_summary(summary, dry_run=self._config.dry_run)
         self.summary: dict[str, Any] = summary
 

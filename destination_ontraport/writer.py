@@ -27,7 +27,8 @@ from destination_ontraport.report import SyncReport
 
 logger = logging.getLogger("airbyte")
 
-LOOKUP_CHUNK = 50
+LOOKUP_CHUNK = 49  # one below the page size: a full page of 50 rows then proves duplicates to page on
+PAGE_SIZE = 50
 TAG_CHUNK = 500
 CREATE_ATTEMPTS = 4
 DRY_RUN_EXAMPLES = 10
@@ -144,14 +145,20 @@ class ContactWriter:
         list_fields = sorted({"id", "contact_cat", self._match.name}.union(*(p.fields for p in missing)))
         values = [p.fields[self._match.name] for p in missing]
         chunks = [values[i : i + LOOKUP_CHUNK] for i in range(0, len(values), LOOKUP_CHUNK)]
-        futures = [
-            self._executor.submit(self._client.find_contacts, self._match.name, c, list_fields)
-            for c in chunks
-        ]
+        futures = [self._executor.submit(self._find_all, c, list_fields) for c in chunks]
         for rows in self._results(futures):
             for row in rows:
                 self._learn(known, row)
         return known
+
+    def _find_all(self, values: Sequence[str], list_fields: Sequence[str]) -> list[dict[str, Any]]:
+        """All contacts matching the values; pages on only when Ontraport holds duplicates."""
+        rows: list[dict[str, Any]] = []
+        while True:
+            page = self._client.find_contacts(self._match.name, values, list_fields, start=len(rows))
+            rows.extend(page)
+            if len(page) < PAGE_SIZE:
+                return rows
 
     def _learn(self, known: dict[str, KnownContact], row: dict[str, Any]) -> None:
         raw = row.get(self._match.name)

@@ -242,7 +242,7 @@ def test_4xx_is_rejected_with_the_plain_body(make: Any, mock: Any, status: int, 
     with pytest.raises(RequestRejectedError) as info:
         make().save_or_update_contact({"email": "nope"})
     assert str(info.value) == (
-        f"Ontraport rejected POST /Contacts/saveorupdate (HTTP {status} ({body})). Not retried."
+        f"Ontraport rejected POST /Contacts/saveorupdate with HTTP {status}: {body}. Not retried."
     )
     assert (info.value.status, info.value.body_excerpt) == (status, body)
     assert mock.call_count == 1

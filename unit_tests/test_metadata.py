@@ -25,7 +25,7 @@ from destination_ontraport.config import DEFAULT_API_URL
 from destination_ontraport.destination import DOCUMENTATION_URL
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = {"pyproject.toml", "README.md", "destination_ontraport"}
+SHIPPED = {"pyproject.toml", "constraints.txt", "README.md", "destination_ontraport"}
 NOT_SHIPPED = (
     ".venv",
     ".git",
