@@ -16,6 +16,7 @@ DEFAULT_API_URL = "https://api.ontraport.com/1"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 MissingContactsAction = Literal["keep", "remove_tags", "delete"]
+DeletedRecordsAction = Literal["delete", "remove_tags", "ignore"]
 
 
 class FieldMappingEntry(BaseModel):
@@ -105,6 +106,16 @@ class OntraportConfig(BaseModel):
         ),
         json_schema_extra={"order": 7},
     )
+    deleted_records: DeletedRecordsAction = Field(
+        default="delete",
+        title="Deleted source records",
+        description=(
+            "What a record marks as deleted does to its contact: a CDC record with `_ab_cdc_deleted_at` "
+            "set, or any record of a `soft_delete` stream. `delete` deletes the contact, `remove_tags` "
+            "takes the configured tags off it (needs `tags`), `ignore` leaves it and counts the record as skipped."
+        ),
+        json_schema_extra={"order": 8},
+    )
     max_removals: int = Field(
         default=1000,
         ge=0,
@@ -113,13 +124,13 @@ class OntraportConfig(BaseModel):
             "Safety guard: a sync that would untag or delete more contacts than this stops before "
             "removing any, and says why."
         ),
-        json_schema_extra={"order": 8},
+        json_schema_extra={"order": 9},
     )
     dry_run: bool = Field(
         default=False,
         title="Dry run",
         description="Read only: report what the sync would create, update, tag and remove, and write nothing.",
-        json_schema_extra={"order": 9},
+        json_schema_extra={"order": 10},
     )
     max_requests_per_minute: int | None = Field(
         default=None,
@@ -129,7 +140,7 @@ class OntraportConfig(BaseModel):
             "Cap on this connector's API requests per minute, below the account's limit (180), so that "
             "the account's other integrations keep working. Empty: use the whole limit."
         ),
-        json_schema_extra={"order": 10},
+        json_schema_extra={"order": 11},
     )
     rejected_records_threshold: float = Field(
         default=10.0,
@@ -137,26 +148,26 @@ class OntraportConfig(BaseModel):
         le=100,
         title="Rejected records threshold (%)",
         description="The sync fails when more than this percentage of records is rejected (they are always reported).",
-        json_schema_extra={"order": 11},
+        json_schema_extra={"order": 12},
     )
     rejected_records_path: str | None = Field(
         default=None,
         title="Rejected records file",
         description="Optional path of a JSONL file that receives each rejected record with its reason.",
-        json_schema_extra={"order": 12},
+        json_schema_extra={"order": 13},
     )
     api_url: str = Field(
         default=DEFAULT_API_URL,
         title="API URL",
         description="Ontraport REST API base URL. Plain http:// is only allowed for localhost.",
-        json_schema_extra={"order": 13},
+        json_schema_extra={"order": 14},
     )
     rate_limit_window_seconds: float = Field(
         default=60.0,
         gt=0,
         title="Rate-limit window (seconds)",
         description="Length of Ontraport's rolling rate-limit window. Leave at 60 unless testing against a scaled sandbox.",
-        json_schema_extra={"order": 14},
+        json_schema_extra={"order": 15},
     )
     max_concurrent_requests: int = Field(
         default=10,
@@ -164,14 +175,14 @@ class OntraportConfig(BaseModel):
         le=64,
         title="Concurrent requests",
         description="Requests kept in flight at once, so that slow responses do not waste the rate budget.",
-        json_schema_extra={"order": 15},
+        json_schema_extra={"order": 16},
     )
     request_timeout_seconds: float = Field(
         default=90.0,
         gt=0,
         title="Request timeout (seconds)",
         description="Per-request timeout; Ontraport can take up to 60 s to answer.",
-        json_schema_extra={"order": 16},
+        json_schema_extra={"order": 17},
     )
     batch_size: int = Field(
         default=1000,
@@ -179,7 +190,7 @@ class OntraportConfig(BaseModel):
         le=10000,
         title="Batch size",
         description="Records collected before contacts are looked up and written (bounds memory).",
-        json_schema_extra={"order": 17},
+        json_schema_extra={"order": 18},
     )
 
     @field_validator("api_url")
@@ -211,6 +222,8 @@ class OntraportConfig(BaseModel):
                 f"missing_contacts={self.missing_contacts} needs non-empty tags: the tags mark which "
                 "contacts this connection owns; without them every contact in the account would qualify"
             )
+        if self.deleted_records == "remove_tags" and not self.tag_names:
+            raise ValueError("deleted_records=remove_tags needs non-empty tags: there are no tags to remove")
         return self
 
     @property

@@ -48,6 +48,16 @@ class InvalidItem:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamStatusItem:
+    """A TRACE STREAM_STATUS: the only way to know a full-refresh stream really ended complete."""
+
+    position: int
+    stream: str
+    namespace: str | None
+    status: str  # STARTED, RUNNING, COMPLETE, INCOMPLETE
+
+
+@dataclass(frozen=True, slots=True)
 class IgnoredItem:
     """LOG, TRACE and other message types a destination may receive and need not act on."""
 
@@ -55,7 +65,7 @@ class IgnoredItem:
     kind: str
 
 
-InputItem = RecordItem | StateItem | InvalidItem | IgnoredItem
+InputItem = RecordItem | StateItem | InvalidItem | StreamStatusItem | IgnoredItem
 
 
 def parse_line(line: str | bytes, position: int) -> InputItem | None:
@@ -77,6 +87,8 @@ def parse_line(line: str | bytes, position: int) -> InputItem | None:
             return StateItem(position, AirbyteMessageSerializer.load(obj))
         except Exception as exc:  # serpyco raises its own error types; all mean "malformed"
             return InvalidItem(position, f"STATE message is malformed: {excerpt(str(exc))}")
+    if kind == "TRACE":
+        return _trace(obj, position)
     if isinstance(kind, str) and kind in Type.__members__:
         return IgnoredItem(position, kind)
     return InvalidItem(position, f"line is JSON but not an Airbyte message (type {excerpt(repr(kind), 40)})")
@@ -96,6 +108,23 @@ def _record(obj: Mapping[str, Any], position: int) -> InputItem:
     return RecordItem(position, stream, namespace if isinstance(namespace, str) else None, data)
 
 
+def _trace(obj: Mapping[str, Any], position: int) -> InputItem:
+    trace = obj.get("trace")
+    if not isinstance(trace, dict) or trace.get("type") != "STREAM_STATUS":
+        return IgnoredItem(position, "TRACE")
+    status = trace.get("stream_status")
+    descriptor = status.get("stream_descriptor") if isinstance(status, dict) else None
+    if not isinstance(status, dict) or not isinstance(descriptor, dict) or not descriptor.get("name"):
+        return InvalidItem(position, "TRACE STREAM_STATUS message has no stream descriptor")
+    namespace = descriptor.get("namespace")
+    return StreamStatusItem(
+        position,
+        str(descriptor["name"]),
+        namespace if isinstance(namespace, str) else None,
+        str(status.get("status", "")),
+    )
+
+
 def parse_lines(lines: Iterable[str | bytes]) -> Iterator[InputItem]:
     for position, line in enumerate(lines, start=1):
         item = parse_line(line, position)
@@ -111,5 +140,13 @@ def from_messages(messages: Iterable[AirbyteMessage]) -> Iterator[InputItem]:
             yield RecordItem(position, rec.stream, rec.namespace, rec.data)
         elif message.type == Type.STATE:
             yield StateItem(position, message)
+        elif (
+            message.type == Type.TRACE
+            and message.trace is not None
+            and message.trace.stream_status is not None
+        ):
+            status = message.trace.stream_status
+            desc = status.stream_descriptor
+            yield StreamStatusItem(position, desc.name, desc.namespace, status.status.value)
         else:
             yield IgnoredItem(position, str(message.type))

@@ -5,10 +5,12 @@ window down) per account, shared with every other integration of that account, a
 beyond it. The connector is measured on how fully it uses that budget without 429s, so the client
 paces itself rather than bouncing off the limit:
 
-1. a local rolling-window limiter over our own send times: at most `L` requests started in any
-   `window_seconds * (1 + margin_ratio) + margin_seconds`. The margin absorbs the jitter between
-   our send time and the server's arrival time (a request sent just after the oldest one left our
-   window could otherwise arrive before it left the server's);
+1. a local rolling-window limiter over send times: in any effective window of
+   `window_seconds * (1 + margin_ratio) + margin_seconds`, at most the configured cap (scaled to
+   the window) of our own sends, and at most the server's limit (180 until a response says) of
+   ours plus others' (see 2). The margin absorbs the jitter between our send time and the
+   server's arrival time (a request sent just after the oldest one left our window could
+   otherwise arrive before it left the server's);
 2. the server's word: requests the server counted that our own sends cannot explain (other
    integrations share the budget) are added to the limiter as "phantom" sends; a
    `X-Rate-Limit-Remaining` of 0 that our sends do not explain holds every new send for
@@ -43,7 +45,7 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
         return None
     try:
         return int(float(raw.strip()))
-    except ValueError:
+    except (ValueError, OverflowError):  # garbage, nan, inf
         return None
 
 

@@ -56,6 +56,7 @@ class SyncReport:
     counts: Counts = field(default_factory=Counts)
     rejections: list[Rejection] = field(default_factory=list)
     dry_run_examples: list[str] = field(default_factory=list)
+    rejected_streams: set[str | None] = field(default_factory=set)
     _file: IO[str] | None = None
 
     def reject(
@@ -68,6 +69,7 @@ class SyncReport:
     ) -> None:
         rejection = Rejection(position, stream, key, reason)
         self.counts.rejected += 1
+        self.rejected_streams.add(stream)
         if len(self.rejections) < LISTED_REJECTIONS:
             self.rejections.append(rejection)
         logger.warning(f"Rejected record at {rejection.line()}")

@@ -15,6 +15,8 @@ SUPPORTED_MODES = (
     DestinationSyncMode.overwrite,
     DestinationSyncMode.append,
     DestinationSyncMode.append_dedup,
+    DestinationSyncMode.update,
+    DestinationSyncMode.soft_delete,
 )
 
 

@@ -27,7 +27,15 @@ from destination_ontraport.config import OntraportConfig
 from destination_ontraport.dedup import LatestByCursor
 from destination_ontraport.errors import ConfigProblem
 from destination_ontraport.mapping import FieldCatalog, FieldInfo, RecordRejected
-from destination_ontraport.messages import IgnoredItem, InputItem, InvalidItem, RecordItem, StateItem
+from destination_ontraport.messages import (
+    IgnoredItem,
+    InputItem,
+    InvalidItem,
+    RecordItem,
+    StateItem,
+    StreamStatusItem,
+)
+from destination_ontraport.removal import RemovalGuard, remove_contacts, tagged_contacts_missing_from
 from destination_ontraport.report import SyncReport
 from destination_ontraport.streams import SUPPORTED_MODES, StreamPlan, StreamPlans, build_plans
 from destination_ontraport.writer import ContactWriter
@@ -165,6 +173,9 @@ class SyncRun:
         self._states = _StateCounter()
         self._reported_unmapped: dict[str, set[str]] = {}
         self._writer: ContactWriter | None = None
+        self._guard = RemovalGuard(config.max_removals)
+        self._tag_ids: list[str] = []
+        self._statuses: dict[tuple[str | None, str], str] = {}
         self._withheld_states = 0
 
     def _check_modes(self) -> None:
@@ -190,12 +201,16 @@ class SyncRun:
                 tag_ids,
                 self._report,
                 dry_run=self._config.dry_run,
+                removal=None if self._config.deleted_records == "ignore" else self._config.deleted_records,
+                guard=self._guard,
                 progress=self._progress.tick,
             )
+            self._tag_ids = tag_ids
             for item in items:
                 yield from self._handle(item)
                 self._progress.tick()
             yield from self._flush()
+            self._remove_missing_contacts()
         finally:
             self._finish(started)
         self._enforce_threshold()
@@ -214,6 +229,8 @@ class SyncRun:
         elif isinstance(item, InvalidItem):
             self._report.counts.records_read += 1
             self._report.reject(item.position, item.stream, None, item.reason)
+        elif isinstance(item, StreamStatusItem):
+            self._statuses[(item.namespace, item.stream)] = item.status
         elif isinstance(item, IgnoredItem):
             self._report.counts.ignored_messages += 1
         if self._held_since is not None and self._clock() - self._held_since >= STATE_HOLD_SECONDS:
@@ -242,6 +259,14 @@ class SyncRun:
         finally:
             self._log_unmapped(plan)
         key = plan.mapper.match_key(fields)
+        if plan.mode == DestinationSyncMode.soft_delete or item.data.get("_ab_cdc_deleted_at") not in (
+            None,
+            "",
+        ):
+            assert self._writer is not None
+            match = self._account.match_field.name
+            self._writer.add_removal(key, fields[match], item.position, plan.label)
+            return
         if plan.mode == DestinationSyncMode.append_dedup:
             pk = plan.primary_key_of(item.data) or (key,)
             loser = self._dedup[plan.label].offer(pk, plan.cursor_of(item.data), (key, fields, item.position))
@@ -250,7 +275,7 @@ class SyncRun:
             return
         assert self._writer is not None
         self._writer.add(
-            key, fields, item.position, plan.label, full_refresh=plan.mode == DestinationSyncMode.overwrite
+            key, fields, item.position, plan.label, may_create=plan.mode != DestinationSyncMode.update
         )
 
     def _log_unmapped(self, plan: StreamPlan) -> None:
@@ -297,6 +322,54 @@ class SyncRun:
         yield from held
 
     # --- the end -------------------------------------------------------------------------------
+    def _remove_missing_contacts(self) -> None:
+        """Full refresh that mirrors the source: only after every overwrite stream ended complete."""
+        overwrite = [p for p in self._plans.plans if p.mode == DestinationSyncMode.overwrite]
+        if self._config.missing_contacts == "keep" or not overwrite or self._writer is None:
+            return
+        reason = self._why_not_remove(overwrite)
+        if reason:
+            logger.warning(f"Contacts missing from this full refresh are kept: {reason}.")
+            return
+        missing = tagged_contacts_missing_from(self._client, self._tag_ids, self._writer.seen_ids)
+        tags = ", ".join(self._config.tag_names)
+        self._guard.reserve(len(missing), f"tagged {tags} but not in this full refresh")
+        action = self._config.missing_contacts
+        verb = "deleted" if action == "delete" else "untagged"
+        if self._config.dry_run:
+            logger.info(
+                f"Dry run: {len(missing)} contacts tagged {tags} are not in this sync and would be {verb}."
+            )
+        elif missing:
+            remove_contacts(
+                self._client, missing, "delete" if action == "delete" else "remove_tags", self._tag_ids
+            )
+            logger.info(
+                f"{len(missing)} contacts tagged {tags} were not in this full refresh and were {verb}."
+            )
+        if action == "delete":
+            self._report.counts.deleted += len(missing)
+        else:
+            self._report.counts.untagged += len(missing)
+
+    def _why_not_remove(self, overwrite: list[StreamPlan]) -> str | None:
+        if len(self._tag_ids) != len(self._config.tag_names):
+            return "some configured tags do not exist yet in Ontraport"
+        if self._statuses:
+            incomplete = [
+                p.label for p in overwrite if self._statuses.get((p.namespace, p.name)) != "COMPLETE"
+            ]
+            if incomplete:
+                return f"stream(s) {', '.join(incomplete)} did not report COMPLETE"
+        labels = {p.label for p in overwrite}
+        blocked = [s or "unknown stream" for s in self._report.rejected_streams if s is None or s in labels]
+        if blocked:
+            return (
+                f"records were rejected in {', '.join(sorted(blocked))}, so their contacts cannot be told "
+                "apart from contacts that left the source"
+            )
+        return None
+
     def _finish(self, started: float) -> None:
         if self._writer is not None:
             self._writer.close()

@@ -23,6 +23,7 @@ from destination_ontraport.client import (
 from destination_ontraport.known_contacts import KnownContact, KnownContacts, parse_tag_ids
 from destination_ontraport.mapping import FieldCatalog, FieldInfo, values_equal
 from destination_ontraport.messages import excerpt
+from destination_ontraport.removal import RemovalAction, RemovalGuard, remove_contacts
 from destination_ontraport.report import SyncReport
 
 logger = logging.getLogger("airbyte")
@@ -33,7 +34,7 @@ TAG_CHUNK = 500
 CREATE_ATTEMPTS = 4
 DRY_RUN_EXAMPLES = 10
 
-Action = Literal["create", "update", "unchanged", "skip"]
+Action = Literal["create", "update", "unchanged", "skip", "remove"]
 
 
 @dataclass
@@ -44,7 +45,7 @@ class PendingContact:
     fields: dict[str, str]
     sources: list[tuple[int, str]]  # (input line, stream)
     may_create: bool  # False when every record came from an `update`-mode stream
-    in_full_refresh: bool  # touched by an `overwrite` stream: not "missing" at the end
+    remove: bool = False  # the last record said the contact is gone (CDC delete, soft_delete)
 
 
 @dataclass
@@ -69,6 +70,8 @@ class ContactWriter:
         report: SyncReport,
         *,
         dry_run: bool = False,
+        removal: RemovalAction | None = None,
+        guard: RemovalGuard | None = None,
         progress: Callable[[], None] = lambda: None,
         known_capacity: int = 50_000,
     ) -> None:
@@ -85,7 +88,9 @@ class ContactWriter:
         self._pending_records = 0
         self._executor = ThreadPoolExecutor(max_workers=client.max_in_flight, thread_name_prefix="ontraport")
         self._field_info: dict[str, FieldInfo | None] = {}
-        self.full_refresh_ids: set[str] = set()
+        self._removal = removal
+        self._guard = guard or RemovalGuard(0)
+        self.seen_ids: set[str] = set()  # every contact this sync wrote or found unchanged
 
     @property
     def pending_records(self) -> int:
@@ -102,20 +107,25 @@ class ContactWriter:
         stream: str,
         *,
         may_create: bool = True,
-        full_refresh: bool = False,
     ) -> None:
         """Collapse: a later record for the same contact overrides the earlier one's fields."""
         self._pending_records += 1
         pending = self._pending.get(key)
-        if pending is None:
-            self._pending[key] = PendingContact(
-                key, dict(fields), [(position, stream)], may_create, full_refresh
-            )
+        if pending is None or pending.remove:
+            # A write after a removal in the same batch: the contact stays, with the later fields.
+            sources = [*pending.sources, (position, stream)] if pending else [(position, stream)]
+            self._pending[key] = PendingContact(key, dict(fields), sources, may_create)
             return
         pending.fields.update(fields)
         pending.sources.append((position, stream))
         pending.may_create = pending.may_create or may_create
-        pending.in_full_refresh = pending.in_full_refresh or full_refresh
+
+    def add_removal(self, key: str, match_value: str, position: int, stream: str) -> None:
+        """The contact is gone from the source: whatever earlier records of this batch said is moot."""
+        self._pending_records += 1
+        pending = self._pending.get(key)
+        sources = [*pending.sources, (position, stream)] if pending else [(position, stream)]
+        self._pending[key] = PendingContact(key, {self._match.name: match_value}, sources, False, remove=True)
 
     def flush(self) -> None:
         """Write everything pending. Raises (after in-flight requests settle) on a failure that must
@@ -181,6 +191,7 @@ class ContactWriter:
     def _apply(self, batch: Sequence[PendingContact], known: dict[str, KnownContact]) -> list[Outcome]:
         planned = [self._plan(p, known.get(p.key)) for p in batch]
         if self._dry_run:
+            self._remove([o for o in planned if o.action == "remove"])
             for outcome in planned:
                 self._count(outcome)
                 self._describe(outcome)
@@ -193,11 +204,27 @@ class ContactWriter:
             else:
                 done.append(outcome)
         done.extend(self._results(futures))
+        self._remove([o for o in done if o.action == "remove"])
         for outcome in done:
             self._count(outcome)
         return done
 
+    def _remove(self, outcomes: Sequence[Outcome]) -> None:
+        if not outcomes or self._removal is None:
+            return
+        ids = [o.contact_id for o in outcomes if o.contact_id]
+        if self._removal == "remove_tags":
+            wanted = set(self._tag_ids)
+            ids = [o.contact_id for o in outcomes if o.contact_id and o.known and wanted & o.known.tag_ids]
+        self._guard.reserve(len(ids), "records marked deleted in the source")
+        if not self._dry_run:
+            remove_contacts(self._client, ids, self._removal, self._tag_ids)
+
     def _plan(self, pending: PendingContact, contact: KnownContact | None) -> Outcome:
+        if pending.remove:
+            if contact is None or self._removal is None:
+                return Outcome(pending, "skip")
+            return Outcome(pending, "remove", contact_id=contact.id, known=contact)
         if contact is None:
             action: Action = "create" if pending.may_create else "skip"
             return Outcome(pending, action)
@@ -271,7 +298,7 @@ class ContactWriter:
 
     # --- tags and bookkeeping ----------------------------------------------------------------
     def _needs_tags(self, outcome: Outcome) -> bool:
-        if not self._tag_ids or outcome.rejected_reason or outcome.action == "skip":
+        if not self._tag_ids or outcome.rejected_reason or outcome.action in ("skip", "remove"):
             return False
         if outcome.known is None:
             return True
@@ -290,10 +317,12 @@ class ContactWriter:
 
     def _remember(self, outcomes: Iterable[Outcome]) -> None:
         for outcome in outcomes:
+            if outcome.action == "remove":
+                self._known.forget(outcome.pending.key)
+                continue
             if outcome.rejected_reason or outcome.contact_id is None:
                 continue
-            if outcome.pending.in_full_refresh:
-                self.full_refresh_ids.add(outcome.contact_id)
+            self.seen_ids.add(outcome.contact_id)
             if self._dry_run:
                 continue
             before = outcome.known
@@ -313,14 +342,23 @@ class ContactWriter:
             counts.updated += 1
         elif outcome.action == "unchanged":
             counts.unchanged += 1
+        elif outcome.action == "remove":
+            if self._removal == "delete":
+                counts.deleted += 1
+            elif outcome.known and set(self._tag_ids) & outcome.known.tag_ids:
+                counts.untagged += 1
         else:
             counts.skipped += 1
 
     def _describe(self, outcome: Outcome) -> None:
         examples = self._report.dry_run_examples
-        if len(examples) >= DRY_RUN_EXAMPLES or outcome.action not in ("create", "update"):
+        if len(examples) >= DRY_RUN_EXAMPLES or outcome.action not in ("create", "update", "remove"):
             return
         key = excerpt(outcome.pending.key, 60)
+        if outcome.action == "remove":
+            verb = "delete" if self._removal == "delete" else "untag"
+            examples.append(f"would {verb} {key} (id {outcome.contact_id}): deleted in the source")
+            return
         if outcome.action == "create":
             examples.append(f"would create {key} with {len(outcome.pending.fields)} fields")
             return

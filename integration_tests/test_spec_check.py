@@ -93,5 +93,7 @@ def test_check_requires_tags_for_removal_of_missing_contacts(sandbox: SandboxHan
 def test_check_with_unparseable_config_file_fails_cleanly() -> None:
     run = run_connector("check", "{not json")
     assert run.returncode != 0
-    assert not any("Traceback" in line for line in run.logs), "a config problem is a message, not a stack trace"
+    assert not any("Traceback" in line for line in run.logs), (
+        "a config problem is a message, not a stack trace"
+    )
     assert any("Could not read the config file" in e for e in run.errors)

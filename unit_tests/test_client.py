@@ -788,3 +788,15 @@ def test_stats_track_routes_and_times(make: Any, mock: Any, clock: FakeClock) ->
     assert (stats.requests, stats.retries, stats.rate_limited) == (3, 1, 0)
     assert stats.first_request_at == 1000.0
     assert stats.last_response_at == pytest.approx(1000.25)
+
+
+def test_unreadable_rate_headers_are_ignored(make: Any, mock: Any, clock: FakeClock) -> None:
+    garbage = {"X-Rate-Limit-Limit": "inf", "X-Rate-Limit-Remaining": "nan", "X-Rate-Limit-Reset": "soon"}
+    mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "5"}, **garbage))
+    client = make()
+    assert client.get_contact_count() == 5
+    assert client.stats.server_limit is None
+    assert client.allowed_requests_per_minute() == 180.0
+    assert RateHeaders.parse(
+        {"X-Rate-Limit-Limit": "180", "X-Rate-Limit-Remaining": "3", "X-Rate-Limit-Reset": "23"}
+    ) == (RateHeaders(limit=180, remaining=3, reset=23.0))

@@ -1,0 +1,153 @@
+"""The benchmark's table (markdown, printed and written to bench/results/) and its raw JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.runner import ScenarioResult, Side
+from bench.scenarios import (
+    LATENCY_FAST,
+    LATENCY_SLOW,
+    RATE_LIMIT,
+    RSS_FLAT_GROWTH,
+    SCALE,
+    WINDOW_SECONDS,
+    Target,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+COLUMNS = (
+    "scenario",
+    "records",
+    "requests",
+    "requests / record",
+    "wall s",
+    "achieved / allowed rate (req per scaled min)",
+    "429s",
+    "connector CPU us / record",
+    "connector peak RSS MB",
+    "naive requests / record",
+    "naive achieved / allowed",
+    "ratio to naive",
+    "target",
+    "result",
+)
+
+
+def cross_checks(results: Sequence[ScenarioResult]) -> None:
+    """'Flat' memory: the 200,000-record peak RSS may exceed the 50,000-record one by at most 15%."""
+    by_name = {r.scenario.name: r for r in results}
+    small, large = by_name.get("cpu50k"), by_name.get("cpu200k")
+    if small is None or large is None:
+        return
+    bound = small.run.peak_rss_mb * (1.0 + RSS_FLAT_GROWTH)
+    large.checks.append(
+        (Target("peak_rss_mb", high=round(bound, 1)), large.run.peak_rss_mb, large.run.peak_rss_mb <= bound)
+    )
+
+
+def _rate(side: Side) -> str:
+    share = side.rate_share
+    if share is None:
+        return "n/a (shorter than 1 window)"
+    per_window = (side.server.rate_per_second or 0.0) * WINDOW_SECONDS
+    allowed = side.allowed_per_second * WINDOW_SECONDS
+    return f"{share:.3f} ({per_window:.0f} of {allowed:.0f})"
+
+
+def _per_record(side: Side, per_contact: bool) -> str:
+    if per_contact:
+        return f"{side.requests_per_contact:.4f} per contact ({side.requests_per_record:.4f} per record)"
+    return f"{side.requests_per_record:.4f}"
+
+
+def _429(side: Side) -> str:
+    return f"{side.server.status_429} ({100 * side.share_429:.2f}%)"
+
+
+def row(result: ScenarioResult) -> list[str]:
+    c, n = result.connector, result.naive
+    per_contact = result.per_contact
+    ratio = result.ratio_to_naive
+    failed = [t.describe() for t, _, ok in result.checks if not ok]
+    verdict = result.verdict + (f": {'; '.join(failed)}" if failed and not result.sanity else "")
+    cpu = result.metric("cpu_us_per_record") or 0.0
+    return [
+        f"`{result.scenario.name}` {result.scenario.label(result.quick)}",
+        f"{c.records:,}" + (f" ({c.contacts:,} contacts)" if per_contact else ""),
+        f"{c.server.requests:,}",
+        _per_record(c, per_contact),
+        f"{result.run.wall_seconds:.1f}",
+        _rate(c),
+        _429(c),
+        f"{cpu:.0f}",
+        f"{result.run.peak_rss_mb:.0f}",
+        "n/a" if n is None else f"{_per_record(n, per_contact)} ({n.records} records)",
+        "n/a" if n is None else _rate(n),
+        "n/a" if ratio is None else f"{ratio:.3f}",
+        "; ".join(t.describe() for t, _, _ in result.checks),
+        verdict,
+    ]
+
+
+def table(results: Sequence[ScenarioResult]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row(r)) + " |" for r in results]
+    return "\n".join(lines)
+
+
+def preamble(command: str, quick: bool) -> str:
+    return (
+        f"`{command}` ({'quick sizes' if quick else 'full sizes'}), "
+        f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs.\n"
+        f"Sandbox scaled by {SCALE}: {RATE_LIMIT} requests per {WINDOW_SECONDS:g}-s window "
+        f"(= {RATE_LIMIT} per scaled minute), latency {LATENCY_FAST} ms (stands for 300-700 ms) or "
+        f"{LATENCY_SLOW} ms (stands for 1-3 s). The connector runs as `python main.py write` with "
+        f"`rate_limit_window_seconds: {WINDOW_SECONDS:g}` and default batch size and concurrency; the "
+        "naive strategy (saveorupdate + tagByName per record, one request at a time) runs on the "
+        "records of the scenario's first contacts, on the same sandbox state."
+    )
+
+
+def footnotes(results: Sequence[ScenarioResult]) -> str:
+    lines = [
+        "Requests and 429s are the sandbox's counts. Achieved rate: the mean, over the run after its "
+        "first window, of the requests the sandbox counted in the trailing window, against the limit "
+        "(or, for `cap`, the configured cap); '171 of 180' is requests per scaled minute. CPU (user + "
+        "system) and peak RSS are the connector process's, start-up included. Ratio to naive: "
+        "connector requests / naive requests, per record (per distinct contact for `dup3`).",
+    ]
+    for result in results:
+        if result.scenario.notes:
+            lines.append(f"`{result.scenario.name}`: {result.scenario.notes}.")
+        for problem in result.sanity:
+            lines.append(f"`{result.scenario.name}` INVALID: {problem}")
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def render(results: Sequence[ScenarioResult], command: str, quick: bool) -> str:
+    return f"{preamble(command, quick)}\n\n{table(results)}\n\n{footnotes(results)}\n"
+
+
+def save(results: Sequence[ScenarioResult], text: str, command: str, quick: bool) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.md").write_text(text, encoding="utf-8")
+    payload: dict[str, Any] = {
+        "command": command,
+        "quick": quick,
+        "python": sys.version,
+        "cpus": os.cpu_count(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "scenarios": [r.as_dict() for r in results],
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+    return RESULTS / "latest.md"
