@@ -203,6 +203,7 @@ class SyncRun:
                 dry_run=self._config.dry_run,
                 removal=None if self._config.deleted_records == "ignore" else self._config.deleted_records,
                 guard=self._guard,
+                track_seen=self._config.missing_contacts != "keep",
                 progress=self._progress.tick,
             )
             self._tag_ids = tag_ids

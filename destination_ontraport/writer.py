@@ -72,6 +72,7 @@ class ContactWriter:
         dry_run: bool = False,
         removal: RemovalAction | None = None,
         guard: RemovalGuard | None = None,
+        track_seen: bool = False,
         progress: Callable[[], None] = lambda: None,
         known_capacity: int = 50_000,
     ) -> None:
@@ -90,6 +91,7 @@ class ContactWriter:
         self._field_info: dict[str, FieldInfo | None] = {}
         self._removal = removal
         self._guard = guard or RemovalGuard(0)
+        self._track_seen = track_seen  # only a full refresh that removes leftovers needs it (memory)
         self.seen_ids: set[str] = set()  # every contact this sync wrote or found unchanged
 
     @property
@@ -175,7 +177,7 @@ class ContactWriter:
         if raw is None or str(raw).strip() == "":
             return
         key = self._normalise_key(str(raw))
-        contact = KnownContact(str(row.get("id")), dict(row), parse_tag_ids(row.get("contact_cat")))
+        contact = KnownContact(str(row.get("id")), row, parse_tag_ids(row.get("contact_cat")))
         other = known.get(key)
         if other is not None:
             # Ontraport allows duplicates; saveorupdate merges into the oldest, so do we.
@@ -322,10 +324,14 @@ class ContactWriter:
                 continue
             if outcome.rejected_reason or outcome.contact_id is None:
                 continue
-            self.seen_ids.add(outcome.contact_id)
+            if self._track_seen:
+                self.seen_ids.add(outcome.contact_id)
             if self._dry_run:
                 continue
             before = outcome.known
+            if before is not None and outcome.action == "unchanged" and not self._needs_tags(outcome):
+                self._known.put(outcome.pending.key, before)  # nothing new to learn: no copy
+                continue
             values = dict(before.values) if before else {}
             values.update(outcome.pending.fields)
             tags = (before.tag_ids if before else frozenset()) | frozenset(self._tag_ids)
