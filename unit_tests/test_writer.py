@@ -1,0 +1,320 @@
+"""The writer's request-minimal path on small inputs: collapse, lookup, diff, writes, tags, removals.
+
+A small in-memory stand-in for the client records every call, so each test can say exactly which
+requests a batch costs; end-to-end behaviour against the sandbox lives in integration_tests/.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from destination_ontraport.client import AmbiguousWriteError, NotFoundError, RequestRejectedError
+from destination_ontraport.errors import ConfigProblem
+from destination_ontraport.mapping import FieldCatalog
+from destination_ontraport.removal import RemovalGuard
+from destination_ontraport.report import SyncReport
+from destination_ontraport.writer import ContactWriter
+from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
+
+CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
+EMAIL = CATALOG.require("email", "test")
+EXTERNAL = CATALOG.require("External ID", "test")
+
+
+class FakeClient:
+    """Just enough of OntraportClient, thread-safe, counting calls by name."""
+
+    max_in_flight = 4
+
+    def __init__(self) -> None:
+        self.contacts: dict[str, dict[str, str]] = {}
+        self.calls: list[tuple[str, Any]] = []
+        self.lock = threading.Lock()
+        self.fail_create: list[Exception] = []  # raised by create_contact, in order
+        self.create_takes_effect_before_failing = True
+        self.reject_emails: set[str] = set()
+        self.vanished: set[str] = set()
+
+    def _log(self, name: str, arg: Any) -> None:
+        with self.lock:
+            self.calls.append((name, arg))
+
+    def count(self, name: str) -> int:
+        return sum(1 for call, _ in self.calls if call == name)
+
+    def add(self, **fields: str) -> str:
+        new_id = str(len(self.contacts) + 1)
+        self.contacts[new_id] = {"id": new_id, "contact_cat": "", **fields}
+        return new_id
+
+    def find_contacts(
+        self, field_name: str, values: Sequence[str], list_fields: Sequence[str], *, start: int = 0
+    ) -> list[dict[str, Any]]:
+        self._log("find", list(values))
+        wanted = {v.lower() for v in values}
+        rows = [dict(c) for c in self.contacts.values() if c.get(field_name, "").lower() in wanted]
+        return rows[start : start + 50]
+
+    def save_or_update_contact(self, fields: Mapping[str, str]) -> tuple[str, bool]:
+        self._log("saveorupdate", dict(fields))
+        if fields.get("email") in self.reject_emails:
+            raise RequestRejectedError("Invalid email address", status=422)
+        for contact in self.contacts.values():
+            if contact.get("email") == fields.get("email"):
+                contact.update(fields)
+                return contact["id"], False
+        return self.add(**fields), True
+
+    def create_contact(self, fields: Mapping[str, str]) -> str:
+        self._log("create", dict(fields))
+        if self.fail_create:
+            error = self.fail_create.pop(0)
+            if self.create_takes_effect_before_failing:
+                self.add(**fields)
+            raise error
+        return self.add(**fields)
+
+    def update_contact(self, contact_id: str, fields: Mapping[str, str]) -> None:
+        self._log("update", (contact_id, dict(fields)))
+        if contact_id in self.vanished:
+            raise NotFoundError("Object not found", status=404)
+        self.contacts[contact_id].update(fields)
+
+    def add_tags(self, contact_ids: Sequence[str], tag_ids: Sequence[str]) -> None:
+        self._log("add_tags", list(contact_ids))
+        for cid in contact_ids:
+            present = {t for t in self.contacts[cid]["contact_cat"].split("*/*") if t}
+            self.contacts[cid]["contact_cat"] = "*/*" + "*/*".join(sorted(present | set(tag_ids))) + "*/*"
+
+    def remove_tags(self, contact_ids: Sequence[str], tag_ids: Sequence[str]) -> None:
+        self._log("remove_tags", list(contact_ids))
+
+    def delete_contacts(self, contact_ids: Sequence[str]) -> None:
+        self._log("delete", list(contact_ids))
+        for cid in contact_ids:
+            self.contacts.pop(cid, None)
+
+
+def make_writer(
+    client: FakeClient, match: Any = EMAIL, tags: Sequence[str] = ("7",), **kw: Any
+) -> tuple[ContactWriter, SyncReport]:
+    report = SyncReport()
+    key = (lambda v: v.strip().lower()) if match.type == "email" else (lambda v: v.strip())
+    writer = ContactWriter(client, CATALOG, match, key, list(tags), report, **kw)  # type: ignore[arg-type]
+    return writer, report
+
+
+def test_records_for_one_contact_collapse_into_one_write_with_later_fields_winning() -> None:
+    client = FakeClient()
+    writer, report = make_writer(client)
+    writer.add("a@x.com", {"email": "a@x.com", "firstname": "One", "company": "Early"}, 1, "s")
+    writer.add("a@x.com", {"email": "a@x.com", "firstname": "Two"}, 2, "s")
+    writer.flush()
+    assert client.count("saveorupdate") == 1
+    (contact,) = client.contacts.values()
+    assert (contact["firstname"], contact["company"]) == ("Two", "Early")
+    assert report.counts.created == 1
+
+
+def test_a_batch_costs_one_lookup_per_49_contacts_one_write_each_and_one_tag_call() -> None:
+    client = FakeClient()
+    writer, report = make_writer(client)
+    for i in range(100):
+        writer.add(f"p{i}@x.com", {"email": f"p{i}@x.com", "firstname": "P"}, i, "s")
+    writer.flush()
+    assert client.count("find") == 3  # 49 + 49 + 2
+    assert client.count("saveorupdate") == 100
+    assert client.count("add_tags") == 1
+    assert report.counts.tagged == 100
+
+
+def test_unchanged_contacts_cost_no_write_and_changed_ones_send_only_changed_fields() -> None:
+    client = FakeClient()
+    same = client.add(email="same@x.com", firstname="S", lastname="L", contact_cat="*/*7*/*")
+    diff = client.add(email="diff@x.com", firstname="Old", lastname="L", contact_cat="*/*7*/*")
+    writer, report = make_writer(client)
+    writer.add("same@x.com", {"email": "same@x.com", "firstname": "S", "lastname": "L"}, 1, "s")
+    writer.add("diff@x.com", {"email": "diff@x.com", "firstname": "New", "lastname": "L"}, 2, "s")
+    writer.flush()
+    assert [c for c in client.calls if c[0] == "update"] == [("update", (diff, {"firstname": "New"}))]
+    assert client.count("saveorupdate") == 0 and client.count("add_tags") == 0
+    assert (report.counts.unchanged, report.counts.updated) == (1, 1)
+    assert same in client.contacts
+
+
+def test_numeric_and_case_differences_that_ontraport_would_not_see_are_not_changes() -> None:
+    client = FakeClient()
+    client.add(email="Mixed@X.com", f1002="10.00", contact_cat="*/*7*/*")
+    writer, report = make_writer(client)
+    writer.add("mixed@x.com", {"email": "mixed@x.com", "f1002": "10"}, 1, "s")
+    writer.flush()
+    assert report.counts.unchanged == 1
+    assert client.count("update") == 0
+
+
+def test_only_contacts_lacking_a_tag_are_tagged() -> None:
+    client = FakeClient()
+    client.add(email="has@x.com", contact_cat="*/*7*/*8*/*")
+    lacks = client.add(email="lacks@x.com", contact_cat="*/*7*/*")
+    writer, report = make_writer(client, tags=("7", "8"))
+    writer.add("has@x.com", {"email": "has@x.com"}, 1, "s")
+    writer.add("lacks@x.com", {"email": "lacks@x.com"}, 2, "s")
+    writer.flush()
+    assert [c for c in client.calls if c[0] == "add_tags"] == [("add_tags", [lacks])]
+    assert report.counts.tagged == 1
+
+
+def test_a_contact_written_in_one_batch_is_remembered_in_the_next() -> None:
+    client = FakeClient()
+    writer, _report = make_writer(client)
+    writer.add("r@x.com", {"email": "r@x.com", "firstname": "R"}, 1, "s")
+    writer.flush()
+    lookups = client.count("find")
+    writer.add("r@x.com", {"email": "r@x.com", "firstname": "R"}, 2, "s")
+    writer.flush()
+    assert client.count("find") == lookups, "no second lookup"
+    assert client.count("saveorupdate") == 1 and client.count("update") == 0
+    writer.add("r@x.com", {"email": "r@x.com", "firstname": "Changed"}, 3, "s")
+    writer.flush()
+    assert client.count("update") == 1 and client.count("find") == lookups
+
+
+def test_a_refused_contact_is_rejected_for_every_record_that_made_it() -> None:
+    client = FakeClient()
+    client.reject_emails.add("bad@x.com")
+    writer, report = make_writer(client)
+    writer.add("bad@x.com", {"email": "bad@x.com"}, 4, "s")
+    writer.add("bad@x.com", {"email": "bad@x.com", "firstname": "B"}, 9, "s")
+    writer.add("ok@x.com", {"email": "ok@x.com"}, 5, "s")
+    writer.flush()
+    assert report.counts.rejected == 2
+    assert [r.position for r in report.rejections] == [4, 9]
+    assert "Invalid email address" in report.rejections[0].reason
+    assert report.counts.created == 1
+    assert client.count("add_tags") == 1 and client.calls[-1][1] == ["1"], "the refused contact is not tagged"
+
+
+def test_a_contact_deleted_since_the_lookup_is_created_again() -> None:
+    client = FakeClient()
+    gone = client.add(email="gone@x.com", firstname="Old", contact_cat="*/*7*/*")
+    client.vanished.add(gone)
+    writer, report = make_writer(client)
+    writer.add("gone@x.com", {"email": "gone@x.com", "firstname": "New"}, 1, "s")
+    writer.flush()
+    assert client.count("update") == 1 and client.count("saveorupdate") == 1
+    assert report.counts.updated == 1  # saveorupdate merged into the still-present record
+
+
+def test_custom_match_field_creates_by_lookup_then_post() -> None:
+    client = FakeClient()
+    writer, report = make_writer(client, match=EXTERNAL)
+    writer.add("X-1", {"f1001": "X-1", "firstname": "A"}, 1, "s")
+    writer.flush()
+    assert client.count("create") == 1 and client.count("saveorupdate") == 0
+    assert report.counts.created == 1
+
+
+def test_an_ambiguous_create_that_took_effect_is_found_not_repeated() -> None:
+    client = FakeClient()
+    client.fail_create = [AmbiguousWriteError("connection dropped")]
+    writer, report = make_writer(client, match=EXTERNAL)
+    writer.add("X-2", {"f1001": "X-2", "firstname": "A"}, 1, "s")
+    writer.flush()
+    assert client.count("create") == 1, "the lookup found it: no second POST"
+    assert len(client.contacts) == 1
+    assert report.counts.created == 1
+
+
+def test_an_ambiguous_create_that_did_not_take_effect_is_retried_once() -> None:
+    client = FakeClient()
+    client.fail_create = [AmbiguousWriteError("read timeout")]
+    client.create_takes_effect_before_failing = False
+    writer, _ = make_writer(client, match=EXTERNAL)
+    writer.add("X-3", {"f1001": "X-3"}, 1, "s")
+    writer.flush()
+    assert client.count("create") == 2
+    assert len(client.contacts) == 1
+
+
+def test_duplicates_in_ontraport_page_on_and_update_the_oldest() -> None:
+    client = FakeClient()
+    for _ in range(51):
+        client.add(email="dup@x.com", firstname="D", contact_cat="*/*7*/*")
+    writer, _ = make_writer(client)
+    writer.add("dup@x.com", {"email": "dup@x.com", "firstname": "E"}, 1, "s")
+    writer.flush()
+    assert client.count("find") == 2, "a full page of 50 for one value means more may hide"
+    assert [c for c in client.calls if c[0] == "update"] == [("update", ("1", {"firstname": "E"}))]
+
+
+def test_update_only_streams_skip_new_contacts() -> None:
+    client = FakeClient()
+    writer, report = make_writer(client)
+    writer.add("new@x.com", {"email": "new@x.com"}, 1, "s", may_create=False)
+    writer.flush()
+    assert client.count("saveorupdate") == 0 and report.counts.skipped == 1
+
+
+def test_removals_are_one_bulk_call_with_the_ids_found() -> None:
+    client = FakeClient()
+    a = client.add(email="a@x.com")
+    b = client.add(email="b@x.com")
+    writer, report = make_writer(client, removal="delete", guard=RemovalGuard(10))
+    writer.add_removal("a@x.com", "a@x.com", 1, "s")
+    writer.add_removal("b@x.com", "b@x.com", 2, "s")
+    writer.add_removal("never@x.com", "never@x.com", 3, "s")
+    writer.flush()
+    assert [c for c in client.calls if c[0] == "delete"] == [("delete", [a, b])]
+    assert (report.counts.deleted, report.counts.skipped) == (2, 1)
+
+
+def test_the_guard_refuses_a_removal_over_the_limit_before_sending_it() -> None:
+    client = FakeClient()
+    client.add(email="a@x.com")
+    client.add(email="b@x.com")
+    writer, _ = make_writer(client, removal="delete", guard=RemovalGuard(1))
+    writer.add_removal("a@x.com", "a@x.com", 1, "s")
+    writer.add_removal("b@x.com", "b@x.com", 2, "s")
+    with pytest.raises(ConfigProblem, match="more than max_removals"):
+        writer.flush()
+    assert client.count("delete") == 0 and len(client.contacts) == 2
+
+
+def test_a_write_after_a_removal_in_the_same_batch_keeps_the_contact() -> None:
+    client = FakeClient()
+    client.add(email="back@x.com", firstname="Old", contact_cat="*/*7*/*")
+    writer, _report = make_writer(client, removal="delete", guard=RemovalGuard(10))
+    writer.add_removal("back@x.com", "back@x.com", 1, "s")
+    writer.add("back@x.com", {"email": "back@x.com", "firstname": "Back"}, 2, "s")
+    writer.flush()
+    assert client.count("delete") == 0
+    assert next(iter(client.contacts.values()))["firstname"] == "Back"
+
+
+def test_dry_run_sends_only_lookups_and_describes_changes() -> None:
+    client = FakeClient()
+    client.add(email="c@x.com", firstname="Before", contact_cat="*/*7*/*")
+    writer, report = make_writer(client, dry_run=True)
+    writer.add("c@x.com", {"email": "c@x.com", "firstname": "After"}, 1, "s")
+    writer.add("n@x.com", {"email": "n@x.com"}, 2, "s")
+    writer.flush()
+    assert {name for name, _ in client.calls} == {"find"}
+    assert (report.counts.updated, report.counts.created, report.counts.tagged) == (1, 1, 1)
+    assert any("'Before' -> 'After'" in line for line in report.dry_run_examples)
+
+
+def test_a_failing_write_is_raised_after_the_other_writes_settle() -> None:
+    client = FakeClient()
+    writer, _ = make_writer(client, match=EXTERNAL)
+    client.fail_create = [RuntimeError("boom")]
+    client.create_takes_effect_before_failing = False
+    for i in range(5):
+        writer.add(f"K{i}", {"f1001": f"K{i}"}, i, "s")
+    with pytest.raises(RuntimeError, match="boom"):
+        writer.flush()
+    assert client.count("create") == 5, "no write is abandoned half way"
+    assert client.count("add_tags") == 0, "a failed batch is not tagged or acknowledged"
