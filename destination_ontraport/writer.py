@@ -33,6 +33,7 @@ PAGE_SIZE = 50
 TAG_CHUNK = 500
 CREATE_ATTEMPTS = 4
 DRY_RUN_EXAMPLES = 10
+PROGRESS_POLL_SECONDS = 5.0
 
 Action = Literal["create", "update", "unchanged", "skip", "remove"]
 
@@ -380,13 +381,21 @@ class ContactWriter:
         so no request is left running behind an error."""
         results: list[Any] = []
         failure: BaseException | None = None
-        for future in as_completed(futures):
-            self._progress()
-            exc = future.exception()
-            if exc is not None:
-                failure = failure or exc
-            else:
-                results.append(future.result())
+        remaining = set(futures)
+        while remaining:
+            # as_completed gives up after the timeout even when nothing finished (a slow answer, a paced
+            # wait); starting it again then keeps the progress line coming on long syncs.
+            try:
+                for future in as_completed(remaining, timeout=PROGRESS_POLL_SECONDS):
+                    remaining.discard(future)
+                    self._progress()
+                    exc = future.exception()
+                    if exc is not None:
+                        failure = failure or exc
+                    else:
+                        results.append(future.result())
+            except TimeoutError:
+                self._progress()
         if failure is not None:
             raise failure
         return results

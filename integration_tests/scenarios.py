@@ -74,6 +74,15 @@ def by_key(sandbox: SandboxHandle, field_name: str = "email") -> dict[str, dict[
     return {str(c.get(field_name, "")).strip().lower(): c for c in sandbox.contacts()}
 
 
+def quiesce(sandbox: SandboxHandle, seconds: float = 6.0) -> None:
+    """Wait (bounded) until no request is being handled: a request the client gave up on (a slow
+    fault past its timeout) still lands in the store when its sleep ends, and must not land in the
+    next test's freshly reset sandbox."""
+    deadline = time.monotonic() + seconds
+    while sandbox.stats()["in_flight"] > 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def accounted(summary: Mapping[str, Any]) -> int:
     """Records the summary accounts for; with one record per contact this equals records_read."""
     return sum(

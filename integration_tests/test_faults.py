@@ -19,6 +19,7 @@ from integration_tests.scenarios import (
     cursor_of,
     duplicates,
     people,
+    quiesce,
     with_states,
 )
 from ontraport_sandbox.testing import SandboxHandle
@@ -45,6 +46,8 @@ def check_contacts(sandbox: SandboxHandle, rows: list[dict[str, Any]], tags: lis
 
 @pytest.mark.parametrize("seed", [11, 22, 33])
 def test_sync_survives_5xx_drops_and_timeouts_in_the_random_phase(sandbox: SandboxHandle, seed: int) -> None:
+    quiesce(sandbox)  # a slow request of an earlier test must not land in this one
+    sandbox.reset()
     sandbox.configure(
         fault_rate_5xx=0.05,
         fault_rate_drop=0.02,
@@ -62,7 +65,10 @@ def test_sync_survives_5xx_drops_and_timeouts_in_the_random_phase(sandbox: Sandb
         seen.append((cursor_of(st), set(by_key(sandbox))))
 
     config = config_for(sandbox.url, tags=", ".join(TAGS), request_timeout_seconds=1, batch_size=50)
-    run = run_watching_states(config, catalog_of(stream_entry("people")), messages, on_state, timeout=120)
+    try:
+        run = run_watching_states(config, catalog_of(stream_entry("people")), messages, on_state, timeout=120)
+    finally:
+        quiesce(sandbox)  # requests the client gave up on land when their slow answer ends
     assert run.returncode == 0, run.stdout[-3000:]
 
     stats = sandbox.stats()
@@ -90,7 +96,7 @@ def test_sync_survives_5xx_drops_and_timeouts_in_the_random_phase(sandbox: Sandb
 def test_429_storm_from_a_tiny_window_the_connector_knows(sandbox: SandboxHandle) -> None:
     """20 requests per 1-s window; the connector is told the window and paces itself."""
     sandbox.configure(rate_limit=20, window_seconds=1)
-    rows = people(150, prefix="w1-")
+    rows = people(100, prefix="w1-")
     config = config_for(
         sandbox.url,
         tags=", ".join(TAGS),
@@ -103,7 +109,7 @@ def test_429_storm_from_a_tiny_window_the_connector_knows(sandbox: SandboxHandle
     seconds = time.monotonic() - started
     assert run.returncode == 0, run.stdout[-3000:]
     counts = check_contacts(sandbox, rows, TAGS)
-    assert len(run.states) == 3
+    assert [cursor_of(s) for s in run.states] == [50, 100]
     stats = sandbox.stats()
     print(
         f"STORM known-window records={counts['records']} contacts={counts['contacts']} "
@@ -117,7 +123,7 @@ def test_429_storm_when_the_connector_underestimates_the_window(sandbox: Sandbox
     """The server allows 10 requests per 2 s; the connector believes the window is 0.2 s, so its own
     pacing lets it send ~10x too fast: the server's 429s and rate headers must hold it back."""
     sandbox.configure(rate_limit=10, window_seconds=2)
-    rows = people(60, prefix="w2-")
+    rows = people(30, prefix="w2-")
     config = config_for(
         sandbox.url,
         tags=", ".join(TAGS),
@@ -127,7 +133,7 @@ def test_429_storm_when_the_connector_underestimates_the_window(sandbox: Sandbox
     )
     started = time.monotonic()
     run = run_connector(
-        "write", config, catalog_of(stream_entry("people")), with_states("people", rows, 20), timeout=90
+        "write", config, catalog_of(stream_entry("people")), with_states("people", rows, 10), timeout=90
     )
     seconds = time.monotonic() - started
     assert run.returncode == 0, run.stdout[-3000:]
@@ -156,12 +162,12 @@ def test_429_storm_from_another_integration_sharing_the_account(sandbox: Sandbox
                 answer = session.get(f"{sandbox.url}/Contacts/getInfo", headers=sandbox.headers, timeout=5)
                 other["sent"] += 1
                 other["429"] += answer.status_code == 429
-                time.sleep(0.02)
+                time.sleep(0.08)  # ~12 of the 30 requests per second
 
     thread = threading.Thread(target=hog, daemon=True)
     thread.start()
     try:
-        rows = people(80, prefix="w3-")
+        rows = people(60, prefix="w3-")
         config = config_for(
             sandbox.url,
             tags=", ".join(TAGS),
@@ -171,7 +177,7 @@ def test_429_storm_from_another_integration_sharing_the_account(sandbox: Sandbox
         )
         started = time.monotonic()
         run = run_connector(
-            "write", config, catalog_of(stream_entry("people")), with_states("people", rows, 40), timeout=90
+            "write", config, catalog_of(stream_entry("people")), with_states("people", rows, 20), timeout=90
         )
         seconds = time.monotonic() - started
     finally:
