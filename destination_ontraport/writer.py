@@ -231,10 +231,12 @@ class ContactWriter:
         if contact is None:
             action: Action = "create" if pending.may_create else "skip"
             return Outcome(pending, action)
+        held = contact.values
         changed = {
             name: value
             for name, value in pending.fields.items()
-            if not self._equal(name, value, contact.values.get(name))
+            # identical strings first: most values of a re-sync are, and the typed comparison costs more
+            if held.get(name) != value and not self._equal(name, value, held.get(name))
         }
         action = "update" if changed else "unchanged"
         return Outcome(pending, action, contact_id=contact.id, known=contact, changed=changed)
