@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 
 from bench.report import cross_checks, render, save
-from bench.runner import API_KEY, APP_ID, Bench, ScenarioResult
+from bench.runner import API_KEY, APP_ID, Bench, ScenarioResult, start_up_cost
 from bench.scenarios import BY_NAME, LATENCY_FAST, RATE_LIMIT, SCENARIOS, WINDOW_SECONDS
 from ontraport_sandbox.testing import running_sandbox
 
@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="ontraport-bench-"))
     results: list[ScenarioResult] = []
     errors: list[str] = []
+    start_up = start_up_cost()
     try:
         with running_sandbox(
             app_id=APP_ID,
@@ -79,10 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     cross_checks(results)
-    text = render(results, command, args.quick)
+    text = render(results, command, args.quick, start_up)
     if errors:
         text += "\n" + "\n".join(f"- ERROR {e}" for e in errors) + "\n"
-    path = save(results, text, command, args.quick)
+    path = save(results, text, command, args.quick, start_up)
     print(text)
     log(f"written to {path} and {path.with_suffix('.json')}")
     ok = not errors and all(r.verdict == "PASS" for r in results)

@@ -18,6 +18,7 @@ from bench.scenarios import (
     RATE_LIMIT,
     RSS_FLAT_GROWTH,
     SCALE,
+    UNLIMITED,
     WINDOW_SECONDS,
     Target,
 )
@@ -55,6 +56,8 @@ def cross_checks(results: Sequence[ScenarioResult]) -> None:
 
 
 def _rate(side: Side) -> str:
+    if side.allowed_per_second * WINDOW_SECONDS >= UNLIMITED:
+        return "n/a (no limit)"
     share = side.rate_share
     if share is None:
         return "n/a (shorter than 1 window)"
@@ -118,7 +121,7 @@ def preamble(command: str, quick: bool) -> str:
     )
 
 
-def footnotes(results: Sequence[ScenarioResult]) -> str:
+def footnotes(results: Sequence[ScenarioResult], start_up: tuple[float, float] | None) -> str:
     lines = [
         "Requests and 429s are the sandbox's counts. Achieved rate: the mean, over the run after its "
         "first window, of the requests the sandbox counted in the trailing window, against the limit "
@@ -126,6 +129,20 @@ def footnotes(results: Sequence[ScenarioResult]) -> str:
         "system) and peak RSS are the connector process's, start-up included. Ratio to naive: "
         "connector requests / naive requests, per record (per distinct contact for `dup3`).",
     ]
+    if start_up is not None:
+        lines.append(
+            f"Connector start-up alone (`python main.py spec`): {start_up[0]:.2f} s CPU, "
+            f"{start_up[1]:.0f} MB peak RSS."
+        )
+    by_name = {r.scenario.name: r for r in results}
+    small, large = by_name.get("cpu50k"), by_name.get("cpu200k")
+    if small and large and large.connector.records > small.connector.records:
+        extra = large.connector.records - small.connector.records
+        marginal = 1e6 * (large.run.cpu_seconds - small.run.cpu_seconds) / extra
+        lines.append(
+            f"Marginal connector CPU from `cpu50k` to `cpu200k` (start-up cancels out): {marginal:.0f} us "
+            "per record."
+        )
     for result in results:
         if result.scenario.notes:
             lines.append(f"`{result.scenario.name}`: {result.scenario.notes}.")
@@ -134,11 +151,19 @@ def footnotes(results: Sequence[ScenarioResult]) -> str:
     return "\n".join(f"- {line}" for line in lines)
 
 
-def render(results: Sequence[ScenarioResult], command: str, quick: bool) -> str:
-    return f"{preamble(command, quick)}\n\n{table(results)}\n\n{footnotes(results)}\n"
+def render(
+    results: Sequence[ScenarioResult], command: str, quick: bool, start_up: tuple[float, float] | None = None
+) -> str:
+    return f"{preamble(command, quick)}\n\n{table(results)}\n\n{footnotes(results, start_up)}\n"
 
 
-def save(results: Sequence[ScenarioResult], text: str, command: str, quick: bool) -> Path:
+def save(
+    results: Sequence[ScenarioResult],
+    text: str,
+    command: str,
+    quick: bool,
+    start_up: tuple[float, float] | None = None,
+) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(text, encoding="utf-8")
     payload: dict[str, Any] = {
@@ -147,6 +172,7 @@ def save(results: Sequence[ScenarioResult], text: str, command: str, quick: bool
         "python": sys.version,
         "cpus": os.cpu_count(),
         "finished_at": datetime.now(UTC).isoformat(),
+        "start_up": None if start_up is None else {"cpu_seconds": start_up[0], "peak_rss_mb": start_up[1]},
         "scenarios": [r.as_dict() for r in results],
     }
     (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")

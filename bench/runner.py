@@ -9,8 +9,9 @@ What is measured, and where:
   trailing window (interpolated between samples), divided by the window. A client that keeps to the
   limit can never exceed 1.0 of it on this measure, and neither the free first window nor the
   start-up of the process inflate or dilute it; it is what the run would sustain for hours;
-- CPU and peak RSS of the connector process: `os.wait4` on its pid (user + system seconds and
-  `ru_maxrss`); wall time from start to exit, process start-up included.
+- CPU of the connector process: `os.wait4` on its pid (user + system seconds); its peak RSS: the
+  kernel's high-water mark `VmHWM`, read while it runs; wall time from start to exit, process
+  start-up included.
 
 Every run is bounded by a timeout and all traffic goes to the sandbox on 127.0.0.1.
 """
@@ -25,7 +26,7 @@ import sys
 import threading
 import time
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from typing import Any
 from bench.naive import run_naive
 from bench.scenarios import (
     TAGS,
+    UNLIMITED,
     WINDOW_SECONDS,
     Scenario,
     Target,
@@ -98,7 +100,7 @@ def run_connector(config: dict[str, Any], input_path: Path, workdir: Path, timeo
     with input_path.open("rb") as stdin, out_path.open("wb") as stdout, err_path.open("wb") as stderr:
         started = time.monotonic()
         process = subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=stderr, cwd=ROOT)
-        status, usage = _wait(process, started + timeout)
+        status, usage, peak_mb = _wait(process, started + timeout)
         wall = time.monotonic() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     summary, states, errors = parse_stdout(out_path.read_text(encoding="utf-8", errors="replace"))
@@ -106,7 +108,7 @@ def run_connector(config: dict[str, Any], input_path: Path, workdir: Path, timeo
         returncode=process.returncode,
         wall_seconds=wall,
         cpu_seconds=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024.0,  # KiB on Linux
+        peak_rss_mb=peak_mb,
         summary=summary,
         states_out=states,
         errors=errors,
@@ -114,18 +116,46 @@ def run_connector(config: dict[str, Any], input_path: Path, workdir: Path, timeo
     )
 
 
-def _wait(process: subprocess.Popen[bytes], deadline: float) -> tuple[int, Any]:
-    """Reaps the process with its resource usage; kills it (and raises) past the deadline."""
+def _wait(process: subprocess.Popen[bytes], deadline: float) -> tuple[int, Any, float]:
+    """Reaps the process with its resource usage and peak RSS (MB); kills it (and raises) past the
+    deadline.
+
+    The peak RSS is the process's own `VmHWM`, read until it exits: `ru_maxrss` would not do, because
+    Linux carries it over `exec` from the forking parent, so it reports the benchmark's own size
+    whenever that is the larger."""
+    peak_kib = 0
+    status_path = Path(f"/proc/{process.pid}/status")
     while True:
+        peak_kib = max(peak_kib, _vm_hwm_kib(status_path))
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid == process.pid:
-            return status, usage
+            return status, usage, peak_kib / 1024.0
         if time.monotonic() > deadline:
             process.send_signal(signal.SIGKILL)
             os.wait4(process.pid, 0)
             process.returncode = -9
             raise TimeoutError(f"the connector did not finish in time (pid {process.pid} killed)")
-        time.sleep(0.05)
+        time.sleep(0.02)
+
+
+def _vm_hwm_kib(status_path: Path) -> int:
+    try:
+        for line in status_path.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass  # exiting: the last reading stands
+    return 0
+
+
+def start_up_cost(timeout: float = 60.0) -> tuple[float, float]:
+    """CPU seconds and peak RSS (MB) of `python main.py spec`: what starting the connector costs."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, str(MAIN), "spec"], stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, cwd=ROOT
+    )
+    _, usage, peak_mb = _wait(process, started + timeout)
+    return usage.ru_utime + usage.ru_stime, peak_mb
 
 
 def parse_stdout(stdout: str) -> tuple[dict[str, Any] | None, int, list[str]]:
@@ -340,7 +370,9 @@ class ScenarioResult:
 class Bench:
     """Runs scenarios on one sandbox; remembers what a cold sync leaves, for the warm scenarios."""
 
-    def __init__(self, sandbox: SandboxHandle, workdir: Path, quick: bool, log: Any = print) -> None:
+    def __init__(
+        self, sandbox: SandboxHandle, workdir: Path, quick: bool, log: Callable[[str], None] = print
+    ) -> None:
         self.sandbox = sandbox
         self.workdir = workdir
         self.quick = quick
@@ -374,7 +406,7 @@ class Bench:
         if size not in self._after_cold:
             self.log(f"  set-up: cold sync of {size} contacts (unlimited rate, not measured)")
             self.sandbox.reset()
-            self.sandbox.configure(rate_limit=1_000_000, window_seconds=WINDOW_SECONDS, latency_ms="0")
+            self.sandbox.configure(rate_limit=UNLIMITED, window_seconds=WINDOW_SECONDS, latency_ms="0")
             work = self.workdir / f"setup-{size}"
             work.mkdir(parents=True, exist_ok=True)
             write_input(work / "input.jsonl", make_people(size))

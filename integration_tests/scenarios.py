@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,6 +203,7 @@ def replay_until_done(
     rng: random.Random,
     kill_window: tuple[float, float],
     max_attempts: int = 6,
+    after_kill: Callable[[KilledRun], None] | None = None,
 ) -> CrashReplay:
     """Run, SIGKILL at a random moment, resume with the messages after the last STATE that came out,
     until a run completes (the last attempt is never killed). STATE cursors must be unique."""
@@ -215,6 +216,8 @@ def replay_until_done(
         run = run_and_kill(config, catalog, messages[start:], kill_after)
         replay.attempts.append(run)
         replay.resumed_at.append(start)
+        if run.killed and after_kill is not None:
+            after_kill(run)
         if not run.killed:
             assert run.returncode == 0, (
                 f"attempt {attempt + 1} failed:\n{run.stdout[-3000:]}\n{run.stderr[-2000:]}"
