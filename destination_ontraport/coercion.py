@@ -310,6 +310,17 @@ def _parse_datetime(text: str) -> datetime | None:
         return None
 
 
+def _compact_date(text: str) -> datetime | None:
+    """`20240301` is a date (ISO 8601 basic format), not 8 digits of epoch seconds in 1970."""
+    if len(text) != 8 or not text.isdigit():
+        return None
+    try:
+        moment = datetime(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
+    return moment if 1900 <= moment.year <= 2100 else None
+
+
 def coerce_date(value: Any) -> str | None:
     """Unix seconds as an integer string, from epoch numbers (ms above 1e11) or a date/datetime string.
 
@@ -319,6 +330,9 @@ def coerce_date(value: Any) -> str | None:
         text = value.strip()
         if not text:
             return None
+        compact = _compact_date(text)
+        if compact is not None:
+            return _seconds_in_range(_datetime_seconds(compact), value)
         number = parse_number(text) if _NUMBER_RE.fullmatch(text) else None
         if number is not None:
             if abs(number) > Decimal(10) ** 20:

@@ -55,7 +55,7 @@ def as_traced(exc: BaseException) -> AirbyteTracedException:
     elif isinstance(exc, TransientError):
         failure = FailureType.transient_error
         message = (
-            f"{message}. Records after the last state message were not confirmed; the sync can be "
+            f"{message.rstrip('.')}. Records after the last state message were not confirmed; the sync can be "
             "run again safely and will not duplicate contacts."
         )
     elif isinstance(exc, UnsafeRequestError | OntraportError):

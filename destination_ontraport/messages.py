@@ -8,6 +8,8 @@ full dataclass deserialisation costs more CPU than everything else the connector
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -68,15 +70,34 @@ class IgnoredItem:
 InputItem = RecordItem | StateItem | InvalidItem | StreamStatusItem | IgnoredItem
 
 
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _loads(line: str | bytes) -> Any:
+    """orjson, except for lines with integers beyond 64 bits: orjson turns those into floats, which
+    would silently alter an id or a number (two 30-digit ids could even become one key)."""
+    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+    if _LONG_DIGITS.search(text):
+        return json.loads(text, parse_constant=_reject_constant)
+    return orjson.loads(line)
+
+
 def parse_line(line: str | bytes, position: int) -> InputItem | None:
     """One stdin line -> an item; blank lines -> None."""
     if not line.strip():
         return None
     try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
+        obj = _loads(line)
+    except ValueError as exc:  # orjson.JSONDecodeError and json.JSONDecodeError both are
+        reason = getattr(exc, "msg", str(exc))
         text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-        return InvalidItem(position, f"line is not valid JSON ({exc.msg}): {excerpt(text.strip())}")
+        return InvalidItem(position, f"line is not valid JSON ({reason}): {excerpt(text.strip())}")
+    except RecursionError:
+        return InvalidItem(position, "line is not valid JSON (nested too deeply)")
     if not isinstance(obj, dict):
         return InvalidItem(position, f"line is JSON but not an Airbyte message (a {type(obj).__name__})")
     kind = obj.get("type")

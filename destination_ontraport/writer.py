@@ -8,6 +8,7 @@ a configured tag. The writer only reports what is done; the destination alone em
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ logger = logging.getLogger("airbyte")
 LOOKUP_CHUNK = 49  # one below the page size: a full page of 50 rows then proves duplicates to page on
 PAGE_SIZE = 50
 TAG_CHUNK = 500
-CREATE_ATTEMPTS = 4
+CREATE_ATTEMPTS = 6
 DRY_RUN_EXAMPLES = 10
 PROGRESS_POLL_SECONDS = 5.0
 
@@ -76,6 +77,7 @@ class ContactWriter:
         track_seen: bool = False,
         progress: Callable[[], None] = lambda: None,
         known_capacity: int = 50_000,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
         self._catalog = catalog
@@ -85,6 +87,7 @@ class ContactWriter:
         self._report = report
         self._dry_run = dry_run
         self._progress = progress
+        self._pause = pause
         self._known = KnownContacts(known_capacity)
         self._pending: dict[str, PendingContact] = {}
         self._pending_records = 0
@@ -251,6 +254,7 @@ class ContactWriter:
 
     def _write(self, outcome: Outcome) -> Outcome:
         """Runs in a worker thread; returns the outcome or raises what must stop the sync."""
+        planned_create = outcome.action == "create"
         try:
             if outcome.action == "update" and outcome.contact_id is not None:
                 try:
@@ -263,7 +267,8 @@ class ContactWriter:
                     )
                     outcome.action, outcome.known, outcome.contact_id = "create", None, None
             outcome.contact_id, outcome.created = self._create(outcome.pending.fields)
-            if not outcome.created:
+            if not outcome.created and not planned_create:
+                # A planned create that merges was created by our own earlier, unanswered attempt.
                 outcome.action = "update"
             return outcome
         except RequestRejectedError as exc:
@@ -286,10 +291,14 @@ class ContactWriter:
                         f"Create of {self._match.name} {excerpt(value)!r} had taken effect (id {found})."
                     )
                     return found, True
+                if attempt == CREATE_ATTEMPTS:
+                    break
+                pause = min(2.0 ** (attempt - 1), 15.0)
                 logger.warning(
                     f"Create of {self._match.name} {excerpt(value)!r} failed ({exc}) and did not take "
-                    f"effect; trying again (attempt {attempt + 1} of {CREATE_ATTEMPTS})."
+                    f"effect; trying again in {pause:g} s (attempt {attempt + 1} of {CREATE_ATTEMPTS})."
                 )
+                self._pause(pause)
         raise TransientError(
             f"Could not create the contact with {self._match.name} {excerpt(value)!r} after "
             f"{CREATE_ATTEMPTS} attempts; the sync stops and can be retried safely."

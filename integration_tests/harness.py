@@ -62,7 +62,8 @@ class Run:
     def connection_status(self) -> dict[str, Any]:
         found = [m["connectionStatus"] for m in self.messages if m.get("type") == "CONNECTION_STATUS"]
         assert len(found) == 1, self.stdout
-        return found[0]
+        status: dict[str, Any] = found[0]
+        return status
 
 
 def config_for(url: str, **overrides: Any) -> dict[str, Any]:

@@ -100,7 +100,11 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length < 0:
             raise ValueError("negative Content-Length")
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client went away mid-body: Ontraport would not act on half a request, nor do we.
+            raise ValueError("body shorter than Content-Length")
+        return body
 
     def _send(
         self, status: int, body: bytes, content_type: str, headers: list[tuple[str, str]] | None = None

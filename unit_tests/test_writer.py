@@ -104,6 +104,7 @@ def make_writer(
 ) -> tuple[ContactWriter, SyncReport]:
     report = SyncReport()
     key = (lambda v: v.strip().lower()) if match.type == "email" else (lambda v: v.strip())
+    kw.setdefault("pause", lambda seconds: None)
     writer = ContactWriter(client, CATALOG, match, key, list(tags), report, **kw)  # type: ignore[arg-type]
     return writer, report
 

@@ -1,0 +1,73 @@
+"""`python -m bench` end to end on tiny inputs: the connector subprocess and the naive strategy run
+against a real sandbox, and the table comes out with its columns and plausible figures. Request
+counts are checked, not timings (those are the benchmark's job, not a test's)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.report import COLUMNS, render
+from bench.runner import API_KEY, APP_ID, Bench, ScenarioResult
+from bench.scenarios import BY_NAME, RATE_LIMIT, WINDOW_SECONDS
+from ontraport_sandbox.testing import SandboxHandle, running_sandbox
+
+CONTACTS = 60
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ScenarioResult]]:
+    sandbox: SandboxHandle
+    with running_sandbox(
+        app_id=APP_ID, api_key=API_KEY, rate_limit=RATE_LIMIT, window=WINDOW_SECONDS
+    ) as sandbox:
+        bench = Bench(sandbox, Path(tmp_path_factory.mktemp("bench")), quick=True, log=lambda _: None)
+        out = {}
+        for name, naive in (("cold", 10), ("warm10", 10), ("dup3", 5)):
+            tiny = dataclasses.replace(
+                BY_NAME[name], quick_contacts=CONTACTS, quick_naive_contacts=naive, latency_ms="0-5"
+            )
+            out[name] = bench.run(tiny)
+        yield out
+
+
+def test_the_runs_are_valid_and_have_no_429s(results: dict[str, ScenarioResult]) -> None:
+    for result in results.values():
+        assert result.sanity == [], result.run.stderr_tail
+        assert result.connector.server.status_429 == 0
+
+
+def test_cold_spends_about_one_request_per_record_and_naive_two(results: dict[str, ScenarioResult]) -> None:
+    cold = results["cold"]
+    # 60 creates, 2 lookups, 1 tag call, plus start-up reads (fields, tags) and 2 tag creations.
+    assert CONTACTS < cold.connector.server.requests <= CONTACTS + 10
+    assert cold.naive is not None and cold.naive.requests_per_record == 2.0
+    ratio = cold.ratio_to_naive
+    assert ratio is not None and 0.5 < ratio < 0.6
+
+
+def test_warm_with_changes_writes_only_the_changed(results: dict[str, ScenarioResult]) -> None:
+    warm = results["warm10"]
+    changed = round(0.10 * CONTACTS)
+    assert warm.run.summary is not None and warm.run.summary["updated"] == changed
+    assert warm.connector.server.requests <= changed + 6  # + fields, tags, 2 lookups
+
+
+def test_duplicates_cost_per_distinct_contact_what_cold_costs(results: dict[str, ScenarioResult]) -> None:
+    dup = results["dup3"]
+    assert dup.connector.records == 3 * CONTACTS
+    assert dup.connector.requests_per_contact <= results["cold"].connector.requests_per_contact + 0.05
+    assert dup.naive is not None and dup.naive.requests_per_contact == 6.0
+
+
+def test_the_table_has_every_column_and_a_row_per_scenario(results: dict[str, ScenarioResult]) -> None:
+    text = render(list(results.values()), "python -m bench --quick", quick=True)
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("| scenario"))
+    assert [cell.strip() for cell in header.strip("|").split("|")] == list(COLUMNS)
+    rows = [line for line in lines if line.startswith("| `")]
+    assert len(rows) == 3
+    assert all(len(row.strip("|").split("|")) == len(COLUMNS) for row in rows)

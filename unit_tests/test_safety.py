@@ -1,0 +1,221 @@
+"""No request that could touch every contact ever leaves, whatever Ontraport answers.
+
+`test_client.py` proves the client refuses bulk actions without explicit ids. This module proves the
+layers above it (the writer's CDC removals and tags, the full-refresh leftover removal) never get
+such a request onto the wire either, when the ids they act on come from Ontraport's own answers and
+those answers are odd: an id of "0", "", "abc", "-1", "1e3", null or missing. The real client runs
+against requests-mock; every request that went out is inspected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import requests_mock
+
+from destination_ontraport.client import OntraportClient, UnsafeRequestError
+from destination_ontraport.mapping import FieldCatalog
+from destination_ontraport.removal import RemovalGuard, remove_contacts, tagged_contacts_missing_from
+from destination_ontraport.report import SyncReport
+from destination_ontraport.writer import ContactWriter
+from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
+
+BASE = "https://api.test/1"
+CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
+EMAIL = CATALOG.require("email", "test")
+TAG = "7"
+POSITIVE = re.compile(r"[1-9][0-9]*")
+ODD_IDS: list[Any] = ["0", "", "abc", "-1", "1e3", " 5", None, 0, "00"]
+SELECTORS = ("performAll", "condition", "group_id", "search")
+
+
+def envelope(data: Any) -> dict[str, Any]:
+    return {"json": {"code": 0, "data": data, "account_id": 50}}
+
+
+@pytest.fixture
+def mock() -> Iterator[requests_mock.Mocker]:
+    with requests_mock.Mocker() as m:
+        m.put(f"{BASE}/objects/tag", **envelope("The tag is now being processed."))
+        m.delete(f"{BASE}/objects/tag", **envelope("The tag is now being processed."))
+        m.delete(f"{BASE}/Contacts", **envelope("Deleted"))
+        yield m
+
+
+@pytest.fixture
+def client() -> Iterator[OntraportClient]:
+    made = OntraportClient(BASE, "app", "key", sleep=lambda _: None, jitter=lambda: 0.0, max_attempts=2)
+    yield made
+    made.close()
+
+
+def bulk_requests(mock: requests_mock.Mocker) -> list[tuple[str, str, dict[str, list[str]]]]:
+    """(method, path, form) of every request that acts on a set of contacts."""
+    found = []
+    for request in mock.request_history:
+        if request.method in ("DELETE", "PUT") and request.path.lower().endswith(
+            ("/contacts", "/objects/tag")
+        ):
+            body = request.text or ""
+            form = json.loads(body) if body.startswith("{") else parse_qs(body, keep_blank_values=True)
+            found.append((request.method, request.path, form))
+    return found
+
+
+def assert_only_explicit_ids(mock: requests_mock.Mocker) -> list[str]:
+    """Every bulk request names ids, each a positive integer, and no other selector; returns the ids."""
+    named: list[str] = []
+    for method, path, form in bulk_requests(mock):
+        assert not any(key in form for key in SELECTORS), f"{method} {path} carries a selector: {form}"
+        raw = form.get("ids")
+        assert raw, f"{method} {path} names no ids: {form}"
+        ids = ",".join(raw).split(",")
+        bad = [i for i in ids if not POSITIVE.fullmatch(i)]
+        assert not bad, f"{method} {path} names {bad}: Ontraport reads those as every contact"
+        named.extend(ids)
+    return named
+
+
+def writer(client: OntraportClient, removal: Any) -> ContactWriter:
+    return ContactWriter(
+        client,
+        CATALOG,
+        EMAIL,
+        lambda value: value.strip().lower(),
+        [TAG],
+        SyncReport(),
+        removal=removal,
+        guard=RemovalGuard(1000),
+    )
+
+
+def lookup_answers(mock: requests_mock.Mocker, rows: list[dict[str, Any]]) -> None:
+    mock.get(f"{BASE}/Contacts", **envelope(rows))
+
+
+@pytest.mark.parametrize("odd", ODD_IDS)
+@pytest.mark.parametrize("removal", ["delete", "remove_tags"])
+def test_a_cdc_removal_of_a_contact_whose_id_is_odd_sends_nothing(
+    mock: requests_mock.Mocker, client: OntraportClient, odd: Any, removal: str
+) -> None:
+    row = {"email": "gone@example.com", "contact_cat": f"*/*{TAG}*/*"}
+    if odd is not None:
+        row["id"] = odd
+    lookup_answers(mock, [row])
+    w = writer(client, removal)
+    w.add_removal("gone@example.com", "gone@example.com", 1, "people")
+    try:
+        w.flush()
+    except UnsafeRequestError as exc:
+        assert "Nothing was sent" in str(exc)
+    finally:
+        w.close()
+    assert bulk_requests(mock) == [], "refused (or left out), never sent"
+
+
+def test_a_cdc_removal_batch_with_one_odd_id_sends_nothing_for_any_of_them(
+    mock: requests_mock.Mocker, client: OntraportClient
+) -> None:
+    rows = [
+        {"id": "11", "email": "a@example.com", "contact_cat": ""},
+        {"id": "0", "email": "b@example.com", "contact_cat": ""},
+        {"id": "12", "email": "c@example.com", "contact_cat": ""},
+    ]
+    lookup_answers(mock, rows)
+    w = writer(client, "delete")
+    for n, row in enumerate(rows, start=1):
+        w.add_removal(row["email"], row["email"], n, "people")
+    try:
+        with pytest.raises(UnsafeRequestError):
+            w.flush()
+    finally:
+        w.close()
+    assert bulk_requests(mock) == []
+
+
+def test_cdc_removals_name_exactly_the_contacts_found(
+    mock: requests_mock.Mocker, client: OntraportClient
+) -> None:
+    lookup_answers(mock, [{"id": "21", "email": "x@example.com", "contact_cat": ""}])
+    w = writer(client, "delete")
+    w.add_removal("x@example.com", "x@example.com", 1, "people")
+    w.add_removal("not-in-ontraport@example.com", "not-in-ontraport@example.com", 2, "people")
+    try:
+        w.flush()
+    finally:
+        w.close()
+    assert assert_only_explicit_ids(mock) == ["21"]
+    assert [m for m, _, _ in bulk_requests(mock)] == ["DELETE"]
+
+
+@pytest.mark.parametrize("odd", ["0", "abc", "-4"])
+def test_tagging_a_contact_whose_looked_up_id_is_odd_sends_no_tag_call(
+    mock: requests_mock.Mocker, client: OntraportClient, odd: str
+) -> None:
+    """An unchanged contact that lacks the tag: the tag call would name the id Ontraport gave."""
+    lookup_answers(mock, [{"id": odd, "email": "t@example.com", "contact_cat": ""}])
+    w = writer(client, None)
+    w.add("t@example.com", {"email": "t@example.com"}, 1, "people")
+    try:
+        with pytest.raises(UnsafeRequestError):
+            w.flush()
+    finally:
+        w.close()
+    assert bulk_requests(mock) == []
+
+
+def test_a_batch_of_only_rejected_contacts_sends_no_tag_call(
+    mock: requests_mock.Mocker, client: OntraportClient
+) -> None:
+    """No contact id to tag must mean no tag request at all, not a request with an empty id list."""
+    lookup_answers(mock, [])
+    mock.post(f"{BASE}/Contacts/saveorupdate", status_code=422, text="Invalid email address")
+    w = writer(client, None)
+    w.add("bad@example.com", {"email": "bad@example.com"}, 1, "people")
+    try:
+        w.flush()
+    finally:
+        w.close()
+    assert bulk_requests(mock) == []
+
+
+def test_leftovers_with_odd_ids_are_never_sent_to_a_delete(
+    mock: requests_mock.Mocker, client: OntraportClient
+) -> None:
+    """A full refresh's leftovers come from listing the tag: odd ids in that answer must not reach a
+    DELETE (refused, or left out), and good ones are named explicitly."""
+    tagged = f"*/*{TAG}*/*"
+    page = [{"id": odd, "contact_cat": tagged} for odd in ["0", "abc", "", "-3"]]
+    page += [
+        {"contact_cat": tagged},
+        {"id": "31", "contact_cat": tagged},
+        {"id": "32", "contact_cat": tagged},
+    ]
+    mock.get(f"{BASE}/objects/tag", **envelope(page))
+    try:
+        missing = tagged_contacts_missing_from(client, [TAG], seen_ids={"32"})
+        remove_contacts(client, missing, "delete", [TAG])
+    except UnsafeRequestError:
+        pass
+    assert set(assert_only_explicit_ids(mock)) <= {"31"}
+
+
+def test_removal_of_no_contacts_sends_no_request(mock: requests_mock.Mocker, client: OntraportClient) -> None:
+    remove_contacts(client, [], "delete", [TAG])
+    remove_contacts(client, [], "remove_tags", [TAG])
+    assert mock.call_count == 0
+
+
+def test_large_removals_go_in_chunks_that_each_name_their_ids(
+    mock: requests_mock.Mocker, client: OntraportClient
+) -> None:
+    ids = [str(n) for n in range(1, 451)]
+    remove_contacts(client, ids, "delete", [TAG])
+    requests_sent = bulk_requests(mock)
+    assert len(requests_sent) == 3
+    assert sorted(assert_only_explicit_ids(mock), key=int) == ids
