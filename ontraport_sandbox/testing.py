@@ -136,16 +136,17 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @contextlib.contextmanager
 def running_sandbox(**cli_options: Any) -> Iterator[SandboxHandle]:
     """Starts `python -m ontraport_sandbox --port 0 <options>`; keyword names are the CLI
-    options with `_` for `-` (`rate_limit=5`, `latency_ms="10-20"`, `app_id=...`)."""
+    options with `_` for `-` (`rate_limit=5`, `latency_ms="10-20"`, `app_id=...`). `port=N` asks
+    for a fixed port, for callers that must name it before the sandbox starts."""
     options = dict(cli_options)
-    options.pop("port", None)
+    port_wanted = int(options.pop("port", 0))
     host = str(options.get("host", "127.0.0.1"))
     app_id = str(options.get("app_id", "demo-app"))
     api_key = str(options.get("api_key", "demo-key"))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
-    command = [sys.executable, "-m", "ontraport_sandbox", "--port", "0", *_cli_args(options)]
+    command = [sys.executable, "-m", "ontraport_sandbox", "--port", str(port_wanted), *_cli_args(options)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
     try:
         port = _read_port(process, time.monotonic() + START_TIMEOUT)

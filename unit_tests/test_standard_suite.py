@@ -12,12 +12,7 @@ one machine neither share a sandbox nor fight over the port.
 from __future__ import annotations
 
 import json
-import os
-import selectors
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +21,7 @@ from airbyte_cdk.test.models import ConnectorTestScenario
 from airbyte_cdk.test.standard_tests import DestinationTestSuiteBase
 
 from destination_ontraport.destination import DestinationOntraport
+from ontraport_sandbox.testing import running_sandbox
 
 pytest_plugins = ["airbyte_cdk.test.standard_tests.pytest_hooks"]
 
@@ -66,73 +62,13 @@ def _at_this_runs_sandbox(scenario: ConnectorTestScenario) -> ConnectorTestScena
     return scenario.model_copy(update={"config_dict": {**config, "api_url": here}})
 
 
-def _wait_for_listening(process: subprocess.Popen[bytes]) -> None:
-    """The sandbox prints `LISTENING <port>` once it has bound the port, and exits if it cannot."""
-    assert process.stdout is not None
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    buffer = b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while b"\n" not in buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise RuntimeError(f"the Ontraport sandbox did not listen within {START_TIMEOUT_SECONDS} s")
-            if selector.select(timeout=remaining):
-                chunk = os.read(process.stdout.fileno(), 4096)
-                if not chunk:
-                    raise RuntimeError(
-                        f"the Ontraport sandbox exited (code {process.wait()}) before listening on "
-                        f"127.0.0.1:{SANDBOX_PORT}"
-                    )
-                buffer += chunk
-    line = buffer.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-    if line != f"LISTENING {SANDBOX_PORT}":
-        raise RuntimeError(f"unexpected first line from the Ontraport sandbox: {line!r}")
-
-
 @pytest.fixture(scope="module", autouse=True)
 def sandbox_for_the_scenarios() -> Iterator[None]:
-    """`python -m ontraport_sandbox` with the credentials of the sandbox configs, on SANDBOX_PORT."""
+    """The sandbox with the credentials of the sandbox configs, on SANDBOX_PORT."""
     config = json.loads(SANDBOX_CONFIG.read_text())
     assert str(config["api_url"]).startswith(CONFIGURED_SANDBOX)
-    command = [
-        sys.executable,
-        "-m",
-        "ontraport_sandbox",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(SANDBOX_PORT),
-        "--app-id",
-        config["app_id"],
-        "--api-key",
-        config["api_key"],
-    ]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        "PYTHONUNBUFFERED": "1",
-    }
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        cwd=ROOT,
-    )
-    try:
-        _wait_for_listening(process)
+    with running_sandbox(port=SANDBOX_PORT, app_id=config["app_id"], api_key=config["api_key"]):
         yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 def test_the_acceptance_config_yields_every_scenario() -> None:
