@@ -95,9 +95,14 @@ class DestinationOntraport(Destination):
         self, config: Mapping[str, Any], configured_catalog_path: str, input_stream: io.TextIOWrapper
     ) -> Iterable[AirbyteMessage]:
         """Reads stdin itself so that every bad line is counted and reported, never dropped."""
+        yield from self._write_lines(config, configured_catalog_path, input_stream)
+
+    def _write_lines(
+        self, config: Mapping[str, Any], configured_catalog_path: str, lines: Iterable[str | bytes]
+    ) -> Iterator[AirbyteMessage]:
         with open(configured_catalog_path, "rb") as handle:
             catalog = ConfiguredAirbyteCatalogSerializer.load(orjson.loads(handle.read()))
-        yield from self._write_items(config, catalog, parse_lines(input_stream))
+        yield from self._write_items(config, catalog, parse_lines(lines))
 
     def run_cmd(self, parsed_args: argparse.Namespace) -> Iterable[AirbyteMessage]:
         """As the CDK's, minus its jsonschema pre-check: that check's messages quote config values,
@@ -123,8 +128,9 @@ class DestinationOntraport(Destination):
                 type=Type.CONNECTION_STATUS, connectionStatus=self.check(logging.getLogger("airbyte"), config)
             )
         elif command == "write":
-            stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
-            yield from self._run_write(config, parsed_args.catalog, stdin)
+            # Raw bytes: orjson parses them without a decode step, and invalid UTF-8 becomes a
+            # rejected line with a reason instead of silently replaced characters.
+            yield from self._write_lines(config, parsed_args.catalog, sys.stdin.buffer)
         else:
             raise ValueError(f"Unknown command {command!r}; use spec, check or write.")
 

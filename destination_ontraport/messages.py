@@ -9,7 +9,6 @@ full dataclass deserialisation costs more CPU than everything else the connector
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -70,7 +69,8 @@ class IgnoredItem:
 InputItem = RecordItem | StateItem | InvalidItem | StreamStatusItem | IgnoredItem
 
 
-_LONG_DIGITS = re.compile(r"\d{19}")
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19  # 19 digits in a row may be an integer beyond 64 bits
 
 
 def _reject_constant(name: str) -> Any:
@@ -80,10 +80,10 @@ def _reject_constant(name: str) -> Any:
 def _loads(line: str | bytes) -> Any:
     """orjson, except for lines with integers beyond 64 bits: orjson turns those into floats, which
     would silently alter an id or a number (two 30-digit ids could even become one key)."""
-    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-    if _LONG_DIGITS.search(text):
-        return json.loads(text, parse_constant=_reject_constant)
-    return orjson.loads(line)
+    raw = line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass")
+    if _LONG_NUMBER in raw.translate(_DIGITS_TO_ZERO):  # bytes.translate: well under 1 us a line
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    return orjson.loads(raw)
 
 
 def parse_line(line: str | bytes, position: int) -> InputItem | None:

@@ -102,3 +102,22 @@ def test_dedup_orders_mixed_cursor_types_without_crashing() -> None:
     for cursor in [None, 3, "text", {"a": 1}, [1], True, 2.5]:
         dedup.offer("k", cursor, repr(cursor))
     assert dedup.drain() == ["{'a': 1}"]
+
+
+def test_integers_beyond_64_bits_stay_exact() -> None:
+    line = b'{"type":"RECORD","record":{"stream":"s","data":{"id":123456789012345678901234567890,"x":1.5}}}'
+    item = parse_line(line, 1)
+    assert isinstance(item, RecordItem)
+    assert item.data["id"] == 123456789012345678901234567890
+    assert isinstance(item.data["id"], int)
+
+
+def test_nan_is_rejected_even_on_the_big_integer_path() -> None:
+    line = b'{"type":"RECORD","record":{"stream":"s","data":{"id":1234567890123456789012,"x":NaN}}}'
+    item = parse_line(line, 1)
+    assert isinstance(item, InvalidItem) and "not valid JSON" in item.reason
+
+
+def test_invalid_utf8_is_a_rejected_line_not_replaced_text() -> None:
+    item = parse_line(b'{"type":"RECORD","record":{"stream":"s","data":{"name":"\xff\xfe"}}}', 3)
+    assert isinstance(item, InvalidItem) and "not valid JSON" in item.reason
