@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck unit integration bench image-test clean
+.PHONY: venv demo test lint typecheck unit integration bench bench-quick image-test clean
 
 venv: $(STAMP)
 
@@ -36,6 +36,9 @@ test: lint typecheck
 
 bench: venv
 	$(BIN)/python -m bench
+
+bench-quick: venv
+	$(BIN)/python -m bench --quick
 
 image-test: venv
 	$(BIN)/python -m bench.image_test
