@@ -84,6 +84,11 @@ class DestinationOntraport(Destination):
             account = Account.open(parsed)
         except Exception as exc:
             raise as_traced(exc) from exc
+        unknown = sorted(set(config) - set(OntraportConfig.model_fields))
+        if unknown:
+            logging.getLogger("airbyte").warning(
+                f"Unknown config option(s) {', '.join(unknown)} are ignored; check their spelling against the spec."
+            )
         try:
             yield from SyncRun(parsed, catalog, account).run(items)
         except Exception as exc:

@@ -256,3 +256,12 @@ def test_write_with_rejected_credentials_fails_with_config_error(sandbox: Sandbo
     assert run.returncode != 0
     assert any("Ontraport rejected the App ID / API Key" in e for e in run.errors)
     assert "bad-key-42" not in run.stdout + run.stderr
+
+
+def test_an_unknown_config_option_is_named_in_a_warning(sandbox: SandboxHandle) -> None:
+    config = config_for(sandbox.url, tag="Typo")
+    run = run_connector(
+        "write", config, catalog_of(stream_entry("people")), [record("people", {"email": "t@example.com"})]
+    )
+    assert run.returncode == 0
+    assert any("Unknown config option(s) tag are ignored" in line for line in run.logs)
