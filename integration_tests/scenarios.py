@@ -105,19 +105,11 @@ def warning_lines(run: Run) -> list[str]:
 
 
 @dataclass
-class KilledRun:
+class KilledRun(Run):
     """One `write` run that was SIGKILLed after `kill_after` seconds (or finished before that)."""
 
-    returncode: int
-    stdout: str
-    stderr: str
-    killed: bool
-    seconds: float
-    messages: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def states(self) -> list[dict[str, Any]]:
-        return [m["state"] for m in self.messages if m.get("type") == "STATE"]
+    killed: bool = False
+    seconds: float = 0.0
 
 
 def write_files(config: Mapping[str, Any], catalog: Mapping[str, Any], input_text: str) -> Path:
@@ -181,7 +173,7 @@ def run_and_kill(
     with capture_path().open("a", encoding="utf-8") as sink:
         sink.write(stdout)
         sink.write(stderr)
-    return KilledRun(proc.returncode, stdout, stderr, killed, seconds, parse_output(stdout))
+    return KilledRun(proc.returncode, stdout, stderr, parse_output(stdout), killed=killed, seconds=seconds)
 
 
 @dataclass
