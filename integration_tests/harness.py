@@ -175,19 +175,8 @@ def run_watching_states(
     """Like run_connector for `write`, but calls `on_state(state)` the moment each STATE line is
     printed, while the connector is still running: what the sandbox holds then is what was written
     before the STATE came out."""
-    work = Path(tempfile.mkdtemp(prefix="ontraport-it-"))
-    (work / "config.json").write_text(json.dumps(config))
-    (work / "catalog.json").write_text(json.dumps(catalog))
-    args = [
-        sys.executable,
-        str(MAIN),
-        "write",
-        "--config",
-        str(work / "config.json"),
-        "--catalog",
-        str(work / "catalog.json"),
-    ]
-    (work / "input.jsonl").write_text(encode(messages))
+    work = write_files(config, catalog, encode(messages))
+    args = write_command(work)
     with (
         (work / "input.jsonl").open("rb") as stdin,
         subprocess.Popen(
@@ -208,3 +197,18 @@ def run_watching_states(
         sink.write(stdout)
         sink.write(stderr)
     return Run(proc.returncode, stdout, stderr, parse_output(stdout))
+
+
+def write_files(config: Mapping[str, Any], catalog: Mapping[str, Any], input_text: str) -> Path:
+    """A fresh folder with config.json, catalog.json and input.jsonl for one `write` run."""
+    work = Path(tempfile.mkdtemp(prefix="ontraport-it-"))
+    (work / "config.json").write_text(json.dumps(config))
+    (work / "catalog.json").write_text(json.dumps(catalog))
+    (work / "input.jsonl").write_text(input_text)
+    return work
+
+
+def write_command(work: Path) -> list[str]:
+    """`python main.py write` on the files of `write_files`."""
+    config, catalog = str(work / "config.json"), str(work / "catalog.json")
+    return [sys.executable, str(MAIN), "write", "--config", config, "--catalog", catalog]

@@ -10,17 +10,24 @@ import json
 import random
 import signal
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from integration_tests.harness import MAIN, ROOT, Run, capture_path, encode, parse_output, record, state
+from integration_tests.harness import (
+    ROOT,
+    Run,
+    capture_path,
+    encode,
+    parse_output,
+    record,
+    state,
+    write_command,
+    write_files,
+)
 from ontraport_sandbox.testing import SandboxHandle
 
 # --- input ---------------------------------------------------------------------------------------
@@ -112,14 +119,6 @@ class KilledRun(Run):
     seconds: float = 0.0
 
 
-def write_files(config: Mapping[str, Any], catalog: Mapping[str, Any], input_text: str) -> Path:
-    work = Path(tempfile.mkdtemp(prefix="ontraport-it-"))
-    (work / "config.json").write_text(json.dumps(config))
-    (work / "catalog.json").write_text(json.dumps(catalog))
-    (work / "input.jsonl").write_text(input_text)
-    return work
-
-
 def run_and_kill(
     config: Mapping[str, Any],
     catalog: Mapping[str, Any],
@@ -130,15 +129,7 @@ def run_and_kill(
     """`main.py write` with stdin from a file; SIGKILL after `kill_after` s (None: never). stdout is
     read line by line in a thread, so what is returned is exactly what came out before the kill."""
     work = write_files(config, catalog, encode(messages))
-    args = [
-        sys.executable,
-        str(MAIN),
-        "write",
-        "--config",
-        str(work / "config.json"),
-        "--catalog",
-        str(work / "catalog.json"),
-    ]
+    args = write_command(work)
     lines: list[str] = []
     errors: list[str] = []
     started = time.monotonic()
