@@ -21,7 +21,6 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     ConfiguredAirbyteCatalogSerializer,
     ConnectorSpecification,
-    DestinationSyncMode,
     FailureType,
     Status,
     Type,
@@ -171,4 +170,4 @@ def _check_message(exc: BaseException, config: Mapping[str, Any]) -> str:
     return user_message(exc)
 
 
-__all__ = ["DestinationOntraport", "DestinationSyncMode"]
+__all__ = ["DestinationOntraport"]

@@ -432,6 +432,11 @@ class RecordMapper:
         return self._match
 
     @property
+    def unmapped_count(self) -> int:
+        """How many unmapped paths there are: a per-record check that copies nothing."""
+        return len(self._unmapped)
+
+    @property
     def unmapped_paths(self) -> set[str]:
         """Source paths seen so far that map to no field (the destination logs each once)."""
         return set(self._unmapped)

@@ -280,10 +280,9 @@ class SyncRun:
         )
 
     def _log_unmapped(self, plan: StreamPlan) -> None:
-        unmapped = plan.mapper.unmapped_paths
         seen = self._reported_unmapped.setdefault(plan.label, set())
-        if len(unmapped) > len(seen):
-            new = sorted(unmapped - seen)
+        if plan.mapper.unmapped_count > len(seen):  # per record: a length check, the set only when it grew
+            new = sorted(plan.mapper.unmapped_paths - seen)
             seen.update(new)
             logger.info(
                 f"Stream {plan.label!r}: source field(s) {', '.join(new)} match no Ontraport contact field "
