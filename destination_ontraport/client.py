@@ -8,7 +8,6 @@ Messages say what happens next, and never carry the API key or the request heade
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
@@ -18,20 +17,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from destination_ontraport.pacing import Pacer, RateHeaders
+from destination_ontraport.transport import KeepAliveGetAdapter, NotConnectedError
 
 JsonDict = dict[str, Any]
 
 logger = logging.getLogger("airbyte")
 
 PAGE_SIZE = 50
+QUERY_SAFE = ":,@"  # left unescaped in query strings (legal there, and common in lookups)
 """Ontraport's maximum `range` for collection reads."""
 CONNECT_TIMEOUT_SECONDS = 10.0
 BACKOFF_BASE_SECONDS = 0.5
@@ -185,6 +185,8 @@ def _classify_exception(exc: requests.RequestException) -> tuple[FailureKind, st
     if isinstance(exc, requests.exceptions.ConnectionError):
         reason = exc.args[0] if exc.args else None
         inner = getattr(reason, "reason", reason)
+        if isinstance(inner, NotConnectedError):
+            return FailureKind.NOT_SENT, f"could not connect ({type(inner.cause).__name__})"
         if isinstance(inner, NewConnectionError | ConnectTimeoutError):
             return FailureKind.NOT_SENT, f"could not connect ({type(inner).__name__})"
         cause = type(inner).__name__ if isinstance(inner, BaseException) else type(exc).__name__
@@ -233,7 +235,7 @@ class OntraportClient:
             sleep=self._sleep,
         )
         self._session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(max_in_flight, 1), max_retries=0)
+        adapter = KeepAliveGetAdapter(pool_connections=1, pool_maxsize=max(max_in_flight, 1), max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._session.headers.update({"Api-Key": api_key, "Api-Appid": app_id, "Accept": "application/json"})
@@ -512,7 +514,9 @@ class OntraportClient:
         request = requests.Request(method, self._base_url + path, data=form, json=json_body)
         prepared = self._session.prepare_request(request)
         if params:
-            prepared.url = f"{prepared.url}?{urlencode(params)}"
+            # `:`, `,` and `@` are legal in a query (RFC 3986) and left as they are: a lookup's
+            # query is then ~15% shorter, and every later pass over it (urllib3, http.client) shorter too
+            prepared.url = f"{prepared.url}?{urlencode(params, safe=QUERY_SAFE, quote_via=quote)}"
         return self._session.send(prepared, timeout=self._timeout, allow_redirects=False)
 
     def _count_send(self, route: str, sent_at: float) -> None:
@@ -595,7 +599,7 @@ class OntraportClient:
 def _in_condition(field_name: str, values: Sequence[str]) -> str:
     """Ontraport criteria JSON for `<field> IN [values]`."""
     clause = {"field": {"field": field_name}, "op": "IN", "value": {"list": [{"value": v} for v in values]}}
-    return json.dumps([clause], separators=(",", ":"))
+    return orjson.dumps([clause]).decode()
 
 
 def _explicit_ids(ids: Sequence[str], method: str, path: str, *, what: str = "contact ids") -> list[str]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 
 Coercer = Callable[[Any], str | None]
@@ -21,6 +22,7 @@ Coercer = Callable[[Any], str | None]
 MAX_TEXT_LENGTH = 65_535  # MySQL TEXT; Ontraport documents no limit (UNCONFIRMED), so stay safe
 MAX_EMAIL_LENGTH = 254
 NUMBER_LIMIT = Decimal(10) ** 15  # beyond this a double loses integer precision; Ontraport would garble it
+_INT_LIMIT = 10**15
 MAX_FRACTION_DIGITS = 20  # 1e-300 would otherwise become 300 zeros
 QUOTE_LENGTH = 80
 LIST_DELIMITER = "*/*"
@@ -40,6 +42,7 @@ _ZERO_IS_EMPTY = CHECK_TYPES | DATE_TYPES
 _EXPONENT_BOUND = 100
 _DECIMALS = Context(prec=60)  # < 1e15 with <= 20 fraction digits fits without rounding
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
 _MIN_SECONDS = (datetime(1900, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(seconds=1)
 _MAX_SECONDS = (datetime(2101, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(seconds=1) - 1
 _MILLISECONDS_ABOVE = 10**11  # |epoch| above this is milliseconds (1e11 s is the year 5138)
@@ -214,6 +217,8 @@ def parse_number(value: Any) -> Decimal | None:
 
 def coerce_number(value: Any, ftype: str = "numeric") -> str | None:
     """Canonical decimal string ("3", "3.5"); NaN, infinity, booleans and |x| >= 1e15 are rejected."""
+    if type(value) is int and -_INT_LIMIT < value < _INT_LIMIT:  # the common case, without Decimal
+        return str(value)
     if isinstance(value, str) and not value.strip():
         return None
     if isinstance(value, list | dict):
@@ -326,6 +331,14 @@ def coerce_date(value: Any) -> str | None:
 
     Naive datetimes and plain dates are taken as UTC.
     """
+    if type(value) is str and len(value) == 10 and value[4] == "-" == value[7]:
+        # `2024-03-01`, the most common shape, without the general parsing below
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return _seconds_in_range((day.toordinal() - _EPOCH_DAY) * 86_400, value)
     if isinstance(value, str):
         text = value.strip()
         if not text:
@@ -469,7 +482,7 @@ def make_list_coercer(options: Mapping[str, str]) -> Coercer:
 def make_coercer(ftype: str, options: Mapping[str, str]) -> Coercer:
     """The coercer for one Ontraport field type; unknown types are treated as text."""
     if ftype in NUMBER_TYPES:
-        return lambda value: coerce_number(value, ftype)
+        return partial(coerce_number, ftype=ftype)
     if ftype in DATE_TYPES:
         return coerce_date
     if ftype in CHECK_TYPES:
@@ -480,7 +493,7 @@ def make_coercer(ftype: str, options: Mapping[str, str]) -> Coercer:
         return make_list_coercer(options)
     if ftype in EMAIL_TYPES:
         return coerce_email
-    return lambda value: coerce_text(value, ftype)
+    return coerce_text if ftype == "text" else partial(coerce_text, ftype=ftype)
 
 
 # reading back -------------------------------------------------------------------------------------

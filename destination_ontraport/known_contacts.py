@@ -50,4 +50,4 @@ def parse_tag_ids(contact_cat: Any) -> frozenset[str]:
     """Ontraport lists a contact's tag ids as `*/*1*/*2*/*`."""
     if not isinstance(contact_cat, str) or not contact_cat:
         return frozenset()
-    return frozenset(part for part in contact_cat.split("*/*") if part)
+    return frozenset(filter(None, contact_cat.split("*/*")))

@@ -9,7 +9,7 @@ one coercion per value. Coercion by Ontraport field type lives in `coercion.py`.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +69,16 @@ class FieldInfo:
     def label(self) -> str:
         """`External ID (f1001)`, or just `email` when the alias says nothing more than the name."""
         return self.name if normalise(self.alias) == normalise(self.name) else f"{self.alias} ({self.name})"
+
+
+def _email_key(value: str) -> str:
+    return value.strip().lower()
+
+
+def key_normaliser(match_field: FieldInfo) -> Callable[[str], str]:
+    """How match values compare: trimmed, and lower-cased for an email field (Ontraport's emails are
+    case-insensitive); chosen once, since it runs for every record and every looked-up row."""
+    return _email_key if match_field.type in EMAIL_TYPES else str.strip
 
 
 def normalise(name: str) -> str:
@@ -182,10 +192,11 @@ class FieldCatalog:
 
 
 class _Target:
-    __slots__ = ("coerce", "info", "prefix")
+    __slots__ = ("coerce", "info", "name", "prefix")
 
     def __init__(self, info: FieldInfo, coerce: Coercer, path: str) -> None:
         self.info = info
+        self.name = info.name
         self.coerce = coerce
         shown = path if len(path) <= MAX_PATH_IN_MESSAGE else path[:MAX_PATH_IN_MESSAGE] + "…"
         if normalise(path) in (normalise(info.name), normalise(info.alias)):
@@ -197,7 +208,7 @@ class _Target:
 class _Route:
     """Where one source path goes: `targets` (explicit ones, or the automatic one), or nowhere."""
 
-    __slots__ = ("ignored", "lost_to", "path", "reported", "targets", "whole")
+    __slots__ = ("ignored", "lost_to", "path", "reported", "single", "targets", "whole")
 
     def __init__(
         self,
@@ -214,6 +225,8 @@ class _Route:
         self.whole = whole  # explicitly mapped: an object here is a value, not walked into
         self.lost_to = lost_to  # automatic match given up to an explicit mapping of that field
         self.reported = False
+        # the one target of an automatic or one-to-one route: `map` writes it inline (the common case)
+        self.single = targets[0] if len(targets) == 1 and not ignored and not whole else None
 
 
 class RecordMapper:
@@ -268,12 +281,12 @@ class RecordMapper:
             if info not in targets:
                 targets.append(info)
         self._explicit_source_of = sources_of
+        self._key = key_normaliser(match_field)
         self._coercers: dict[str, Coercer] = {}
         self._top_routes: dict[str, _Route] = {}
         self._nested_routes: dict[tuple[str, ...], _Route] = {}
         self._unmapped: set[str] = set()
         self._conflicts: dict[str, str] = {}
-        self._produced: set[str] = set()
 
     # routing ------------------------------------------------------------------------------------
 
@@ -367,6 +380,18 @@ class RecordMapper:
         routes = self._top_routes
         for key, value in record.items():
             route = routes.get(key) or self._top_route(key)
+            target = route.single
+            if target is not None and not isinstance(value, dict) and target.name not in claimed:
+                # `_apply` inlined for the common case: one target, not yet claimed in this record
+                claimed[target.name] = route.path
+                if value is not None:
+                    try:
+                        wire = target.coerce(value)
+                    except CoercionError as error:
+                        raise RecordRejected(target.prefix + error.problem) from None
+                    if wire is not None:
+                        out[target.name] = wire
+                continue
             if route.ignored:
                 continue
             if isinstance(value, dict) and not route.whole:
@@ -381,7 +406,6 @@ class RecordMapper:
         match = self._match.name
         if not out.get(match):
             raise RecordRejected(self._no_match_value(claimed.get(match)))
-        self._produced.update(out)
         return out
 
     def _walk(
@@ -424,8 +448,7 @@ class RecordMapper:
 
     def match_key(self, fields: Mapping[str, str]) -> str:
         """The comparable identity of a contact: match field value, trimmed, lower-cased for email."""
-        value = str(fields.get(self._match.name) or "").strip()
-        return value.lower() if self._match.type in EMAIL_TYPES else value
+        return self._key(fields.get(self._match.name) or "")
 
     @property
     def match_field(self) -> FieldInfo:
@@ -445,11 +468,6 @@ class RecordMapper:
     def conflicts(self) -> dict[str, str]:
         """Unmapped paths that lost a field to another path: path -> which field and why."""
         return dict(self._conflicts)
-
-    @property
-    def target_fields(self) -> set[str]:
-        """Every Ontraport field this mapper has produced so far (for lookup listFields)."""
-        return self._produced | {self._match.name}
 
 
 def values_equal(field: FieldInfo, ours: str, theirs: Any) -> bool:

@@ -25,7 +25,7 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field, per record
 class RecordItem:
     position: int
     stream: str
@@ -88,7 +88,7 @@ def _loads(line: str | bytes) -> Any:
 
 def parse_line(line: str | bytes, position: int) -> InputItem | None:
     """One stdin line -> an item; blank lines -> None."""
-    if not line.strip():
+    if not line or line.isspace():
         return None
     try:
         obj = _loads(line)

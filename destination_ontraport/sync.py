@@ -26,7 +26,7 @@ from destination_ontraport.client import AmbiguousWriteError, OntraportClient
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.dedup import LatestByCursor
 from destination_ontraport.errors import ConfigProblem
-from destination_ontraport.mapping import FieldCatalog, FieldInfo, RecordRejected
+from destination_ontraport.mapping import FieldCatalog, FieldInfo, RecordRejected, key_normaliser
 from destination_ontraport.messages import (
     IgnoredItem,
     InputItem,
@@ -197,7 +197,7 @@ class SyncRun:
                 self._client,
                 self._account.fields,
                 self._account.match_field,
-                self._normalise_key,
+                key_normaliser(self._account.match_field),
                 tag_ids,
                 self._report,
                 dry_run=self._config.dry_run,
@@ -215,9 +215,6 @@ class SyncRun:
         finally:
             self._finish(started)
         self._enforce_threshold()
-
-    def _normalise_key(self, value: str) -> str:
-        return value.strip().lower() if self._account.match_field.type == "email" else value.strip()
 
     # --- the loop ------------------------------------------------------------------------------
     def _handle(self, item: InputItem) -> Iterator[AirbyteMessage]:
@@ -302,7 +299,10 @@ class SyncRun:
 
     def _pending(self) -> int:
         assert self._writer is not None
-        return self._writer.pending_records + sum(len(d) for d in self._dedup.values())
+        pending = self._writer.pending_records
+        if self._dedup:  # per record: no generator unless a stream dedups
+            pending += sum(len(d) for d in self._dedup.values())
+        return pending
 
     def _flush(self) -> Iterator[AirbyteMessage]:
         assert self._writer is not None

@@ -84,6 +84,7 @@ class ContactWriter:
         self._match = match_field
         self._normalise_key = normalise_key
         self._tag_ids = tuple(tag_ids)
+        self._tag_set = frozenset(self._tag_ids)
         self._report = report
         self._dry_run = dry_run
         self._progress = progress
@@ -114,13 +115,14 @@ class ContactWriter:
         *,
         may_create: bool = True,
     ) -> None:
-        """Collapse: a later record for the same contact overrides the earlier one's fields."""
+        """Collapse: a later record for the same contact overrides the earlier one's fields.
+        The writer takes `fields` over (and may change it): the caller passes a dict of its own."""
         self._pending_records += 1
         pending = self._pending.get(key)
         if pending is None or pending.remove:
             # A write after a removal in the same batch: the contact stays, with the later fields.
             sources = [*pending.sources, (position, stream)] if pending else [(position, stream)]
-            self._pending[key] = PendingContact(key, dict(fields), sources, may_create)
+            self._pending[key] = PendingContact(key, fields, sources, may_create)  # fields: ours now
             return
         pending.fields.update(fields)
         pending.sources.append((position, stream))
@@ -178,9 +180,11 @@ class ContactWriter:
 
     def _learn(self, known: dict[str, KnownContact], row: dict[str, Any]) -> None:
         raw = row.get(self._match.name)
-        if raw is None or str(raw).strip() == "":
+        if raw is None:
             return
-        key = self._normalise_key(str(raw))
+        key = self._normalise_key(raw if isinstance(raw, str) else str(raw))
+        if not key:
+            return
         contact = KnownContact(str(row.get("id")), row, parse_tag_ids(row.get("contact_cat")))
         other = known.get(key)
         if other is not None:
@@ -220,8 +224,9 @@ class ContactWriter:
             return
         ids = [o.contact_id for o in outcomes if o.contact_id]
         if self._removal == "remove_tags":
-            wanted = set(self._tag_ids)
-            ids = [o.contact_id for o in outcomes if o.contact_id and o.known and wanted & o.known.tag_ids]
+            ids = [
+                o.contact_id for o in outcomes if o.contact_id and o.known and self._tag_set & o.known.tag_ids
+            ]
         self._guard.reserve(len(ids), "records marked deleted in the source")
         if not self._dry_run:
             remove_contacts(self._client, ids, self._removal, self._tag_ids)
@@ -316,7 +321,7 @@ class ContactWriter:
             return False
         if outcome.known is None:
             return True
-        return not set(self._tag_ids) <= outcome.known.tag_ids
+        return not self._tag_set <= outcome.known.tag_ids
 
     def _tag(self, outcomes: Iterable[Outcome]) -> None:
         ids = [o.contact_id for o in outcomes if o.contact_id and self._needs_tags(o)]
@@ -346,7 +351,7 @@ class ContactWriter:
                 continue
             values = dict(before.values) if before else {}
             values.update(outcome.pending.fields)
-            tags = (before.tag_ids if before else frozenset()) | frozenset(self._tag_ids)
+            tags = (before.tag_ids if before else frozenset()) | self._tag_set
             self._known.put(outcome.pending.key, KnownContact(outcome.contact_id, values, tags))
 
     def _count(self, outcome: Outcome) -> None:
@@ -363,7 +368,7 @@ class ContactWriter:
         elif outcome.action == "remove":
             if self._removal == "delete":
                 counts.deleted += 1
-            elif outcome.known and set(self._tag_ids) & outcome.known.tag_ids:
+            elif outcome.known and self._tag_set & outcome.known.tag_ids:
                 counts.untagged += 1
         else:
             counts.skipped += 1

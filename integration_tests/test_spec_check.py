@@ -46,6 +46,7 @@ def test_check_reports_an_unreachable_api_url() -> None:
     status = run.connection_status()
     assert status["status"] == "FAILED"
     assert "Could not reach Ontraport at http://127.0.0.1:9/1" in status["message"]
+    assert "could not connect (ConnectionRefusedError)" in status["message"]
     assert API_KEY not in run.stdout + run.stderr
 
 
