@@ -214,6 +214,21 @@ class OntraportConfig(BaseModel):
             raise ValueError("must not be blank")
         return value.strip()
 
+    @field_validator("app_id")
+    @classmethod
+    def _header_safe_app_id(cls, value: str) -> str:
+        return _header_safe(value, "the App ID")
+
+    @field_validator("api_key")
+    @classmethod
+    def _header_safe_api_key(cls, value: SecretStr) -> SecretStr:
+        """A key pasted with a line break or spaces around it would otherwise fail every request with
+        a message about the network."""
+        key = value.get_secret_value().strip()
+        if not key:
+            raise ValueError("must not be blank")
+        return SecretStr(_header_safe(key, "the API key"))
+
     @model_validator(mode="after")
     def _removal_needs_tags(self) -> OntraportConfig:
         """Removing 'contacts not in this sync' is only safe when tags mark which contacts are ours."""
@@ -234,6 +249,17 @@ class OntraportConfig(BaseModel):
             if part.strip():
                 seen.setdefault(part.strip(), None)
         return list(seen)
+
+
+def _header_safe(value: str, what: str) -> str:
+    """Credentials travel in HTTP headers, which cannot hold line breaks or other control characters.
+    The message never quotes the value."""
+    if any(char.isspace() or not char.isprintable() for char in value):
+        raise ValueError(
+            f"{what} contains a space, line break or other invisible character; "
+            "copy it again from Ontraport and paste only the key itself"
+        )
+    return value
 
 
 def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 
@@ -50,4 +51,9 @@ def parse_tag_ids(contact_cat: Any) -> frozenset[str]:
     """Ontraport lists a contact's tag ids as `*/*1*/*2*/*`."""
     if not isinstance(contact_cat, str) or not contact_cat:
         return frozenset()
+    return _tag_ids(contact_cat)
+
+
+@lru_cache(maxsize=4096)  # most contacts of a sync carry one of a few tag combinations
+def _tag_ids(contact_cat: str) -> frozenset[str]:
     return frozenset(filter(None, contact_cat.split("*/*")))

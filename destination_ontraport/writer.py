@@ -240,6 +240,8 @@ class ContactWriter:
             action: Action = "create" if pending.may_create else "skip"
             return Outcome(pending, action)
         held = contact.values
+        if pending.fields.items() <= held.items():  # every value identical: one C-level check
+            return Outcome(pending, "unchanged", contact_id=contact.id, known=contact)
         changed = {
             name: value
             for name, value in pending.fields.items()

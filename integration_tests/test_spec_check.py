@@ -41,6 +41,21 @@ def test_check_reports_rejected_credentials_plainly(sandbox: SandboxHandle) -> N
     assert "wrong-key-123" not in run.stdout + run.stderr
 
 
+def test_check_accepts_a_key_pasted_with_a_line_break_around_it(sandbox: SandboxHandle) -> None:
+    run = run_connector("check", config_for(sandbox.url, api_key=f"  {API_KEY}\n"))
+    assert run.connection_status()["status"] == "SUCCEEDED", run.stdout
+
+
+def test_check_names_a_line_break_inside_the_key_without_quoting_it(sandbox: SandboxHandle) -> None:
+    broken = API_KEY[:10] + "\n" + API_KEY[10:]
+    run = run_connector("check", config_for(sandbox.url, api_key=broken))
+    status = run.connection_status()
+    assert status["status"] == "FAILED"
+    assert "the API key contains a space, line break or other invisible character" in status["message"]
+    assert API_KEY[:10] not in run.stdout + run.stderr
+    assert sandbox.stats()["total_requests"] == 0  # refused before anything was sent
+
+
 def test_check_reports_an_unreachable_api_url() -> None:
     run = run_connector("check", config_for("http://127.0.0.1:9/1"))
     status = run.connection_status()
