@@ -39,6 +39,7 @@ SYNONYMS: Mapping[str, str] = {
 }
 
 MAX_CACHED_ROUTES = 20_000  # bounded memory for sources with data-dependent keys
+MAX_UNMAPPED_LISTED = 1_000  # per stream: unmapped paths beyond these are not remembered (bounded memory)
 MAX_DEPTH = 32  # deeper objects are not walked (their path is reported unmapped)
 MAX_SUGGESTIONS = 5
 MAX_PATH_IN_MESSAGE = 80
@@ -287,6 +288,7 @@ class RecordMapper:
         self._nested_routes: dict[tuple[str, ...], _Route] = {}
         self._unmapped: set[str] = set()
         self._conflicts: dict[str, str] = {}
+        self._unmapped_overflow = False
 
     # routing ------------------------------------------------------------------------------------
 
@@ -347,18 +349,28 @@ class RecordMapper:
     def _unrouted(self, route: _Route) -> None:
         if not route.reported:
             route.reported = True
-            self._unmapped.add(route.path)
-            if route.lost_to is not None:
-                self._conflicts[route.path] = route.lost_to
+            self._note_unmapped(route.path, route.lost_to)
+
+    def _note_unmapped(self, path: str, conflict: str | None) -> None:
+        if path in self._unmapped:
+            return
+        if len(self._unmapped) >= MAX_UNMAPPED_LISTED:
+            self._unmapped_overflow = True
+            return
+        self._unmapped.add(path)
+        if conflict is not None:
+            self._conflicts.setdefault(path, conflict)
 
     def _apply(self, route: _Route, value: Any, out: dict[str, str], claimed: dict[str, str]) -> None:
         for target in route.targets:
             name = target.info.name
             holder = claimed.get(name)
             if holder is not None:
-                self._conflicts.setdefault(route.path, f"{name} (taken by '{holder}' in the same record)")
+                conflict = f"{name} (taken by '{holder}' in the same record)"
                 if len(route.targets) == 1:
-                    self._unmapped.add(route.path)
+                    self._note_unmapped(route.path, conflict)
+                elif len(self._conflicts) < MAX_UNMAPPED_LISTED:
+                    self._conflicts.setdefault(route.path, conflict)
                 continue
             claimed[name] = route.path
             if value is None:
@@ -463,6 +475,11 @@ class RecordMapper:
     def unmapped_paths(self) -> set[str]:
         """Source paths seen so far that map to no field (the destination logs each once)."""
         return set(self._unmapped)
+
+    @property
+    def unmapped_overflow(self) -> bool:
+        """Whether more than MAX_UNMAPPED_LISTED paths mapped nowhere (the rest are not listed)."""
+        return self._unmapped_overflow
 
     @property
     def conflicts(self) -> dict[str, str]:

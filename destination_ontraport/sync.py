@@ -26,7 +26,13 @@ from destination_ontraport.client import AmbiguousWriteError, OntraportClient
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.dedup import LatestByCursor
 from destination_ontraport.errors import ConfigProblem
-from destination_ontraport.mapping import FieldCatalog, FieldInfo, RecordRejected, key_normaliser
+from destination_ontraport.mapping import (
+    MAX_UNMAPPED_LISTED,
+    FieldCatalog,
+    FieldInfo,
+    RecordRejected,
+    key_normaliser,
+)
 from destination_ontraport.messages import (
     IgnoredItem,
     InputItem,
@@ -172,6 +178,7 @@ class SyncRun:
         self._held_since: float | None = None
         self._states = _StateCounter()
         self._reported_unmapped: dict[str, set[str]] = {}
+        self._overflow_reported: set[str] = set()
         self._writer: ContactWriter | None = None
         self._guard = RemovalGuard(config.max_removals)
         self._tag_ids: list[str] = []
@@ -254,8 +261,6 @@ class SyncRun:
         except RecordRejected as exc:
             self._report.reject(item.position, plan.label, None, exc.reason, item.data)
             return
-        finally:
-            self._log_unmapped(plan)
         key = plan.mapper.match_key(fields)
         if plan.mode == DestinationSyncMode.soft_delete or item.data.get("_ab_cdc_deleted_at") not in (
             None,
@@ -277,13 +282,28 @@ class SyncRun:
         )
 
     def _log_unmapped(self, plan: StreamPlan) -> None:
+        mapper = plan.mapper
         seen = self._reported_unmapped.setdefault(plan.label, set())
-        if plan.mapper.unmapped_count > len(seen):  # per record: a length check, the set only when it grew
-            new = sorted(plan.mapper.unmapped_paths - seen)
+        if mapper.unmapped_count > len(seen):
+            new = sorted(mapper.unmapped_paths - seen)
             seen.update(new)
+            conflicts = mapper.conflicts
+            unmatched = [path for path in new if path not in conflicts]
+            if unmatched:
+                logger.info(
+                    f"Stream {plan.label!r}: source field(s) {', '.join(unmatched)} match no Ontraport contact "
+                    "field and are not sent (add a field_mapping entry to send them)."
+                )
+            for path in new:
+                if path in conflicts:
+                    logger.info(
+                        f"Stream {plan.label!r}: source field {path!r} is not sent: it matches {conflicts[path]}."
+                    )
+        if mapper.unmapped_overflow and plan.label not in self._overflow_reported:
+            self._overflow_reported.add(plan.label)
             logger.info(
-                f"Stream {plan.label!r}: source field(s) {', '.join(new)} match no Ontraport contact field "
-                "and are not sent (add a field_mapping entry to send them)."
+                f"Stream {plan.label!r}: more than {MAX_UNMAPPED_LISTED:,} source fields match no Ontraport "
+                "contact field; the others are not sent and not listed (ignore_fields acknowledges them)."
             )
 
     def _on_state(self, item: StateItem) -> Iterator[AirbyteMessage]:
@@ -306,6 +326,8 @@ class SyncRun:
 
     def _flush(self) -> Iterator[AirbyteMessage]:
         assert self._writer is not None
+        for plan in self._plans.plans:  # once a batch: a source with data-dependent keys logs little
+            self._log_unmapped(plan)
         for label, dedup in self._dedup.items():
             for key, fields, position in dedup.drain():
                 self._writer.add(key, fields, position, label)

@@ -64,6 +64,43 @@ class Case:
     check: Callable[[Run, SandboxHandle], None] | None = None
 
 
+def data_dependent_keys_case() -> Case:
+    """A source whose keys are data (one new key per record) must not log a line per record nor
+    grow without bound; a field claimed twice says which source field won."""
+    count = 1_500
+    records = [rec("both@example.com", first_name="Kept", **{"First Name": "Dropped"})]
+    records += [rec(f"k{i}@example.com", **{f"attr_{i}": i}) for i in range(count)]
+
+    def bounded_logs(run: Run, sandbox: SandboxHandle) -> None:
+        unmatched = [line for line in run.logs if "match no Ontraport contact field and are not sent" in line]
+        assert len(unmatched) == 1, f"at most one line per batch, not one per record: {len(unmatched)}"
+        listed = {
+            name
+            for line in unmatched
+            for name in line.split("source field(s) ")[1].split(" match")[0].split(", ")
+        }
+        assert len(listed) == 999  # and 'First Name', logged with its own reason
+        overflow = [
+            line
+            for line in run.logs
+            if "more than 1,000 source fields match no Ontraport contact field" in line
+        ]
+        assert len(overflow) == 1
+
+    return Case(
+        "data_dependent_keys",
+        records,
+        contacts={
+            **{f"k{i}@example.com": {} for i in range(count)},
+            "both@example.com": {"firstname": "Kept"},
+        },
+        logs=(
+            "source field 'First Name' is not sent: it matches firstname (taken by 'first_name' in the same record)",
+        ),
+        check=bounded_logs,
+    )
+
+
 def dates_case() -> Case:
     formats = {
         "iso-date": "2024-03-01",
@@ -399,6 +436,7 @@ CASES: list[Case] = [
     ),
     # --- shape -------------------------------------------------------------------------------------
     thousand_fields_case(),
+    data_dependent_keys_case(),
     Case(
         "deep_nesting_200_levels",
         [rec("deep@example.com", first_name="Deep", profile=nested(200, "bottom"))],

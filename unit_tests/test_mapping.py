@@ -9,6 +9,7 @@ import pytest
 
 from destination_ontraport.coercion import MAX_TEXT_LENGTH, quote
 from destination_ontraport.mapping import (
+    MAX_UNMAPPED_LISTED,
     FieldCatalog,
     FieldInfo,
     MappingConfigError,
@@ -436,6 +437,18 @@ def test_read_only_match_field_is_a_config_error() -> None:
 
 
 # bookkeeping ------------------------------------------------------------------------------------
+
+
+def test_unmapped_paths_are_bounded_for_data_dependent_keys() -> None:
+    mapper = make_mapper()
+    for i in range(MAX_UNMAPPED_LISTED + 500):
+        assert mapper.map({"email": EMAIL, "first_name": "A", f"attr_{i}": i}) == {
+            "email": EMAIL,
+            "firstname": "A",
+        }
+        assert mapper.unmapped_overflow is (i >= MAX_UNMAPPED_LISTED)
+    assert len(mapper.unmapped_paths) == MAX_UNMAPPED_LISTED
+    assert "attr_0" in mapper.unmapped_paths and f"attr_{MAX_UNMAPPED_LISTED}" not in mapper.unmapped_paths
 
 
 def test_unmapped_paths_accumulate() -> None:
