@@ -91,6 +91,8 @@ class KeepAliveGetAdapter(HTTPAdapter):
         while True:
             if conn is None:
                 conn = self._connect(key, verify, connect_timeout, read_timeout)
+            elif conn.sock is not None:
+                conn.sock.settimeout(read_timeout)  # this request's, not the first one's
             try:
                 conn.request("GET", target, headers=headers)
                 answer = conn.getresponse()
@@ -98,17 +100,15 @@ class KeepAliveGetAdapter(HTTPAdapter):
             except _STALE as exc:
                 self._discard(key, conn)
                 if fresh:
-                    raise requests.exceptions.ConnectionError(exc, request=request) from None
+                    raise requests.exceptions.ConnectionError(exc) from None
                 conn, fresh = None, True  # the server had closed the idle connection: once more
                 continue
             except TimeoutError:
                 self._discard(key, conn)
-                raise requests.exceptions.ReadTimeout(
-                    "no answer within the read timeout", request=request
-                ) from None
+                raise requests.exceptions.ReadTimeout("no answer within the read timeout") from None
             except (OSError, http.client.HTTPException) as exc:
                 self._discard(key, conn)
-                raise requests.exceptions.ConnectionError(exc, request=request) from None
+                raise requests.exceptions.ConnectionError(exc) from None
             if answer.will_close:
                 self._discard(key, conn)
             return self._response(request, answer, body)
