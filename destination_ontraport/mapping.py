@@ -39,6 +39,7 @@ SYNONYMS: Mapping[str, str] = {
 }
 
 MAX_CACHED_ROUTES = 20_000  # bounded memory for sources with data-dependent keys
+MAX_SHAPES = 256  # per stream: key sequences whose mapping steps are kept (records of a source share a few)
 MAX_UNMAPPED_LISTED = 1_000  # per stream: unmapped paths beyond these are not remembered (bounded memory)
 MAX_DEPTH = 32  # deeper objects are not walked (their path is reported unmapped)
 MAX_SUGGESTIONS = 5
@@ -230,6 +231,9 @@ class _Route:
         self.single = targets[0] if len(targets) == 1 and not ignored and not whole else None
 
 
+_Step = tuple[Any, "_Target | None"]  # (top-level key, where its value goes or None)
+
+
 class RecordMapper:
     """Maps records of one stream. Automatic resolution is cached per source path for speed.
 
@@ -289,6 +293,7 @@ class RecordMapper:
         self._unmapped: set[str] = set()
         self._conflicts: dict[str, str] = {}
         self._unmapped_overflow = False
+        self._shapes: dict[tuple[Any, ...], tuple[_Step, ...] | None] = {}
 
     # routing ------------------------------------------------------------------------------------
 
@@ -386,6 +391,60 @@ class RecordMapper:
         """Contact fields (Ontraport field name -> wire string) for one record, always including the
         match field. Raises RecordRejected when the match key is missing/empty/invalid or a mapped
         value cannot be coerced. Null values are left out (they never blank a field)."""
+        shape = tuple(record)
+        if shape in self._shapes:
+            steps = self._shapes[shape]
+            if steps is not None:
+                out = self._map_flat(record, steps)
+                if out is not None:
+                    return out
+            return self._map_walking(record)
+        out = self._map_walking(record)
+        if len(self._shapes) < MAX_SHAPES:
+            self._shapes[shape] = self._compile(shape)
+        return out
+
+    def _compile(self, shape: tuple[Any, ...]) -> tuple[_Step, ...] | None:
+        """The steps for records with these keys in this order: each key's targets, or None for a
+        key that maps nowhere (only an object there needs the walk). None when two keys reach the
+        same field: which one wins depends on the values, so the walk decides."""
+        steps: list[_Step] = []
+        names: set[str] = set()
+        for key in shape:
+            route = self._top_routes.get(key) or self._top_route(key)
+            if route.ignored:
+                continue
+            if not route.targets:
+                steps.append((key, None))
+            for target in route.targets:
+                if target.name in names:
+                    return None
+                names.add(target.name)
+                steps.append((key, target))
+        return tuple(steps)
+
+    def _map_flat(self, record: Mapping[str, Any], steps: tuple[_Step, ...]) -> dict[str, str] | None:
+        """A record of a known shape without nested objects: what `_map_walking` returns, for fewer
+        look-ups a value. None (nothing decided) when an object needs the walk or the match value is
+        missing (the walk words that rejection)."""
+        out: dict[str, str] = {}
+        for key, target in steps:
+            value = record[key]
+            if value is None:
+                continue
+            if isinstance(value, dict):
+                return None
+            if target is not None:
+                try:
+                    wire = target.coerce(value)
+                except CoercionError as error:
+                    raise RecordRejected(target.prefix + error.problem) from None
+                if wire is not None:
+                    out[target.name] = wire
+        return out if out.get(self._match.name) else None
+
+    def _map_walking(self, record: Mapping[str, Any]) -> dict[str, str]:
+        """Every key routed one by one, nested objects walked, conflicts settled in record order."""
         out: dict[str, str] = {}
         claimed: dict[str, str] = {}  # field name -> the source path that reached it first
         nested: list[tuple[tuple[str, ...], Mapping[str, Any]]] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -39,7 +39,7 @@ PROGRESS_POLL_SECONDS = 5.0
 Action = Literal["create", "update", "unchanged", "skip", "remove"]
 
 
-@dataclass
+@dataclass(slots=True)
 class PendingContact:
     """All records of one batch that hit the same contact, merged in arrival order."""
 
@@ -50,7 +50,7 @@ class PendingContact:
     remove: bool = False  # the last record said the contact is gone (CDC delete, soft_delete)
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     pending: PendingContact
     action: Action
@@ -395,25 +395,22 @@ class ContactWriter:
         examples.append(f"would update {key} (id {outcome.contact_id}): {changes}")
 
     def _results(self, futures: Sequence[Future[Any]]) -> Iterable[Any]:
-        """Results in completion order; the first failure is raised only after every future settled,
-        so no request is left running behind an error."""
+        """Every result (in no particular order); the first failure is raised only after every future
+        settled, so no request is left running behind an error."""
         results: list[Any] = []
         failure: BaseException | None = None
-        remaining = set(futures)
+        remaining: set[Future[Any]] = set(futures)
         while remaining:
-            # as_completed gives up after the timeout even when nothing finished (a slow answer, a paced
-            # wait); starting it again then keeps the progress line coming on long syncs.
-            try:
-                for future in as_completed(remaining, timeout=PROGRESS_POLL_SECONDS):
-                    remaining.discard(future)
-                    self._progress()
-                    exc = future.exception()
-                    if exc is not None:
-                        failure = failure or exc
-                    else:
-                        results.append(future.result())
-            except TimeoutError:
-                self._progress()
+            # the wait gives up after the timeout even when nothing finished (a slow answer, a paced
+            # wait); waiting again then keeps the progress line coming on long syncs
+            done, remaining = wait(remaining, timeout=PROGRESS_POLL_SECONDS)
+            self._progress()
+            for future in done:
+                exc = future.exception()
+                if exc is not None:
+                    failure = failure or exc
+                else:
+                    results.append(future.result())
         if failure is not None:
             raise failure
         return results

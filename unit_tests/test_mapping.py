@@ -439,6 +439,36 @@ def test_read_only_match_field_is_a_config_error() -> None:
 # bookkeeping ------------------------------------------------------------------------------------
 
 
+def test_records_of_one_shape_map_as_a_fresh_mapper_maps_each() -> None:
+    """After the first record of a key sequence, its records take the flat path: whatever their
+    values (null, nested objects, a second key for the same field), the answer must not change."""
+    records: list[dict[str, Any]] = [
+        {"email": EMAIL, "first_name": "A", "address": "x", "plan": "Pro", "id": 5},
+        {"email": EMAIL, "first_name": None, "address": {"city": "Paris"}, "plan": "Pro", "id": 5},
+        {"email": EMAIL, "first_name": "B", "address": {}, "plan": None, "id": None},
+        {"email": None, "first_name": "C", "address": "y", "plan": "Pro", "id": 1},
+        {"email": EMAIL, "first_name": {"nested": 1}, "address": "z", "plan": "Pro", "id": 1},
+        {"email": EMAIL, "first_name": "D", "address": "z", "plan": "Gold", "id": 1},
+        {"email": EMAIL, "first_name": "E", "address": {"city": "Rome"}, "plan": "Free", "id": 1},
+    ]
+    both = [
+        {"first_name": first, "First Name": second, "email": EMAIL}
+        for first, second in [("A", "B"), (None, "B"), ("A", None)]
+    ]
+    for batch in (records, both):
+        warm = make_mapper()
+        for record in batch * 2:
+            try:
+                expected: Any = make_mapper().map(record)
+            except RecordRejected as rejection:
+                expected = rejection.reason
+            try:
+                got: Any = warm.map(record)
+            except RecordRejected as rejection:
+                got = rejection.reason
+            assert got == expected, record
+
+
 def test_unmapped_paths_are_bounded_for_data_dependent_keys() -> None:
     mapper = make_mapper()
     for i in range(MAX_UNMAPPED_LISTED + 500):
