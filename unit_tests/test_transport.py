@@ -95,7 +95,7 @@ def serve() -> Iterator[Callable[..., Server]]:
         server.daemon_threads = True
         if tls is not None:
             server.socket = tls.wrap_socket(server.socket, server_side=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
         port = server.server_address[1]
         scheme = "https" if tls else "http"
