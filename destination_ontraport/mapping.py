@@ -210,7 +210,7 @@ class _Target:
 class _Route:
     """Where one source path goes: `targets` (explicit ones, or the automatic one), or nowhere."""
 
-    __slots__ = ("ignored", "lost_to", "path", "reported", "single", "targets", "whole")
+    __slots__ = ("ignored", "lost_to", "path", "reported", "targets", "whole")
 
     def __init__(
         self,
@@ -227,8 +227,6 @@ class _Route:
         self.whole = whole  # explicitly mapped: an object here is a value, not walked into
         self.lost_to = lost_to  # automatic match given up to an explicit mapping of that field
         self.reported = False
-        # the one target of an automatic or one-to-one route: `map` writes it inline (the common case)
-        self.single = targets[0] if len(targets) == 1 and not ignored and not whole else None
 
 
 _Step = tuple[Any, "_Target | None"]  # (top-level key, where its value goes or None)
@@ -451,18 +449,6 @@ class RecordMapper:
         routes = self._top_routes
         for key, value in record.items():
             route = routes.get(key) or self._top_route(key)
-            target = route.single
-            if target is not None and not isinstance(value, dict) and target.name not in claimed:
-                # `_apply` inlined for the common case: one target, not yet claimed in this record
-                claimed[target.name] = route.path
-                if value is not None:
-                    try:
-                        wire = target.coerce(value)
-                    except CoercionError as error:
-                        raise RecordRejected(target.prefix + error.problem) from None
-                    if wire is not None:
-                        out[target.name] = wire
-                continue
             if route.ignored:
                 continue
             if isinstance(value, dict) and not route.whole:
