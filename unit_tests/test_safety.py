@@ -94,6 +94,14 @@ def writer(client: OntraportClient, removal: Any) -> ContactWriter:
     )
 
 
+def flush_then_close(w: ContactWriter) -> None:
+    """Flush (which may raise) and always stop the writer's worker threads."""
+    try:
+        w.flush()
+    finally:
+        w.close()
+
+
 def lookup_answers(mock: requests_mock.Mocker, rows: list[dict[str, Any]]) -> None:
     mock.get(f"{BASE}/Contacts", **envelope(rows))
 
@@ -110,11 +118,9 @@ def test_a_cdc_removal_of_a_contact_whose_id_is_odd_sends_nothing(
     w = writer(client, removal)
     w.add_removal("gone@example.com", "gone@example.com", 1, "people")
     try:
-        w.flush()
+        flush_then_close(w)
     except UnsafeRequestError as exc:
         assert "Nothing was sent" in str(exc)
-    finally:
-        w.close()
     assert bulk_requests(mock) == [], "refused (or left out), never sent"
 
 
@@ -130,11 +136,8 @@ def test_a_cdc_removal_batch_with_one_odd_id_sends_nothing_for_any_of_them(
     w = writer(client, "delete")
     for n, row in enumerate(rows, start=1):
         w.add_removal(row["email"], row["email"], n, "people")
-    try:
-        with pytest.raises(UnsafeRequestError):
-            w.flush()
-    finally:
-        w.close()
+    with pytest.raises(UnsafeRequestError):
+        flush_then_close(w)
     assert bulk_requests(mock) == []
 
 
@@ -145,10 +148,7 @@ def test_cdc_removals_name_exactly_the_contacts_found(
     w = writer(client, "delete")
     w.add_removal("x@example.com", "x@example.com", 1, "people")
     w.add_removal("not-in-ontraport@example.com", "not-in-ontraport@example.com", 2, "people")
-    try:
-        w.flush()
-    finally:
-        w.close()
+    flush_then_close(w)
     assert assert_only_explicit_ids(mock) == ["21"]
     assert [m for m, _, _ in bulk_requests(mock)] == ["DELETE"]
 
@@ -161,11 +161,8 @@ def test_tagging_a_contact_whose_looked_up_id_is_odd_sends_no_tag_call(
     lookup_answers(mock, [{"id": odd, "email": "t@example.com", "contact_cat": ""}])
     w = writer(client, None)
     w.add("t@example.com", {"email": "t@example.com"}, 1, "people")
-    try:
-        with pytest.raises(UnsafeRequestError):
-            w.flush()
-    finally:
-        w.close()
+    with pytest.raises(UnsafeRequestError):
+        flush_then_close(w)
     assert bulk_requests(mock) == []
 
 
@@ -177,10 +174,7 @@ def test_a_batch_of_only_rejected_contacts_sends_no_tag_call(
     mock.post(f"{BASE}/Contacts/saveorupdate", status_code=422, text="Invalid email address")
     w = writer(client, None)
     w.add("bad@example.com", {"email": "bad@example.com"}, 1, "people")
-    try:
-        w.flush()
-    finally:
-        w.close()
+    flush_then_close(w)
     assert bulk_requests(mock) == []
 
 
