@@ -31,8 +31,8 @@ JsonDict = dict[str, Any]
 logger = logging.getLogger("airbyte")
 
 PAGE_SIZE = 50
-QUERY_SAFE = ":,@"  # left unescaped in query strings (legal there, and common in lookups)
 """Ontraport's maximum `range` for collection reads."""
+QUERY_SAFE = ":,@"  # left unescaped in query strings (legal there, and common in lookups)
 CONNECT_TIMEOUT_SECONDS = 10.0
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_FACTOR = 2.0

@@ -31,7 +31,6 @@ from destination_ontraport.mapping import (
     FieldCatalog,
     FieldInfo,
     RecordRejected,
-    key_normaliser,
 )
 from destination_ontraport.messages import (
     IgnoredItem,
@@ -204,7 +203,6 @@ class SyncRun:
                 self._client,
                 self._account.fields,
                 self._account.match_field,
-                key_normaliser(self._account.match_field),
                 tag_ids,
                 self._report,
                 dry_run=self._config.dry_run,

@@ -22,7 +22,7 @@ from destination_ontraport.client import (
     TransientError,
 )
 from destination_ontraport.known_contacts import KnownContact, KnownContacts, parse_tag_ids
-from destination_ontraport.mapping import FieldCatalog, FieldInfo, values_equal
+from destination_ontraport.mapping import FieldCatalog, FieldInfo, key_normaliser, values_equal
 from destination_ontraport.messages import excerpt
 from destination_ontraport.removal import RemovalAction, RemovalGuard, remove_contacts
 from destination_ontraport.report import SyncReport
@@ -67,7 +67,6 @@ class ContactWriter:
         client: OntraportClient,
         catalog: FieldCatalog,
         match_field: FieldInfo,
-        normalise_key: Callable[[str], str],
         tag_ids: Sequence[str],
         report: SyncReport,
         *,
@@ -82,7 +81,7 @@ class ContactWriter:
         self._client = client
         self._catalog = catalog
         self._match = match_field
-        self._normalise_key = normalise_key
+        self._normalise_key = key_normaliser(match_field)  # the rule the mapper's match keys follow
         self._tag_ids = tuple(tag_ids)
         self._tag_set = frozenset(self._tag_ids)
         self._report = report

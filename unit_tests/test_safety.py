@@ -86,7 +86,6 @@ def writer(client: OntraportClient, removal: Any) -> ContactWriter:
         client,
         CATALOG,
         EMAIL,
-        lambda value: value.strip().lower(),
         [TAG],
         SyncReport(),
         removal=removal,

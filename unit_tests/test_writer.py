@@ -103,9 +103,8 @@ def make_writer(
     client: FakeClient, match: Any = EMAIL, tags: Sequence[str] = ("7",), **kw: Any
 ) -> tuple[ContactWriter, SyncReport]:
     report = SyncReport()
-    key = (lambda v: v.strip().lower()) if match.type == "email" else (lambda v: v.strip())
     kw.setdefault("pause", lambda seconds: None)
-    writer = ContactWriter(client, CATALOG, match, key, list(tags), report, **kw)  # type: ignore[arg-type]
+    writer = ContactWriter(client, CATALOG, match, list(tags), report, **kw)  # type: ignore[arg-type]
     return writer, report
 
 
