@@ -78,6 +78,11 @@ def make_handler(seen: Seen, behaviour: Behaviour) -> type[BaseHTTPRequestHandle
     return Handler
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that timed out and left makes the answer fail: expected here, not worth a traceback."""
+
+
 @dataclass
 class Server:
     url: str
@@ -91,7 +96,7 @@ def serve() -> Iterator[Callable[..., Server]]:
 
     def start(behaviour: Behaviour = lambda handler, n: "ok", tls: ssl.SSLContext | None = None) -> Server:
         seen = Seen()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(seen, behaviour))
+        server = QuietServer(("127.0.0.1", 0), make_handler(seen, behaviour))
         server.daemon_threads = True
         if tls is not None:
             server.socket = tls.wrap_socket(server.socket, server_side=True)
