@@ -30,6 +30,7 @@ MAX_LISTED_OPTIONS = 10
 
 NUMBER_TYPES = frozenset({"numeric", "price"})
 DATE_TYPES = frozenset({"fulldate", "timestamp", "date", "datetime"})
+DATE_ONLY_TYPES = frozenset({"fulldate", "date"})
 CHECK_TYPES = frozenset({"check"})
 DROP_TYPES = frozenset({"drop"})
 LIST_TYPES = frozenset({"list"})
@@ -40,6 +41,13 @@ _NUMERIC_COMPARE = NUMBER_TYPES | CHECK_TYPES | DROP_TYPES | DATE_TYPES
 _ZERO_IS_EMPTY = CHECK_TYPES | DATE_TYPES
 
 _EXPONENT_BOUND = 100
+_DAY = 86_400
+# A date-only value is sent as 00:00 UTC of its day. Ontraport may hand it back as midnight of the
+# account's time zone (no source settles it), so a value read back counts as the same day when it is
+# from 13 hours before ours to less than 11 hours after: midnight of that day from UTC-10 to UTC+13.
+# The window is one day wide, so the day before or after never counts as the same.
+_SAME_DAY_BEFORE = 13 * 3600
+_SAME_DAY_AFTER = 11 * 3600
 _DECIMALS = Context(prec=60)  # < 1e15 with <= 20 fraction digits fits without rounding
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_DAY = date(1970, 1, 1).toordinal()
@@ -173,12 +181,14 @@ def coerce_text(value: Any, ftype: str = "text") -> str:
 
 
 def coerce_email(value: Any) -> str:
-    """Trimmed and lower-cased; "" clears the field; anything not shaped like an address is rejected."""
+    """Trimmed, case kept as the source has it (matching ignores case; whether Ontraport does is not
+    settled, so the value it may hold is looked up in both forms); "" clears the field; anything not
+    shaped like an address is rejected."""
     if isinstance(value, list | dict):
         raise CoercionError(_shape_problem(value, "email"))
     if not isinstance(value, str):
         raise CoercionError(f"{quote(value)} is not a valid email address")
-    text = value.strip().lower()
+    text = value.strip()
     if text and (len(text) > MAX_EMAIL_LENGTH or not _EMAIL_RE.fullmatch(text)):
         raise CoercionError(f"{quote(value)} is not a valid email address")
     return text
@@ -483,6 +493,8 @@ def make_coercer(ftype: str, options: Mapping[str, str]) -> Coercer:
     """The coercer for one Ontraport field type; unknown types are treated as text."""
     if ftype in NUMBER_TYPES:
         return partial(coerce_number, ftype=ftype)
+    if ftype in DATE_ONLY_TYPES:
+        return coerce_day
     if ftype in DATE_TYPES:
         return coerce_date
     if ftype in CHECK_TYPES:
@@ -494,6 +506,24 @@ def make_coercer(ftype: str, options: Mapping[str, str]) -> Coercer:
     if ftype in EMAIL_TYPES:
         return coerce_email
     return coerce_text if ftype == "text" else partial(coerce_text, ftype=ftype)
+
+
+def coerce_day(value: Any) -> str | None:
+    """A date-only field's value: 00:00 UTC of the value's (UTC) day, so that a time of day in the
+    source never makes two values of the same day differ."""
+    seconds = coerce_date(value)
+    if seconds is None:
+        return None
+    return str(int(seconds) - int(seconds) % _DAY)
+
+
+def same_day(ours: str, theirs: str) -> bool:
+    """Whether Ontraport's value for a date-only field is the day we send (see _SAME_DAY_BEFORE)."""
+    try:
+        day, held = int(ours), int(theirs)
+    except ValueError:
+        return False
+    return day - _SAME_DAY_BEFORE <= held < day + _SAME_DAY_AFTER
 
 
 # reading back -------------------------------------------------------------------------------------
@@ -535,6 +565,8 @@ def wire_equal(ftype: str, ours: str, theirs: Any) -> bool:
         left, right = ours.strip(), their_text.strip()
         if ftype in _ZERO_IS_EMPTY and left in {"", "0"} and right in {"", "0"}:
             return True
+        if ftype in DATE_ONLY_TYPES and left not in {"", "0"} and right not in {"", "0"}:
+            return same_day(left, right)
         left_number, right_number = parse_number(left), parse_number(right)
         return left_number is not None and right_number is not None and left_number == right_number
     return False

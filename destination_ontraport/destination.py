@@ -34,6 +34,7 @@ from destination_ontraport.config import OntraportConfig, connection_specificati
 from destination_ontraport.errors import as_traced, user_message
 from destination_ontraport.mapping import MappingConfigError
 from destination_ontraport.messages import InputItem, from_messages, parse_lines
+from destination_ontraport.read_probe import probe_read_path
 from destination_ontraport.streams import SUPPORTED_MODES
 from destination_ontraport.sync import Account, SyncRun
 
@@ -51,13 +52,15 @@ class DestinationOntraport(Destination):
         )
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """One cheap read and the field metadata; creates nothing. Never raises: a FAILED status
+        """The field metadata, one count and the read-path probe (logged); creates nothing. Never raises: a FAILED status
         with a plain message is what a person setting up the connector can act on."""
         try:
             parsed = OntraportConfig.model_validate(config)
             account = Account.open(parsed, quick=True)
             try:
                 account.client.get_contact_count()
+                probe = probe_read_path(account.client, account.match_field)
+                logger.info(probe.describe(account.match_field.name))
             finally:
                 account.client.close()
         except (ValidationError, MappingConfigError, OntraportError) as exc:

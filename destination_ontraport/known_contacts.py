@@ -16,9 +16,12 @@ from typing import Any
 
 @dataclass(slots=True)
 class KnownContact:
+    """`tag_ids` is None when Ontraport's answer did not say (collection reads may leave out
+    `contact_cat`): then the contact is tagged and untagged as if it lacked or held every tag."""
+
     id: str
     values: dict[str, Any] = field(default_factory=dict)
-    tag_ids: frozenset[str] = frozenset()
+    tag_ids: frozenset[str] | None = frozenset()
 
 
 class KnownContacts:
@@ -45,6 +48,12 @@ class KnownContacts:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def row_tag_ids(row: dict[str, Any]) -> frozenset[str] | None:
+    """A read row's tag ids, or None when the row does not carry `contact_cat` at all: no source
+    shows collection reads returning it, so its absence must never read as "no tags"."""
+    return parse_tag_ids(row["contact_cat"]) if "contact_cat" in row else None
 
 
 def parse_tag_ids(contact_cat: Any) -> frozenset[str]:

@@ -22,7 +22,7 @@ from airbyte_cdk.models import (
     DestinationSyncMode,
 )
 
-from destination_ontraport.client import AmbiguousWriteError, OntraportClient
+from destination_ontraport.client import AmbiguousWriteError, OntraportClient, RequestRejectedError
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.dedup import LatestByCursor
 from destination_ontraport.errors import ConfigProblem
@@ -40,7 +40,8 @@ from destination_ontraport.messages import (
     StateItem,
     StreamStatusItem,
 )
-from destination_ontraport.removal import RemovalGuard, remove_contacts, tagged_contacts_missing_from
+from destination_ontraport.read_probe import probe_read_path
+from destination_ontraport.removal import RemovalGuard, Remover, tagged_contacts_missing_from
 from destination_ontraport.report import SyncReport
 from destination_ontraport.streams import SUPPORTED_MODES, StreamPlan, StreamPlans, build_plans
 from destination_ontraport.writer import ContactWriter
@@ -90,7 +91,10 @@ class Account:
 
 
 def resolve_tags(client: OntraportClient, names: list[str], create: bool) -> list[str]:
-    """Tag names -> ids, creating missing tags (POST /Tags is not repeat-safe: re-check after doubt)."""
+    """Tag names -> ids, creating missing tags (POST /Tags is not repeat-safe: re-check after doubt).
+
+    A tag that the lookup by condition missed but Ontraport says exists (it may differ only in case,
+    or the account's condition reads may need `ids=0`) is found by listing every tag."""
     if not names:
         return []
     found = client.find_tags(names)
@@ -107,6 +111,14 @@ def resolve_tags(client: OntraportClient, names: list[str], create: bool) -> lis
             found.update(client.find_tags([name]))
             if name not in found:
                 found[name] = client.create_tag(name)
+        except RequestRejectedError as exc:
+            found.update(client.all_tags([name]))
+            if name not in found:
+                raise ConfigProblem(
+                    f"Ontraport refused to create the tag {name!r} ({exc}) and no tag of that name (ignoring "
+                    "case) is listed under GET /Tags; check the tag in Ontraport or change the tags setting."
+                ) from None
+            logger.info(f"Using the existing tag {name!r} (id {found[name]}).")
     return [found[n] for n in names if n in found]
 
 
@@ -180,6 +192,7 @@ class SyncRun:
         self._overflow_reported: set[str] = set()
         self._writer: ContactWriter | None = None
         self._guard = RemovalGuard(config.max_removals)
+        self._remover: Remover | None = None
         self._tag_ids: list[str] = []
         self._statuses: dict[tuple[str | None, str], str] = {}
         self._withheld_states = 0
@@ -199,6 +212,9 @@ class SyncRun:
         started = self._clock()
         try:
             tag_ids = resolve_tags(self._client, self._config.tag_names, create=not self._config.dry_run)
+            probe = probe_read_path(self._client, self._account.match_field)
+            logger.info(probe.describe(self._account.match_field.name))
+            self._remover = Remover(self._client, self._guard, tag_ids, dry_run=self._config.dry_run)
             self._writer = ContactWriter(
                 self._client,
                 self._account.fields,
@@ -207,7 +223,8 @@ class SyncRun:
                 self._report,
                 dry_run=self._config.dry_run,
                 removal=None if self._config.deleted_records == "ignore" else self._config.deleted_records,
-                guard=self._guard,
+                remover=self._remover,
+                case_variants=probe.ignores_case is not True,
                 track_seen=self._config.missing_contacts != "keep",
                 progress=self._progress.tick,
             )
@@ -353,17 +370,19 @@ class SyncRun:
             return
         missing = tagged_contacts_missing_from(self._client, self._tag_ids, self._writer.seen_ids)
         tags = ", ".join(self._config.tag_names)
-        self._guard.reserve(len(missing), f"tagged {tags} but not in this full refresh")
         action = self._config.missing_contacts
         verb = "deleted" if action == "delete" else "untagged"
+        assert self._remover is not None
+        self._remover.remove(
+            missing,
+            "delete" if action == "delete" else "remove_tags",
+            f"tagged {tags} but not in this full refresh",
+        )
         if self._config.dry_run:
             logger.info(
                 f"Dry run: {len(missing)} contacts tagged {tags} are not in this sync and would be {verb}."
             )
         elif missing:
-            remove_contacts(
-                self._client, missing, "delete" if action == "delete" else "remove_tags", self._tag_ids
-            )
             logger.info(
                 f"{len(missing)} contacts tagged {tags} were not in this full refresh and were {verb}."
             )

@@ -15,22 +15,22 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from destination_ontraport.client import (
+    PAGE_SIZE,
     AmbiguousWriteError,
     NotFoundError,
     OntraportClient,
     RequestRejectedError,
     TransientError,
+    UnexpectedAnswerError,
 )
-from destination_ontraport.known_contacts import KnownContact, KnownContacts, parse_tag_ids
+from destination_ontraport.known_contacts import KnownContact, KnownContacts, row_tag_ids
 from destination_ontraport.mapping import FieldCatalog, FieldInfo, key_normaliser, values_equal
 from destination_ontraport.messages import excerpt
-from destination_ontraport.removal import RemovalAction, RemovalGuard, remove_contacts
+from destination_ontraport.removal import RemovalAction, Remover
 from destination_ontraport.report import SyncReport
 
 logger = logging.getLogger("airbyte")
 
-LOOKUP_CHUNK = 49  # one below the page size: a full page of 50 rows then proves duplicates to page on
-PAGE_SIZE = 50
 TAG_CHUNK = 500
 CREATE_ATTEMPTS = 6
 DRY_RUN_EXAMPLES = 10
@@ -72,7 +72,8 @@ class ContactWriter:
         *,
         dry_run: bool = False,
         removal: RemovalAction | None = None,
-        guard: RemovalGuard | None = None,
+        remover: Remover | None = None,
+        case_variants: bool = True,
         track_seen: bool = False,
         progress: Callable[[], None] = lambda: None,
         known_capacity: int = 50_000,
@@ -94,7 +95,10 @@ class ContactWriter:
         self._executor = ThreadPoolExecutor(max_workers=client.max_in_flight, thread_name_prefix="ontraport")
         self._field_info: dict[str, FieldInfo | None] = {}
         self._removal = removal
-        self._guard = guard or RemovalGuard(0)
+        self._remover = remover
+        # Also look emails up as lower-cased, unless Ontraport proved to compare them ignoring case:
+        # on an account that compares by case, `Ann@x.io` would not find a stored `ann@x.io`.
+        self._case_variants = case_variants
         self._track_seen = track_seen  # only a full refresh that removes leftovers needs it (memory)
         self.seen_ids: set[str] = set()  # every contact this sync wrote or found unchanged
 
@@ -146,6 +150,7 @@ class ContactWriter:
         outcomes = self._apply(batch, known)
         self._tag(outcomes)
         self._remember(outcomes)
+        self._settle_read_mode(outcomes)
 
     # --- lookup ------------------------------------------------------------------------------
     def _look_up(self, batch: Sequence[PendingContact]) -> dict[str, KnownContact]:
@@ -160,12 +165,22 @@ class ContactWriter:
         if not missing:
             return known
         list_fields = sorted({"id", "contact_cat", self._match.name}.union(*(p.fields for p in missing)))
-        values = [p.fields[self._match.name] for p in missing]
-        chunks = [values[i : i + LOOKUP_CHUNK] for i in range(0, len(values), LOOKUP_CHUNK)]
+        values: dict[str, None] = {}
+        for pending in missing:
+            values[pending.fields[self._match.name]] = None
+            if self._case_variants and self._match.type == "email":
+                values[pending.key] = None  # the lower-cased form, when it differs
+        chunks = self._client.lookup_chunks(self._match.name, list(values), list_fields)
         futures = [self._executor.submit(self._find_all, c, list_fields) for c in chunks]
+        found: dict[str, KnownContact] = {}
         for rows in self._results(futures):
             for row in rows:
-                self._learn(known, row)
+                self._learn(found, row)
+        folded = _fold(found)
+        for pending in missing:
+            contact = found.get(pending.key) or _only(folded.get(pending.key.casefold()))
+            if contact is not None:
+                known[pending.key] = contact
         return known
 
     def _find_all(self, values: Sequence[str], list_fields: Sequence[str]) -> list[dict[str, Any]]:
@@ -184,7 +199,7 @@ class ContactWriter:
         key = self._normalise_key(raw if isinstance(raw, str) else str(raw))
         if not key:
             return
-        contact = KnownContact(str(row.get("id")), row, parse_tag_ids(row.get("contact_cat")))
+        contact = KnownContact(str(row.get("id")), row, row_tag_ids(row))
         other = known.get(key)
         if other is not None:
             # Ontraport allows duplicates; saveorupdate merges into the oldest, so do we.
@@ -195,6 +210,16 @@ class ContactWriter:
             if _id_order(other.id) <= _id_order(contact.id):
                 return
         known[key] = contact
+
+    def _settle_read_mode(self, outcomes: Sequence[Outcome]) -> None:
+        """Whether lookups by condition need `ids=0` is learned from an answer that must contain a
+        contact: when no lookup found one yet (an empty account), one lookup of a contact this sync
+        just created settles it before the next batch relies on lookups."""
+        if self._client.condition_needs_ids_zero is not None or self._dry_run:
+            return
+        created = next((o for o in outcomes if o.created and o.contact_id), None)
+        if created is not None:
+            self._client.find_contacts(self._match.name, [created.pending.fields[self._match.name]], ["id"])
 
     # --- diff and write ----------------------------------------------------------------------
     def _apply(self, batch: Sequence[PendingContact], known: dict[str, KnownContact]) -> list[Outcome]:
@@ -219,16 +244,17 @@ class ContactWriter:
         return done
 
     def _remove(self, outcomes: Sequence[Outcome]) -> None:
-        if not outcomes or self._removal is None:
+        if not outcomes or self._removal is None or self._remover is None:
             return
-        ids = [o.contact_id for o in outcomes if o.contact_id]
-        if self._removal == "remove_tags":
-            ids = [
-                o.contact_id for o in outcomes if o.contact_id and o.known and self._tag_set & o.known.tag_ids
-            ]
-        self._guard.reserve(len(ids), "records marked deleted in the source")
-        if not self._dry_run:
-            remove_contacts(self._client, ids, self._removal, self._tag_ids)
+        ids = [o.contact_id for o in outcomes if o.contact_id and self._removes(o)]
+        self._remover.remove(ids, self._removal, "records marked deleted in the source")
+
+    def _removes(self, outcome: Outcome) -> bool:
+        """Untagging acts only on contacts that hold a configured tag (or whose tags are unknown)."""
+        if self._removal != "remove_tags":
+            return True
+        tags = outcome.known.tag_ids if outcome.known else frozenset()
+        return tags is None or bool(self._tag_set & tags)
 
     def _plan(self, pending: PendingContact, contact: KnownContact | None) -> Outcome:
         if pending.remove:
@@ -285,7 +311,10 @@ class ContactWriter:
         """New contact. By email, saveorupdate is repeat-safe. By any other field, POST can duplicate,
         so an ambiguous failure is resolved by looking the contact up before trying again."""
         if self._match.type == "email":
-            return self._client.save_or_update_contact(fields)
+            try:
+                return self._client.save_or_update_contact(fields)
+            except UnexpectedAnswerError as exc:
+                return self._resolve_unanswered_save(fields, exc)
         value = fields[self._match.name]
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
@@ -310,17 +339,52 @@ class ContactWriter:
             f"{CREATE_ATTEMPTS} attempts; the sync stops and can be retried safely."
         )
 
+    def _resolve_unanswered_save(
+        self, fields: dict[str, str], exc: UnexpectedAnswerError
+    ) -> tuple[str, bool]:
+        """saveorupdate answered something we do not know (`Save failed!`): one lookup says whether
+        the contact is there. Present: what still differs is sent with one PUT. Absent: one more
+        save (repeat-safe by email); a second odd answer rejects the record with the reason."""
+        value = fields[self._match.name]
+        found = self._find_contact(value, sorted({"id", self._match.name, *fields}))
+        if found is None:
+            try:
+                return self._client.save_or_update_contact(fields)
+            except UnexpectedAnswerError as again:
+                raise RequestRejectedError(
+                    f"{again} The contact is not in Ontraport (checked after the first such answer: {exc})"
+                ) from None
+        changed = {
+            name: ours
+            for name, ours in fields.items()
+            if found.values.get(name) != ours and not self._equal(name, ours, found.values.get(name))
+        }
+        if changed:
+            self._client.update_contact(found.id, changed)
+        logger.info(
+            f"Save of {self._match.name} {excerpt(value)!r} was answered oddly; contact {found.id} holds it."
+        )
+        return found.id, False
+
     def _find_one(self, value: str) -> str | None:
-        rows = self._client.find_contacts(self._match.name, [value], ["id", self._match.name])
+        found = self._find_contact(value, ["id", self._match.name])
+        return found.id if found else None
+
+    def _find_contact(self, value: str, list_fields: Sequence[str]) -> KnownContact | None:
+        """The contact with this match value: the same rule as a bulk lookup (exact key, else the
+        one row equal ignoring case), the oldest among duplicates."""
+        found: dict[str, KnownContact] = {}
+        values = list(dict.fromkeys([value, self._normalise_key(value)]))
+        for row in self._find_all(values, list_fields):
+            self._learn(found, row)
         key = self._normalise_key(value)
-        ids = [str(r["id"]) for r in rows if self._normalise_key(str(r.get(self._match.name, ""))) == key]
-        return min(ids, key=_id_order) if ids else None
+        return found.get(key) or _only(_fold(found).get(key.casefold()))
 
     # --- tags and bookkeeping ----------------------------------------------------------------
     def _needs_tags(self, outcome: Outcome) -> bool:
         if not self._tag_ids or outcome.rejected_reason or outcome.action in ("skip", "remove"):
             return False
-        if outcome.known is None:
+        if outcome.known is None or outcome.known.tag_ids is None:
             return True
         return not self._tag_set <= outcome.known.tag_ids
 
@@ -352,7 +416,8 @@ class ContactWriter:
                 continue
             values = dict(before.values) if before else {}
             values.update(outcome.pending.fields)
-            tags = (before.tag_ids if before else frozenset()) | self._tag_set
+            # only the configured tags are ever asked about, and the contact now holds them all
+            tags = (before.tag_ids if before and before.tag_ids is not None else frozenset()) | self._tag_set
             self._known.put(outcome.pending.key, KnownContact(outcome.contact_id, values, tags))
 
     def _count(self, outcome: Outcome) -> None:
@@ -369,7 +434,7 @@ class ContactWriter:
         elif outcome.action == "remove":
             if self._removal == "delete":
                 counts.deleted += 1
-            elif outcome.known and self._tag_set & outcome.known.tag_ids:
+            elif self._removes(outcome):
                 counts.untagged += 1
         else:
             counts.skipped += 1
@@ -413,6 +478,19 @@ class ContactWriter:
         if failure is not None:
             raise failure
         return results
+
+
+def _fold(found: dict[str, KnownContact]) -> dict[str, list[KnownContact]]:
+    """Contacts by match key ignoring case, for values that differ from the stored one only in case."""
+    folded: dict[str, list[KnownContact]] = {}
+    for key, contact in found.items():
+        folded.setdefault(key.casefold(), []).append(contact)
+    return folded
+
+
+def _only(candidates: list[KnownContact] | None) -> KnownContact | None:
+    """The one candidate; several contacts that differ only in case are not guessed between."""
+    return candidates[0] if candidates and len(candidates) == 1 else None
 
 
 def _id_order(contact_id: str) -> tuple[int, str]:

@@ -84,7 +84,7 @@ def test_existing_contact_is_found_by_external_id_and_updated_not_recreated(sand
     assert len(contacts) == 1
     assert (contacts[0]["id"], contacts[0]["email"], contacts[0]["firstname"]) == (
         str(old_id),
-        "new@example.com",
+        "New@Example.com",
         "New",
     )
     routes = sandbox.stats()["by_route"]

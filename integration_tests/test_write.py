@@ -17,7 +17,7 @@ from ontraport_sandbox.testing import SandboxHandle
 
 
 def by_email(sandbox: SandboxHandle) -> dict[str, dict[str, Any]]:
-    return {c["email"]: c for c in sandbox.contacts()}
+    return {c["email"].lower(): c for c in sandbox.contacts()}
 
 
 PEOPLE = [
@@ -114,7 +114,8 @@ def test_rerun_of_unchanged_records_sends_no_writes(sandbox: SandboxHandle) -> N
     after = sandbox.stats()
     assert after["write_requests"] == before["write_requests"], "an unchanged re-sync must not write"
     assert second.summary["unchanged"] == 2 and second.summary["created"] == 0
-    assert second.summary["requests"] <= 3  # tag lookup + one contact lookup (+ meta is counted too)
+    # tag lookup, the read-path probe (a sample and one lookup) and one contact lookup; meta is not counted
+    assert second.summary["requests"] <= 4
 
 
 def test_changed_record_updates_only_changed_fields(sandbox: SandboxHandle) -> None:

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 import requests
@@ -30,6 +30,7 @@ from destination_ontraport.client import (
     PermissionDeniedError,
     RequestRejectedError,
     TransientError,
+    UnexpectedAnswerError,
     UnsafeRequestError,
     decide,
 )
@@ -145,6 +146,7 @@ def connection_dropped() -> requests.exceptions.ConnectionError:
         (FailureKind.BAD_RESPONSE, True, Action.RETRY, None),
         (FailureKind.BAD_RESPONSE, False, Action.RAISE, AmbiguousWriteError),
         (FailureKind.API_ERROR, True, Action.RAISE, RequestRejectedError),
+        (FailureKind.SAVE_FAILED, True, Action.RAISE, UnexpectedAnswerError),
     ],
 )
 def test_decide_is_one_table(failure: Any, repeat_safe: bool, action: Action, error: Any) -> None:
@@ -411,9 +413,8 @@ BAD_IDS: list[Any] = [[], ["0"], [""], ["abc"], ["12", "-3"], ["1.5"], [" 1"], [
         lambda c, ids: c.add_tags(ids, ["3"]),
         lambda c, ids: c.remove_tags(ids, ["3"]),
         lambda c, ids: c.delete_contacts(ids),
-        lambda c, ids: c.add_tags_by_name(ids, ["VIP"]),
     ],
-    ids=["add_tags", "remove_tags", "delete_contacts", "add_tags_by_name"],
+    ids=["add_tags", "remove_tags", "delete_contacts"],
 )
 def test_bulk_actions_refuse_anything_but_explicit_ids(make: Any, mock: Any, action: Any, ids: Any) -> None:
     with pytest.raises(UnsafeRequestError, match="Nothing was sent"):
@@ -434,25 +435,37 @@ def test_add_tags_is_form_encoded_with_explicit_ids_only(make: Any, mock: Any) -
     assert form_of(mock.last_request) == {"objectID": "0", "add_list": "1,2", "ids": "10,11"}
 
 
-def test_remove_tags_is_a_form_encoded_delete(make: Any, mock: Any) -> None:
+def test_remove_tags_sends_its_parameters_in_the_query_string(make: Any, mock: Any) -> None:
     mock.delete(f"{BASE}/objects/tag", **envelope("The tag is now being processed."))
-    make().remove_tags(["10"], ["4"])
+    make().remove_tags(["10", "11"], ["4"])
     assert mock.last_request.method == "DELETE"
-    assert form_of(mock.last_request) == {"objectID": "0", "remove_list": "4", "ids": "10"}
+    assert query_of(mock.last_request) == {"objectID": ["0"], "remove_list": ["4"], "ids": ["10,11"]}
+    assert mock.last_request.body is None
 
 
-def test_delete_contacts_names_ids_in_the_form_body(make: Any, mock: Any) -> None:
+def test_delete_contacts_names_ids_in_the_query_string(make: Any, mock: Any) -> None:
     mock.delete(f"{BASE}/Contacts", **envelope("Deleted"))
     make().delete_contacts(["3", "4"])
-    assert form_of(mock.last_request) == {"ids": "3,4"}
-    assert mock.last_request.qs == {}
+    assert query_of(mock.last_request) == {"ids": ["3,4"]}
+    assert mock.last_request.body is None
+    assert "Content-Type" not in mock.last_request.headers
 
 
-def test_tag_by_name_is_json(make: Any, mock: Any) -> None:
-    mock.put(f"{BASE}/objects/tagByName", **envelope("The tag is now being processed."))
-    make().add_tags_by_name(["8", "9"], ["VIP", "Customers"])
-    assert mock.last_request.headers["Content-Type"] == "application/json"
-    assert mock.last_request.json() == {"objectID": 0, "ids": [8, 9], "add_names": ["VIP", "Customers"]}
+def test_no_delete_ever_carries_a_body(make: Any, mock: Any) -> None:
+    """PHP does not parse a form body on DELETE, and Ontraport deletes every contact when a bulk delete
+    names no ids: every DELETE the client can send has its parameters in the query, and the client
+    refuses to send one with a body at all."""
+    mock.delete(requests_mock.ANY, **envelope("Deleted"))
+    client = make()
+    client.delete_contacts(["3"])
+    client.remove_tags(["3"], ["1"])
+    deletes = [r for r in mock.request_history if r.method == "DELETE"]
+    assert len(deletes) == 2
+    assert all(r.body is None and "ids=3" in urlsplit(r.url).query for r in deletes)
+    for body in ({"form": {"ids": "3"}}, {"json_body": {"ids": [3]}}):
+        with pytest.raises(UnsafeRequestError, match="with a body"):
+            client._call("DELETE", "/Contacts", **body)  # type: ignore[arg-type]
+    assert len(mock.request_history) == 2
 
 
 def test_find_contacts_sends_the_in_condition_in_the_query(make: Any, mock: Any) -> None:
@@ -800,3 +813,107 @@ def test_unreadable_rate_headers_are_ignored(make: Any, mock: Any, clock: FakeCl
     assert RateHeaders.parse(
         {"X-Rate-Limit-Limit": "180", "X-Rate-Limit-Remaining": "3", "X-Rate-Limit-Reset": "23"}
     ) == (RateHeaders(limit=180, remaining=3, reset=23.0))
+
+
+# --- behaviours no source settles -----------------------------------------------------------------
+@pytest.mark.parametrize("status", [200, 400, 500])
+def test_save_failed_is_an_answer_not_a_glitch(make: Any, mock: Any, status: int) -> None:
+    """`Save failed!` (an SDK issue shows it, status unknown) is raised at once, never re-sent 8 times."""
+    mock.post(f"{BASE}/Contacts/saveorupdate", status_code=status, text="Save failed!")
+    with pytest.raises(UnexpectedAnswerError, match="Save failed!"):
+        make().save_or_update_contact({"email": "a@x.io"})
+    assert mock.call_count == 1
+
+
+@pytest.mark.parametrize("answer", [{"text": "<html>oops</html>"}, envelope({"something": "else"})])
+def test_a_saveorupdate_answer_of_unknown_shape_is_not_resent(make: Any, mock: Any, answer: Any) -> None:
+    mock.post(f"{BASE}/Contacts/saveorupdate", **answer)
+    with pytest.raises(UnexpectedAnswerError):
+        make().save_or_update_contact({"email": "a@x.io"})
+    assert mock.call_count == 1
+
+
+@pytest.mark.parametrize("status", [400, 404])
+def test_object_not_found_means_not_found_with_either_status(make: Any, mock: Any, status: int) -> None:
+    mock.put(f"{BASE}/Contacts", status_code=status, text="Object not found")
+    with pytest.raises(NotFoundError):
+        make().update_contact("77", {"firstname": "A"})
+    assert mock.call_count == 1
+
+
+def test_an_empty_lookup_that_its_count_contradicts_switches_to_ids_zero(make: Any, mock: Any) -> None:
+    """Some account may need `ids=0` beside a condition (one .NET client's changelog): an empty answer
+    is checked once against getInfo's count of the same condition; from then on `ids=0` goes along."""
+    row = {"id": "5", "email": "a@x.io"}
+
+    def contacts(request: Any, context: Any) -> dict[str, Any]:
+        found = [row] if query_of(request).get("ids") == ["0"] else []
+        return {"code": 0, "data": found, "account_id": 50}
+
+    mock.get(f"{BASE}/Contacts", json=contacts)
+    mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "1"}))
+    client = make()
+    assert client.find_contacts("email", ["a@x.io"], ["id", "email"]) == [row]
+    assert client.condition_needs_ids_zero is True
+    info = [r for r in mock.request_history if r.path.endswith("/getinfo")]
+    assert len(info) == 1 and query_of(info[0])["condition"] == query_of(mock.request_history[0])["condition"]
+    assert client.find_contacts("email", ["a@x.io"], ["id"]) == [row]
+    assert query_of(mock.last_request)["ids"] == ["0"]
+    assert len(mock.request_history) == 4, "no second count once learned"
+
+
+def test_a_lookup_that_finds_contacts_settles_that_no_ids_are_needed(make: Any, mock: Any) -> None:
+    mock.get(f"{BASE}/Contacts", [envelope([{"id": "5", "email": "a@x.io"}]), envelope([])])
+    client = make()
+    client.find_contacts("email", ["a@x.io"], ["id"])
+    assert client.condition_needs_ids_zero is False
+    assert client.find_contacts("email", ["new@x.io"], ["id"]) == []
+    assert [r.path for r in mock.request_history] == ["/1/contacts", "/1/contacts"], "no count needed"
+    assert "ids" not in query_of(mock.last_request)
+
+
+def test_find_tags_takes_a_tag_that_differs_only_in_case(make: Any, mock: Any) -> None:
+    rows = [
+        {"tag_id": "3", "tag_name": "airbyte", "object_type_id": "0"},
+        {"tag_id": "4", "tag_name": "vip", "object_type_id": "0"},
+        {"tag_id": "5", "tag_name": "VIP", "object_type_id": "0"},
+        {"tag_id": "6", "tag_name": "news", "object_type_id": "0"},
+        {"tag_id": "7", "tag_name": "NEWS", "object_type_id": "0"},
+    ]
+    mock.get(f"{BASE}/Tags", **envelope(rows))
+    found = make().find_tags(["Airbyte", "VIP", "News"])
+    assert found == {"Airbyte": "3", "VIP": "5"}, "exact name first; two case variants: no guess"
+
+
+def test_lookup_chunks_keep_request_lines_short(make: Any) -> None:
+    client = make()
+    short = [f"{i}@x.io" for i in range(120)]
+    assert [len(c) for c in client.lookup_chunks("email", short, ["id", "email"])] == [49, 49, 22]
+    long_values = [f"{i:03d}" + "x" * 250 + "@example.com" for i in range(49)]
+    chunks = client.lookup_chunks("f1001", long_values, ["id", "f1001", "contact_cat"])
+    assert [v for chunk in chunks for v in chunk] == long_values
+    assert len(chunks) > 2
+    for chunk in chunks:
+        query = urlencode(
+            {
+                "condition": json.dumps(
+                    [
+                        {
+                            "field": {"field": "f1001"},
+                            "op": "IN",
+                            "value": {"list": [{"value": v} for v in chunk]},
+                        }
+                    ],
+                    separators=(",", ":"),
+                ),
+                "listFields": "id,f1001,contact_cat",
+                "start": "0",
+                "range": "50",
+                "ids": "0",
+            },
+            safe=":,@",
+            quote_via=quote,
+        )
+        assert len(f"GET /1/Contacts?{query} HTTP/1.1") < 6000
+    huge = ["y" * 7000]
+    assert client.lookup_chunks("f1001", huge, ["id"]) == [huge], "a value that cannot be cut goes alone"

@@ -235,7 +235,7 @@ def test_synonyms(source: str, target: str) -> None:
 
 
 def test_synonym_for_the_email() -> None:
-    assert make_mapper().map({"email_address": "A@B.CO"}) == {"email": "a@b.co"}
+    assert make_mapper().map({"email_address": "A@B.CO"}) == {"email": "A@B.CO"}
 
 
 def test_synonym_to_a_field_the_account_lacks_is_unmapped() -> None:
@@ -362,7 +362,7 @@ def test_explicit_mapping_by_alias_and_dotted_path() -> None:
     explicit = [("profile.ltv", "Lifetime Value"), ("tier", "f1003"), ("contact.mail", "email")]
     mapper = make_mapper(explicit=explicit)
     out = mapper.map({"profile": {"ltv": "99.50"}, "tier": "enterprise", "contact": {"mail": "X@Y.org"}})
-    assert out == {"f1002": "99.5", "f1003": "3", "email": "x@y.org"}
+    assert out == {"f1002": "99.5", "f1003": "3", "email": "X@Y.org"}
 
 
 def test_explicit_mapping_of_a_top_level_key_containing_dots() -> None:
@@ -609,7 +609,7 @@ def test_text_field_with_a_huge_integer() -> None:
     ("value", "wire"),
     [
         ("ann@example.com", "ann@example.com"),
-        ("  Ann.Lee+tag@Example.CO.uk ", "ann.lee+tag@example.co.uk"),
+        ("  Ann.Lee+tag@Example.CO.uk ", "Ann.Lee+tag@Example.CO.uk"),
         ("o'brien@example.ie", "o'brien@example.ie"),
         ("josé@exämple.com", "josé@exämple.com"),
     ],
@@ -797,14 +797,20 @@ def test_check_rejects(value: Any) -> None:
     ],
 )
 def test_date_values(value: Any, wire: str) -> None:
-    assert mapped({"signup_date": value})["f1006"] == wire
-    assert mapped({"birthday": value})["birthday"] == wire
+    """A date-and-time field keeps the moment; a date-only field (fulldate) keeps its UTC day."""
+    assert make_mapper(catalog=TIMESTAMP_CATALOG).map({"email": EMAIL, "renewed": value})["f7"] == wire
+    day = str(int(wire) - int(wire) % 86_400)
+    assert mapped({"signup_date": value})["f1006"] == day
+    assert mapped({"birthday": value})["birthday"] == day
+
+
+TIMESTAMP_CATALOG = FieldCatalog.from_meta(
+    {"email": {"alias": "Email", "type": "email"}, "f7": {"alias": "Renewed", "type": "timestamp"}}
+)
 
 
 def test_timestamp_type_fields_take_dates() -> None:
-    catalog = FieldCatalog.from_meta(
-        {"email": {"alias": "Email", "type": "email"}, "f7": {"alias": "Renewed", "type": "timestamp"}}
-    )
+    catalog = TIMESTAMP_CATALOG
     assert make_mapper(catalog=catalog).map({"email": EMAIL, "renewed": "2024-05-31"})["f7"] == utc(
         2024, 5, 31
     )
@@ -1033,7 +1039,7 @@ def test_invalid_match_email_is_rejected() -> None:
 def test_custom_match_field_and_match_key() -> None:
     mapper = make_mapper(match="External ID")
     fields = mapper.map({"external_id": "  AbC-1 ", "email": "X@Y.CO"})
-    assert fields == {"f1001": "AbC-1", "email": "x@y.co"}
+    assert fields == {"f1001": "AbC-1", "email": "X@Y.CO"}
     assert mapper.match_key(fields) == "AbC-1"
     assert mapper.match_field == field("f1001")
 
@@ -1132,7 +1138,15 @@ def test_quote(value: Any, text: str) -> None:
         ("f1004", "*/*1*/*2*/*", "1,2", True),
         ("f1006", "1717113600", "1717113600", True),
         ("f1006", "1717113600", 1717113600, True),
-        ("f1006", "1717113600", "1717113601", False),
+        ("f1006", "1717113600", "1717113601", True),  # date-only: the same day
+        ("f1006", "1717113600", str(1717113600 + 7 * 3600), True),  # midnight in UTC-7
+        ("f1006", "1717113600", str(1717113600 - 10 * 3600), True),  # midnight in UTC+10
+        ("f1006", "1717113600", str(1717113600 - 13 * 3600), True),  # midnight in UTC+13
+        ("f1006", "1717113600", str(1717113600 + 86_400), False),  # the next day
+        ("f1006", "1717113600", str(1717113600 - 86_400), False),  # the day before
+        ("f1006", "1717113600", str(1717113600 + 86_400 - 13 * 3600), False),  # next day, UTC+13
+        ("f1006", "1717113600", str(1717113600 - 86_400 + 10 * 3600), False),  # day before, UTC-10
+        ("f1006", "1717113600", "", False),
         ("f1006", "0", None, True),
         ("f1006", "0", "0", True),
         ("f1006", "1717113600", None, False),

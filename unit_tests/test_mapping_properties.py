@@ -187,10 +187,16 @@ def test_numbers_in_range_round_trip(value: float) -> None:
 @PROPERTY_SETTINGS
 @given(moment=st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 12, 31, 23, 59, 59)))
 def test_iso_datetimes_become_their_epoch_seconds(moment: datetime) -> None:
-    wire = make_coercer("fulldate", {})(moment.isoformat())
+    wire = make_coercer("timestamp", {})(moment.isoformat())
     expected = (moment.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()
     assert wire == str(math.floor(expected))
-    assert make_coercer("fulldate", {})(moment.isoformat() + "Z") == wire
+    assert make_coercer("timestamp", {})(moment.isoformat() + "Z") == wire
+    day = make_coercer("fulldate", {})(moment.isoformat())
+    assert day == str(math.floor(expected) - math.floor(expected) % 86_400), "a date-only field keeps the day"
+    signup = CATALOG.require("f1006", "test")
+    assert day is not None
+    assert values_equal(signup, day, str(int(day) + 7 * 3600)), "the day, read back as midnight in UTC-7"
+    assert not values_equal(signup, day, str(int(day) + 86_400)), "the next day is another day"
 
 
 @PROPERTY_SETTINGS

@@ -20,7 +20,13 @@ import requests_mock
 
 from destination_ontraport.client import OntraportClient, UnsafeRequestError
 from destination_ontraport.mapping import FieldCatalog
-from destination_ontraport.removal import RemovalGuard, remove_contacts, tagged_contacts_missing_from
+from destination_ontraport.removal import (
+    RemovalAction,
+    RemovalGuard,
+    RemovalTripwireError,
+    Remover,
+    tagged_contacts_missing_from,
+)
 from destination_ontraport.report import SyncReport
 from destination_ontraport.writer import ContactWriter
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
@@ -44,6 +50,7 @@ def mock() -> Iterator[requests_mock.Mocker]:
         m.put(f"{BASE}/objects/tag", **envelope("The tag is now being processed."))
         m.delete(f"{BASE}/objects/tag", **envelope("The tag is now being processed."))
         m.delete(f"{BASE}/Contacts", **envelope("Deleted"))
+        m.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "1000"}))
         yield m
 
 
@@ -55,16 +62,26 @@ def client() -> Iterator[OntraportClient]:
 
 
 def bulk_requests(mock: requests_mock.Mocker) -> list[tuple[str, str, dict[str, list[str]]]]:
-    """(method, path, form) of every request that acts on a set of contacts."""
+    """(method, path, parameters) of every request that acts on a set of contacts: a DELETE's from its
+    query string (it must carry no body: PHP does not read one), a PUT's from its body."""
     found = []
     for request in mock.request_history:
         if request.method in ("DELETE", "PUT") and request.path.lower().endswith(
             ("/contacts", "/objects/tag")
         ):
             body = request.text or ""
-            form = json.loads(body) if body.startswith("{") else parse_qs(body, keep_blank_values=True)
+            if request.method == "DELETE":
+                assert not body, f"DELETE {request.path} carries a body: {body!r}"
+                query = request.url.partition("?")[2]
+                form = parse_qs(query, keep_blank_values=True)
+            else:
+                form = json.loads(body) if body.startswith("{") else parse_qs(body, keep_blank_values=True)
             found.append((request.method, request.path, form))
     return found
+
+
+def remove(client: OntraportClient, ids: list[str], action: RemovalAction) -> None:
+    Remover(client, RemovalGuard(10_000), [TAG]).remove(ids, action, "test")
 
 
 def assert_only_explicit_ids(mock: requests_mock.Mocker) -> list[str]:
@@ -89,7 +106,7 @@ def writer(client: OntraportClient, removal: Any) -> ContactWriter:
         [TAG],
         SyncReport(),
         removal=removal,
-        guard=RemovalGuard(1000),
+        remover=Remover(client, RemovalGuard(1000), [TAG]),
     )
 
 
@@ -192,15 +209,15 @@ def test_leftovers_with_odd_ids_are_never_sent_to_a_delete(
     mock.get(f"{BASE}/objects/tag", **envelope(page))
     try:
         missing = tagged_contacts_missing_from(client, [TAG], seen_ids={"32"})
-        remove_contacts(client, missing, "delete", [TAG])
+        remove(client, missing, "delete")
     except UnsafeRequestError:
         pass
     assert set(assert_only_explicit_ids(mock)) <= {"31"}
 
 
 def test_removal_of_no_contacts_sends_no_request(mock: requests_mock.Mocker, client: OntraportClient) -> None:
-    remove_contacts(client, [], "delete", [TAG])
-    remove_contacts(client, [], "remove_tags", [TAG])
+    remove(client, [], "delete")
+    remove(client, [], "remove_tags")
     assert mock.call_count == 0
 
 
@@ -208,7 +225,37 @@ def test_large_removals_go_in_chunks_that_each_name_their_ids(
     mock: requests_mock.Mocker, client: OntraportClient
 ) -> None:
     ids = [str(n) for n in range(1, 451)]
-    remove_contacts(client, ids, "delete", [TAG])
+    remove(client, ids, "delete")
     requests_sent = bulk_requests(mock)
     assert len(requests_sent) == 3
     assert sorted(assert_only_explicit_ids(mock), key=int) == ids
+
+
+# --- the tripwire ---------------------------------------------------------------------------------
+def deletes(mock: requests_mock.Mocker) -> list[str]:
+    return [r.url.partition("?")[2] for r in mock.request_history if r.method == "DELETE"]
+
+
+def test_a_delete_that_removed_more_than_asked_stops_every_further_removal(
+    mock: requests_mock.Mocker, client: OntraportClient
+) -> None:
+    """Counts before and after the first delete: 10 gone for 2 named means the server did not read
+    the ids; nothing more is removed (the next call is refused before sending)."""
+    mock.get(f"{BASE}/Contacts/getInfo", [envelope({"count": "500"}), envelope({"count": "490"})])
+    remover = Remover(client, RemovalGuard(10_000), [TAG])
+    with pytest.raises(RemovalTripwireError, match=r"fell by 10 .* asked it to delete 2"):
+        remover.remove(["3", "4"], "delete", "test")
+    with pytest.raises(RemovalTripwireError):
+        remover.remove(["5"], "remove_tags", "test")
+    assert deletes(mock) == ["ids=3,4"]
+
+
+def test_the_tripwire_costs_two_counts_once_per_sync(
+    mock: requests_mock.Mocker, client: OntraportClient
+) -> None:
+    mock.get(f"{BASE}/Contacts/getInfo", [envelope({"count": "500"}), envelope({"count": "498"})])
+    remover = Remover(client, RemovalGuard(10_000), [TAG])
+    remover.remove([str(n) for n in range(1, 251)], "delete", "test")  # two chunks: 200 + 50
+    remover.remove(["900"], "delete", "test")
+    assert len(deletes(mock)) == 3
+    assert sum(1 for r in mock.request_history if r.path.endswith("/getinfo")) == 2

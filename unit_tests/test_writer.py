@@ -12,10 +12,15 @@ from typing import Any
 
 import pytest
 
-from destination_ontraport.client import AmbiguousWriteError, NotFoundError, RequestRejectedError
+from destination_ontraport.client import (
+    AmbiguousWriteError,
+    NotFoundError,
+    RequestRejectedError,
+    UnexpectedAnswerError,
+)
 from destination_ontraport.errors import ConfigProblem
 from destination_ontraport.mapping import FieldCatalog
-from destination_ontraport.removal import RemovalGuard
+from destination_ontraport.removal import RemovalGuard, Remover
 from destination_ontraport.report import SyncReport
 from destination_ontraport.writer import ContactWriter
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
@@ -29,6 +34,7 @@ class FakeClient:
     """Just enough of OntraportClient, thread-safe, counting calls by name."""
 
     max_in_flight = 4
+    condition_needs_ids_zero: bool | None = False
 
     def __init__(self) -> None:
         self.contacts: dict[str, dict[str, str]] = {}
@@ -38,6 +44,10 @@ class FakeClient:
         self.create_takes_effect_before_failing = True
         self.reject_emails: set[str] = set()
         self.vanished: set[str] = set()
+        self.case_sensitive = False  # how the fake compares lookup values
+        self.lists_contact_cat = True  # whether lookup rows carry contact_cat
+        self.odd_saves = 0  # saveorupdate answers `Save failed!` this many times
+        self.odd_saves_apply = False  # ... after saving (or without saving)
 
     def _log(self, name: str, arg: Any) -> None:
         with self.lock:
@@ -51,16 +61,35 @@ class FakeClient:
         self.contacts[new_id] = {"id": new_id, "contact_cat": "", **fields}
         return new_id
 
+    def lookup_chunks(
+        self, field_name: str, values: Sequence[str], list_fields: Sequence[str]
+    ) -> list[list[str]]:
+        return [list(values[i : i + 49]) for i in range(0, len(values), 49)]
+
+    def get_contact_count(self) -> int:
+        return len(self.contacts)
+
     def find_contacts(
         self, field_name: str, values: Sequence[str], list_fields: Sequence[str], *, start: int = 0
     ) -> list[dict[str, Any]]:
         self._log("find", list(values))
-        wanted = {v.lower() for v in values}
-        rows = [dict(c) for c in self.contacts.values() if c.get(field_name, "").lower() in wanted]
+        fold = (lambda v: v) if self.case_sensitive else str.lower
+        wanted = {fold(v) for v in values}
+        rows = [dict(c) for c in self.contacts.values() if fold(c.get(field_name, "")) in wanted]
+        if not self.lists_contact_cat:
+            for row in rows:
+                row.pop("contact_cat")
         return rows[start : start + 50]
 
     def save_or_update_contact(self, fields: Mapping[str, str]) -> tuple[str, bool]:
         self._log("saveorupdate", dict(fields))
+        if self.odd_saves:
+            self.odd_saves -= 1
+            if self.odd_saves_apply:
+                self.add(**fields)
+            raise UnexpectedAnswerError(
+                "Ontraport answered POST /Contacts/saveorupdate with HTTP 200 (Save failed!)"
+            )
         if fields.get("email") in self.reject_emails:
             raise RequestRejectedError("Invalid email address", status=422)
         for contact in self.contacts.values():
@@ -104,6 +133,8 @@ def make_writer(
 ) -> tuple[ContactWriter, SyncReport]:
     report = SyncReport()
     kw.setdefault("pause", lambda seconds: None)
+    if "guard" in kw:
+        kw["remover"] = Remover(client, kw.pop("guard"), list(tags))  # type: ignore[arg-type]
     writer = ContactWriter(client, CATALOG, match, list(tags), report, **kw)  # type: ignore[arg-type]
     return writer, report
 
@@ -318,3 +349,76 @@ def test_a_failing_write_is_raised_after_the_other_writes_settle() -> None:
         writer.flush()
     assert client.count("create") == 5, "no write is abandoned half way"
     assert client.count("add_tags") == 0, "a failed batch is not tagged or acknowledged"
+
+
+# --- behaviours no source settles ---------------------------------------------------------------
+def test_a_custom_match_value_that_differs_only_in_case_updates_the_contact_not_a_duplicate() -> None:
+    """A case-insensitive Ontraport returns `abc-1` for a lookup of `ABC-1`: that row is the contact."""
+    client = FakeClient()
+    client.add(f1001="abc-1", firstname="Old", contact_cat="*/*7*/*")
+    writer, report = make_writer(client, match=EXTERNAL)
+    writer.add("ABC-1", {"f1001": "ABC-1", "firstname": "New"}, 1, "s")
+    writer.flush()
+    assert client.count("create") == 0 and len(client.contacts) == 1
+    assert report.counts.updated == 1
+
+
+def test_an_exact_match_wins_over_one_that_differs_only_in_case() -> None:
+    client = FakeClient()
+    client.add(f1001="abc-1", firstname="Lower")
+    exact = client.add(f1001="ABC-1", firstname="Upper")
+    writer, _ = make_writer(client, match=EXTERNAL, tags=())
+    writer.add("ABC-1", {"f1001": "ABC-1", "firstname": "New"}, 1, "s")
+    writer.flush()
+    assert [c for c in client.calls if c[0] == "update"] == [("update", (exact, {"firstname": "New"}))]
+
+
+def test_on_a_case_sensitive_account_an_email_is_also_looked_up_lower_cased() -> None:
+    client = FakeClient()
+    client.case_sensitive = True
+    stored = client.add(email="ann@x.com", firstname="Ann", contact_cat="*/*7*/*")
+    writer, report = make_writer(client)
+    writer.add("ann@x.com", {"email": "Ann@X.com", "firstname": "Ann"}, 1, "s")
+    writer.flush()
+    assert client.calls[0] == ("find", ["Ann@X.com", "ann@x.com"])
+    assert client.count("saveorupdate") == 0 and report.counts.unchanged == 1
+    assert list(client.contacts) == [stored]
+
+
+def test_without_contact_cat_in_lookups_every_contact_found_is_tagged_and_untagged() -> None:
+    """Tags unknown is not "no tags": tagging is idempotent, so unknown means send the call."""
+    client = FakeClient()
+    client.lists_contact_cat = False
+    a = client.add(email="a@x.com", contact_cat="*/*7*/*")
+    writer, report = make_writer(client)
+    writer.add("a@x.com", {"email": "a@x.com"}, 1, "s")
+    writer.flush()
+    assert client.calls[-1] == ("add_tags", [a]) and report.counts.unchanged == 1
+    remover, _ = make_writer(client, removal="remove_tags", guard=RemovalGuard(10))
+    remover.add_removal("a@x.com", "a@x.com", 2, "s")
+    remover.flush()
+    assert client.calls[-1] == ("remove_tags", [a])
+
+
+@pytest.mark.parametrize("saved_before_answer", [True, False])
+def test_save_failed_is_resolved_by_one_lookup_not_retried(saved_before_answer: bool) -> None:
+    client = FakeClient()
+    client.odd_saves = 1
+    client.odd_saves_apply = saved_before_answer
+    writer, report = make_writer(client, tags=())
+    writer.add("n@x.com", {"email": "n@x.com", "firstname": "New"}, 1, "s")
+    writer.flush()
+    assert len(client.contacts) == 1 and report.counts.rejected == 0
+    expected_saves = 1 if saved_before_answer else 2
+    assert client.count("saveorupdate") == expected_saves and client.count("find") == 2
+
+
+def test_save_failed_twice_rejects_the_record_with_the_reason_and_the_sync_goes_on() -> None:
+    client = FakeClient()
+    client.odd_saves = 2
+    writer, report = make_writer(client, tags=())
+    writer.add("n@x.com", {"email": "n@x.com"}, 1, "s")
+    writer.add("ok@x.com", {"email": "ok@x.com"}, 2, "s")
+    writer.flush()
+    assert report.counts.rejected == 1 and report.counts.created == 1
+    assert "Save failed!" in report.rejections[0].reason
