@@ -21,6 +21,7 @@ from .store import DuplicateTagError, Record, Tag, record_getter, sort_key
 Handler = Callable[[Sandbox, Params], dict[str, Any]]
 
 MAX_RANGE = 50
+SAVE_OR_UPDATE_PATHS = frozenset({"/1/contacts/saveorupdate", "/1/objects/saveorupdate"})
 TAG_PROCESSING = "The tag is now being processed."
 DEFAULT_LIST_FIELDS = ["fn", "email", "office_phone", "date", "grade", "dla", "contact_id"]
 TAG_FIELDS = frozenset({"tag_id", "tag_name", "object_type_id"})
@@ -75,9 +76,14 @@ def _list_fields(params: Params) -> list[str] | None:
     return names or None
 
 
-def _condition(params: Params, known: frozenset[str]) -> Node | None:
+def _sensitive(app: Sandbox) -> bool:
+    """The `text_case` switch: whether text comparisons tell upper from lower case."""
+    return app.settings.text_case == "sensitive"
+
+
+def _condition(app: Sandbox, params: Params, known: frozenset[str]) -> Node | None:
     try:
-        node = parse_condition(params.get("condition"))
+        node = parse_condition(params.get("condition"), _sensitive(app))
     except CriteriaError as exc:
         raise ApiError(400, f"Invalid condition: {exc}") from exc
     if node is not None:
@@ -130,13 +136,34 @@ def _count_extra(params: Params, total: int) -> dict[str, Any]:
     return {"count": str(total)} if truthy(params.get("count")) else {}
 
 
+def _answers_nothing(app: Sandbox, params: Params) -> bool:
+    """The `condition_without_ids` switch for collection GETs: with 'nothing', a condition or
+    search without an `ids` parameter selects no record (one .NET client says `ids=0` "is
+    required to return all objects" for advanced search). `ids=0` keeps meaning "all records"
+    in both modes. Never used for getInfo, deletes or bulk actions."""
+    return (
+        app.settings.condition_without_ids == "nothing"
+        and not has(params, "ids")
+        and (has(params, "condition") or has(params, "search"))
+    )
+
+
+def _collection_rows(app: Sandbox, rows: list[Record]) -> list[Record]:
+    """The `collection_contact_cat` switch: with 'never', collection reads leave the tag-list
+    field out of their rows even when `listFields` names it (no source shows it there)."""
+    if app.settings.collection_contact_cat == "never":
+        for row in rows:
+            row.pop("contact_cat", None)
+    return rows
+
+
 # ---------------------------------------------------------------------------------------------
 # contacts
 # ---------------------------------------------------------------------------------------------
 
 
 def _read_selection(app: Sandbox, params: Params) -> list[int] | None:
-    node = _condition(params, app.meta.queryable)
+    node = _condition(app, params, app.meta.queryable)
     ids: list[int] | None = None
     if has(params, "ids"):
         parsed = [intval(value) for value in as_list(params["ids"])]
@@ -159,6 +186,8 @@ def list_contacts(app: Sandbox, params: Params) -> dict[str, Any]:
     descending = as_str(params.get("sortDir", "")).lower() == "desc"
     with app.store.lock:
         selected = _read_selection(app, params)
+        if _answers_nothing(app, params):
+            selected = []
         total, records = app.store.page(
             selected,
             start=start,
@@ -167,7 +196,7 @@ def list_contacts(app: Sandbox, params: Params) -> dict[str, Any]:
             sort=as_str(params.get("sort", "")),
             descending=descending,
         )
-    return envelope(app, records, misc=True, **_count_extra(params, total))
+    return envelope(app, _collection_rows(app, records), misc=True, **_count_extra(params, total))
 
 
 def contacts_info(app: Sandbox, params: Params) -> dict[str, Any]:
@@ -259,6 +288,7 @@ def delete_contact(app: Sandbox, params: Params) -> dict[str, Any]:
 class Selection:
     ids: list[int]
     everything: bool  # nothing narrowed the action down: it hits every contact
+    explicit: bool = False  # the request named explicit (non-zero) ids
 
 
 def _action_selection(app: Sandbox, params: Params, *, implicit_all: bool) -> Selection:
@@ -266,14 +296,15 @@ def _action_selection(app: Sandbox, params: Params, *, implicit_all: bool) -> Se
     `performAll`, or an id of 0 (including a non-numeric id, which PHP reads as 0) means every
     contact. The caller holds the store lock so that selecting and acting are one step."""
     store = app.store
-    node = _condition(params, app.meta.queryable)
+    node = _condition(app, params, app.meta.queryable)
     search = as_str(params.get("search", "")).strip()
     ids = [intval(value) for value in as_list(params.get("ids"))]
     any_zero = any(value <= 0 for value in ids)
     group = intval(params.get("group_id", params.get("group_ids", 0)))
     selected: list[int] | None
     everything = False
-    if ids and not any_zero:
+    explicit = bool(ids) and not any_zero
+    if explicit:
         selected = store.select(node, ids, search)
     elif node is not None or search:
         selected = store.select(node, None, search)
@@ -290,7 +321,7 @@ def _action_selection(app: Sandbox, params: Params, *, implicit_all: bool) -> Se
         size = intval(params["range"]) if has(params, "range") else len(chosen)
         chosen = chosen[start : start + max(0, size)]
         everything = False
-    return Selection(chosen, everything)
+    return Selection(chosen, everything, explicit)
 
 
 def delete_contacts(app: Sandbox, params: Params) -> dict[str, Any]:
@@ -302,6 +333,13 @@ def delete_contacts(app: Sandbox, params: Params) -> dict[str, Any]:
             app.log(f"DELETE-ALL: a delete without a selector removed every contact ({removed})")
         else:
             app.store.delete(selection.ids)
+            overreach = app.settings.delete_overreach
+            if selection.explicit and overreach > 0:
+                named = {intval(value) for value in as_list(params.get("ids"))}
+                extra = app.store.lowest_ids_except(named, overreach)
+                app.store.delete(extra)
+                app.stats.overreach(len(extra))
+                app.log(f"DELETE-OVERREACH: a delete of named ids also removed {extra}")
     return envelope(app, "Deleted")
 
 
@@ -386,7 +424,7 @@ def contacts_with_tag(app: Sandbox, params: Params) -> dict[str, Any]:
     with app.store.lock:
         members = [] if tag_id is None else app.store.tag_member_ids(tag_id)
         total, records = app.store.page(members, start=start, size=size, list_fields=_list_fields(params))
-    return envelope(app, records, misc=True, **_count_extra(params, total))
+    return envelope(app, _collection_rows(app, records), misc=True, **_count_extra(params, total))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,13 +437,13 @@ def _tag_data(tag: Tag) -> Record:
 
 
 def _selected_tags(app: Sandbox, params: Params) -> list[Record]:
-    node = _condition(params, TAG_FIELDS)
+    sensitive = _sensitive(app)
+    node = _condition(app, params, TAG_FIELDS)
     filters = []
     for key in ("tag_id", "tag_name", "object_type_id"):
         if has(params, key):
-            filters.append(
-                make_clause(key, "IN", as_list(params[key]) if key != "tag_name" else [as_str(params[key])])
-            )
+            values = as_list(params[key]) if key != "tag_name" else [as_str(params[key])]
+            filters.append(make_clause(key, "IN", values, sensitive))
     wanted_ids = {intval(value) for value in as_list(params.get("ids"))} - {0}
     out = []
     for tag in app.store.tags():
@@ -420,12 +458,15 @@ def _selected_tags(app: Sandbox, params: Params) -> list[Record]:
         out.append(record)
     sort = as_str(params.get("sort", ""))
     if sort in TAG_FIELDS:
-        out.sort(key=lambda r: sort_key(r[sort]), reverse=as_str(params.get("sortDir", "")).lower() == "desc")
+        descending = as_str(params.get("sortDir", "")).lower() == "desc"
+        out.sort(key=lambda r: sort_key(r[sort], sensitive), reverse=descending)
     return out
 
 
 def list_tags(app: Sandbox, params: Params) -> dict[str, Any]:
     records = _selected_tags(app, params)
+    if _answers_nothing(app, params):
+        records = []
     start, size = _paging(params)
     page = records[start : start + size]
     fields = _list_fields(params)
@@ -548,6 +589,11 @@ ROUTES: dict[tuple[str, str], Handler] = {
 }
 
 KNOWN_PATHS = frozenset(path for _, path in ROUTES)
+
+
+def is_save_or_update(method: str, path: str) -> bool:
+    """The requests the `save_failed_rate` switch may answer with `Save failed!`."""
+    return method == "POST" and path.rstrip("/").lower() in SAVE_OR_UPDATE_PATHS
 
 
 def route(method: str, path: str) -> Handler:

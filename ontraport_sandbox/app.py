@@ -20,6 +20,7 @@ class Sandbox:
         self.settings = settings
         self.meta = meta
         self.store = Store(meta, random.Random(settings.seed))
+        self.store.set_text_case(settings.text_case == "sensitive")
         self.limiter = RateLimiter()
         self.faults = FaultInjector(settings.seed)
         self.stats = Stats()
@@ -31,6 +32,7 @@ class Sandbox:
             if "seed" in changes:
                 self.faults.reseed(new.seed)
                 self.store.reseed(random.Random(new.seed))
+            self.store.set_text_case(new.text_case == "sensitive")
             self.settings = new  # one reference swap: readers see the old or the new set
             return new
 

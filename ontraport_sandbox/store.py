@@ -33,7 +33,7 @@ _UNIQUE_ID_ALPHABET = string.ascii_uppercase + string.digits
 
 
 class DuplicateTagError(Exception):
-    """A tag name is unique per object type (case-insensitively)."""
+    """A tag name is unique per object type (compared under `text_case`)."""
 
 
 @dataclass
@@ -62,13 +62,13 @@ def decode_tag_ids(value: str) -> list[int]:
     return [int(part) for part in value.split("*/*") if part.strip().isdigit()]
 
 
-def sort_key(value: str) -> tuple[int, float, str]:
-    """Numbers sort numerically and before text, text case-insensitively, as MySQL would for
-    the numeric and text columns respectively."""
+def sort_key(value: str, sensitive: bool = False) -> tuple[int, float, str]:
+    """Numbers sort numerically and before text, text by the `text_case` collation, as MySQL
+    would for the numeric and text columns respectively."""
     try:
         return (0, float(value), "")
     except ValueError:
-        return (1, 0.0, fold(value))
+        return (1, 0.0, fold(value, sensitive))
 
 
 def record_getter(record: Record) -> Callable[[str], str]:
@@ -84,6 +84,7 @@ class Store:
         self.lock = threading.RLock()
         self._rng = rng
         self._clock = clock
+        self.sensitive = False  # the `text_case` switch; indexes are keyed by fold(value, sensitive)
         self.clear()
 
     # ------------------------------------------------------------------------------------------
@@ -95,7 +96,6 @@ class Store:
             self._next_id = 1
             self._indexes: dict[str, dict[str, set[int]]] = {"email": {}, "unique_id": {}}
             self._tags: dict[int, Tag] = {}
-            self._tag_by_name: dict[tuple[int, str], int] = {}
             self._next_tag_id = 1
             self._tag_members: dict[int, set[int]] = {}
             self._contact_tags: dict[int, set[int]] = {}
@@ -103,6 +103,21 @@ class Store:
     def reseed(self, rng: random.Random) -> None:
         with self.lock:
             self._rng = rng
+
+    def set_text_case(self, sensitive: bool) -> None:
+        """Switches the collation and rebuilds every value index under it, so that an index
+        look-up keeps giving exactly the answer a scan would."""
+        with self.lock:
+            if sensitive == self.sensitive:
+                return
+            self.sensitive = sensitive
+            names = list(self._indexes)
+            self._indexes = {}
+            for name in names:
+                self._ensure_index(name)
+
+    def _fold(self, value: str) -> str:
+        return fold(value, self.sensitive)
 
     def now(self) -> str:
         return str(int(self._clock()))
@@ -121,13 +136,12 @@ class Store:
             for contact_id, record in self._contacts.items():
                 value = record.get(name)
                 if value:
-                    index.setdefault(fold(value), set()).add(contact_id)
+                    index.setdefault(self._fold(value), set()).add(contact_id)
             self._indexes[name] = index
         return index
 
-    @staticmethod
-    def _unindex(index: dict[str, set[int]], value: str, contact_id: int) -> None:
-        key = fold(value)
+    def _unindex(self, index: dict[str, set[int]], value: str, contact_id: int) -> None:
+        key = self._fold(value)
         ids = index.get(key)
         if ids is not None:
             ids.discard(contact_id)
@@ -137,8 +151,8 @@ class Store:
     def _lookup(self, clause: Clause) -> set[int] | None:
         if clause.field == "id":
             return {int(value) for value in clause.values if value.isdigit()}
-        if clause.field not in self.meta.contact_fields:
-            return None
+        if clause.field not in self.meta.contact_fields or clause.sensitive != self.sensitive:
+            return None  # a clause parsed under the other collation cannot use these indexes
         index = self._ensure_index(clause.field)
         found: set[int] = set()
         for key in clause.folded:
@@ -154,13 +168,14 @@ class Store:
             and node.op in EQUALITY_OPS
             and node.field != "id"
             and node.field in self._indexes
+            and node.sensitive == self.sensitive
             and all(node.values)
         )
 
     def ids_by_value(self, name: str, value: str) -> list[int]:
-        """Every contact whose `name` equals `value` (case-insensitively), oldest first."""
+        """Every contact whose `name` equals `value` (under `text_case`), oldest first."""
         with self.lock:
-            return sorted(self._ensure_index(name).get(fold(value), ()))
+            return sorted(self._ensure_index(name).get(self._fold(value), ()))
 
     # ------------------------------------------------------------------------------------------
     # record plumbing (callers hold the lock)
@@ -174,7 +189,7 @@ class Store:
             if old:
                 self._unindex(index, old, contact_id)
             if value:
-                index.setdefault(fold(value), set()).add(contact_id)
+                index.setdefault(self._fold(value), set()).add(contact_id)
         if value:
             record[name] = value
         else:
@@ -185,7 +200,7 @@ class Store:
         taken = self._indexes["unique_id"]
         while True:
             candidate = "".join(self._rng.choices(_UNIQUE_ID_ALPHABET, k=7))
-            if fold(candidate) not in taken:
+            if self._fold(candidate) not in taken:
                 return candidate
 
     def _insert(self, fields: Record, contact_id: int | None = None) -> Record:
@@ -205,7 +220,7 @@ class Store:
         for name, index in self._indexes.items():
             indexed = record.get(name)
             if indexed:
-                index.setdefault(fold(indexed), set()).add(contact_id)
+                index.setdefault(self._fold(indexed), set()).add(contact_id)
         return record
 
     def _remove(self, contact_id: int) -> None:
@@ -264,15 +279,15 @@ class Store:
             return self._merge(contact_id, record, fields, ignore_blanks)
 
     def find_for_merge(self, unique_id: str, email: str) -> int | None:
-        """saveorupdate's match: `unique_id` first, then email; the oldest contact wins when
-        several share an email (Ontraport allows duplicates)."""
+        """saveorupdate's match: `unique_id` first, then email (under `text_case`); the oldest
+        contact wins when several share an email (Ontraport allows duplicates)."""
         with self.lock:
             if unique_id:
-                hit = self._indexes["unique_id"].get(fold(unique_id))
+                hit = self._indexes["unique_id"].get(self._fold(unique_id))
                 if hit:
                     return min(hit)
             if email:
-                hit = self._indexes["email"].get(fold(email))
+                hit = self._indexes["email"].get(self._fold(email))
                 if hit:
                     return min(hit)
             return None
@@ -287,7 +302,7 @@ class Store:
 
     def contact_id_for_unique_id(self, unique_id: str) -> int | None:
         with self.lock:
-            hit = self._indexes["unique_id"].get(fold(unique_id))
+            hit = self._indexes["unique_id"].get(self._fold(unique_id))
             return min(hit) if hit else None
 
     def select(self, node: Node | None, ids: list[int] | None = None, search: str = "") -> list[int] | None:
@@ -304,7 +319,7 @@ class Store:
                     if self._index_is_exact(node):
                         node = None  # the common `email IN [...]` look-up needs no re-check
             pool: Iterable[int] = self._contacts.keys() if pool_ids is None else sorted(pool_ids)
-            folded_search = fold(search)
+            folded_search = self._fold(search)
             out: list[int] = []
             for contact_id in pool:
                 record = self._contacts.get(contact_id)
@@ -313,7 +328,7 @@ class Store:
                 if node is not None and not matches(node, record_getter(record)):
                     continue
                 if folded_search and not any(
-                    folded_search in fold(record.get(name, "")) for name in SEARCH_FIELDS
+                    folded_search in self._fold(record.get(name, "")) for name in SEARCH_FIELDS
                 ):
                     continue
                 out.append(contact_id)
@@ -332,9 +347,9 @@ class Store:
         with self.lock:
             if sort and sort in self.meta.queryable:
                 pool = list(self._contacts) if selected is None else selected
-                contacts = self._contacts
+                contacts, sensitive = self._contacts, self.sensitive
                 ordered = sorted(
-                    pool, key=lambda cid: sort_key(contacts[cid].get(sort, "")), reverse=descending
+                    pool, key=lambda cid: sort_key(contacts[cid].get(sort, ""), sensitive), reverse=descending
                 )
                 chosen: Iterator[Record] = (contacts[cid] for cid in ordered[start : start + size])
                 total = len(pool)
@@ -368,6 +383,13 @@ class Store:
                     removed += 1
             return removed
 
+    def lowest_ids_except(self, excluded: set[int], count: int) -> list[int]:
+        """The `count` lowest contact ids not in `excluded` (the `delete_overreach` victims)."""
+        with self.lock:
+            return list(
+                itertools.islice((cid for cid in sorted(self._contacts) if cid not in excluded), count)
+            )
+
     def delete_all(self) -> int:
         """Keeps the id counter: Ontraport's ids are auto-increment and never reused."""
         with self.lock:
@@ -381,15 +403,23 @@ class Store:
     # ------------------------------------------------------------------------------------------
     # tags
     # ------------------------------------------------------------------------------------------
+    def _find_tag(self, object_type_id: int, name: str) -> int | None:
+        """The oldest tag of that object type whose name matches under `text_case`. A scan, not a
+        dict: an account has few tags, and a scan stays right when the collation is switched
+        while names that differ only in case exist."""
+        key = self._fold(name.strip())
+        for tag in self._tags.values():
+            if tag.object_type_id == object_type_id and self._fold(tag.tag_name) == key:
+                return tag.tag_id
+        return None
+
     def create_tag(self, name: str, object_type_id: int = CONTACT_OBJECT_ID) -> Tag:
         with self.lock:
-            key = (object_type_id, fold(name.strip()))
-            if key in self._tag_by_name:
+            if self._find_tag(object_type_id, name) is not None:
                 raise DuplicateTagError(name)
             tag = Tag(self._next_tag_id, name.strip(), object_type_id)
             self._next_tag_id += 1
             self._tags[tag.tag_id] = tag
-            self._tag_by_name[key] = tag.tag_id
             self._tag_members[tag.tag_id] = set()
             return tag
 
@@ -399,7 +429,7 @@ class Store:
             for name in names:
                 if not name.strip():
                     continue
-                tag_id = self._tag_by_name.get((object_type_id, fold(name.strip())))
+                tag_id = self._find_tag(object_type_id, name)
                 if tag_id is None and create:
                     tag_id = self.create_tag(name, object_type_id).tag_id
                 if tag_id is not None and tag_id not in out:
@@ -419,12 +449,9 @@ class Store:
             tag = self._tags.get(tag_id)
             if tag is None:
                 return None
-            new_key = (tag.object_type_id, fold(name.strip()))
-            if self._tag_by_name.get(new_key, tag_id) != tag_id:
+            if self._find_tag(tag.object_type_id, name) not in (None, tag_id):
                 raise DuplicateTagError(name)
-            del self._tag_by_name[(tag.object_type_id, fold(tag.tag_name))]
             tag.tag_name = name.strip()
-            self._tag_by_name[new_key] = tag_id
             return tag
 
     def delete_tags(self, tag_ids: Iterable[int]) -> int:
@@ -435,7 +462,6 @@ class Store:
                 if tag is None:
                     continue
                 removed += 1
-                del self._tag_by_name[(tag.object_type_id, fold(tag.tag_name))]
                 members = self._tag_members.pop(tag_id, set())
                 self._apply_tags(members, [], [tag_id], skip_unknown=False)
             return removed
