@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--app-id", default="demo-app", help="the accepted Api-Appid")
     parser.add_argument("--api-key", default="demo-key", help="the accepted Api-Key")
     parser.add_argument("--seed", type=int, default=None, help="seed for faults, latency and unique ids")
-    parser.add_argument("--meta", default=None, help="JSON file of extra/replacement contact fields")
+    parser.add_argument("--meta", default=None, help="JSON meta document: contact fields and object types")
     switches = parser.add_argument_group("behaviour switches (no source settles these; see README)")
     for choice in CHOICES:
         switches.add_argument(
