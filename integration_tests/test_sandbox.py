@@ -40,6 +40,14 @@ DEFAULTS: dict[str, Any] = {
     "not_found_status": 404,
     "rate_limit_body": None,
     "seed": 1,
+    # behaviour switches, at their defaults
+    "delete_form_body": "ignore",
+    "text_case": "insensitive",
+    "collection_contact_cat": "returned",
+    "condition_without_ids": "selects",
+    "save_failed_rate": 0,
+    "save_failed_status": 200,
+    "delete_overreach": 0,
 }
 
 
@@ -675,7 +683,7 @@ def test_meta_has_standard_and_custom_fields_with_string_flags(api: Api) -> None
 
 def test_objects_meta_by_id_and_per_object(api: Api) -> None:
     everything = api.ok("GET", "/objects/meta", params={"format": "byId"})["data"]
-    assert set(everything) == {"0", "14"}
+    assert set(everything) == {"0", "14", "149", "150", "10000"}, "contacts, tags, Deals, Companies, Pets"
     contacts = api.ok("GET", "/objects/meta", params={"objectID": 0, "format": "byId"})["data"]
     assert list(contacts) == ["0"]
     assert contacts == api.ok("GET", "/Contacts/meta")["data"]
@@ -712,7 +720,7 @@ def test_delete_one_and_many(api: Api, sandbox: SandboxHandle) -> None:
     body = api.ok("DELETE", "/Contacts", params={"ids": "3,4,999"})
     assert body["data"] == "Deleted"
     api.ok("DELETE", "/objects", json={"objectID": 0, "ids": [5]})
-    api.ok("DELETE", "/Contacts", data={"condition": "email='p5@example.com'"})
+    api.ok("DELETE", "/Contacts", params={"condition": "email='p5@example.com'"})
     assert [c["id"] for c in sandbox.contacts()] == ["7", "8"]
     assert sandbox.stats()["delete_all"] == 0
 
@@ -723,7 +731,7 @@ def test_delete_one_and_many(api: Api, sandbox: SandboxHandle) -> None:
         {},
         {"params": {"performAll": "1"}},
         {"params": {"ids": "0"}},
-        {"data": {"ids": "abc"}},
+        {"params": {"ids": "abc"}},
         {"json": {"objectID": 0, "performAll": True}},
     ],
     ids=["no-selector", "performAll", "ids-0", "non-numeric-ids", "generic-performAll"],
@@ -777,7 +785,7 @@ def test_tag_and_untag_by_id_keeps_contact_cat_in_sync(api: Api, sandbox: Sandbo
     assert contacts[0]["contact_cat"] == "*/*1*/*2*/*"
     assert contacts[0]["tags"] == ["One", "Two"]
     assert contacts[2]["contact_cat"] == ""
-    api.ok("DELETE", "/objects/tag", data={"objectID": 0, "remove_list": one, "ids": ids[0]})
+    api.ok("DELETE", "/objects/tag", params={"objectID": 0, "remove_list": one, "ids": ids[0]})
     contacts = sandbox.contacts()
     assert (contacts[0]["contact_cat"], contacts[0]["tags"]) == ("*/*2*/*", ["Two"])
     listed = api.ok("GET", "/Contacts", params={"ids": ids[1], "listFields": "id,contact_cat"})["data"]
@@ -811,7 +819,9 @@ def test_perform_all_tags_every_contact(api: Api, sandbox: SandboxHandle) -> Non
     api.ok("PUT", "/objects/tagByName", json={"objectID": 0, "performAll": 1, "add_names": ["Everyone"]})
     assert all(c["tags"] == ["Everyone"] for c in sandbox.contacts())
     tag = sandbox.tags()[0]["tag_id"]
-    api.ok("DELETE", "/objects/tag", data={"objectID": 0, "remove_list": tag, "condition": "company='acme'"})
+    api.ok(
+        "DELETE", "/objects/tag", params={"objectID": 0, "remove_list": tag, "condition": "company='acme'"}
+    )
     assert [len(c["tags"]) for c in sandbox.contacts()] == [0, 0, 0, 1]
 
 
@@ -1114,3 +1124,1071 @@ def test_unknown_endpoints_and_methods(api: Api) -> None:
     assert api.get("/Nope").status_code == 404
     assert api.request("PATCH", "/Contacts").status_code == 405
     assert requests.get(f"{api.sandbox.base}/elsewhere", timeout=TIMEOUT).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# behaviour switches (what no source settles; the connector must be right under every value)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_switches_are_shown_validated_as_a_whole_and_kept_across_reset(sandbox: SandboxHandle) -> None:
+    config = sandbox.config()
+    for key in (
+        "delete_form_body",
+        "text_case",
+        "collection_contact_cat",
+        "condition_without_ids",
+        "save_failed_rate",
+        "save_failed_status",
+        "delete_overreach",
+    ):
+        assert config[key] == DEFAULTS[key], key
+    for bad in (
+        {"delete_form_body": "maybe"},
+        {"text_case": "upper"},
+        {"collection_contact_cat": "sometimes"},
+        {"condition_without_ids": None},
+        {"save_failed_rate": 1.5},
+        {"save_failed_status": 99},
+        {"delete_overreach": -1},
+        {"delete_overreach": 1.5},
+        {"text_case": "sensitive", "delete_overreach": "x"},
+    ):
+        with pytest.raises(SandboxError):
+            sandbox.configure(**bad)
+    assert sandbox.config()["text_case"] == "insensitive", "a refused change changes nothing"
+    switched = {
+        "delete_form_body": "read",
+        "text_case": "sensitive",
+        "collection_contact_cat": "never",
+        "condition_without_ids": "nothing",
+        "save_failed_rate": 0.25,
+        "save_failed_status": 500,
+        "delete_overreach": 3,
+    }
+    sandbox.configure(**switched)
+    sandbox.reset()
+    config = sandbox.config()
+    assert {key: config[key] for key in switched} == switched
+
+
+def test_switches_from_the_command_line() -> None:
+    options = {
+        "delete_form_body": "read",
+        "text_case": "sensitive",
+        "collection_contact_cat": "never",
+        "condition_without_ids": "nothing",
+        "save_failed_rate": 0.5,
+        "save_failed_status": 400,
+        "delete_overreach": 2,
+    }
+    with running_sandbox(**options) as handle:
+        config = handle.config()
+        assert {key: config[key] for key in options} == options
+    with pytest.raises(SandboxError), running_sandbox(text_case="upper"):
+        pass
+    with pytest.raises(SandboxError), running_sandbox(save_failed_rate=7):
+        pass
+
+
+# --- delete_form_body ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["ignore", "read"])
+def test_delete_form_body_decides_whether_form_ids_select(
+    api: Api, sandbox: SandboxHandle, mode: str
+) -> None:
+    sandbox.configure(delete_form_body=mode)
+    _people(sandbox, 5)
+    assert api.ok("DELETE", "/Contacts", data={"ids": "2,3"})["data"] == "Deleted"
+    remaining = [c["id"] for c in sandbox.contacts()]
+    if mode == "ignore":
+        assert remaining == [], "the form body was not read: no selector, so every contact went"
+        assert sandbox.stats()["delete_all"] == 1
+    else:
+        assert remaining == ["1", "4", "5"]
+        assert sandbox.stats()["delete_all"] == 0
+
+
+@pytest.mark.parametrize("mode", ["ignore", "read"])
+def test_delete_with_query_parameters_or_a_json_body_works_in_both_modes(
+    api: Api, sandbox: SandboxHandle, mode: str
+) -> None:
+    sandbox.configure(delete_form_body=mode)
+    ids = _people(sandbox, 6)
+    api.ok("DELETE", "/Contacts", params={"ids": f"{ids[1]},{ids[2]}"})
+    api.ok("DELETE", "/objects", json={"objectID": 0, "ids": [ids[3]]})
+    api.ok("DELETE", "/objects", params={"objectID": 0, "condition": "email='p4@example.com'"})
+    assert [c["id"] for c in sandbox.contacts()] == [str(ids[0]), str(ids[5])]
+    api.ok("PUT", "/objects/tagByName", json={"objectID": 0, "ids": [ids[0], ids[5]], "add_names": ["T"]})
+    api.ok("DELETE", "/objects/tagByName", json={"objectID": 0, "ids": [ids[0]], "remove_names": ["T"]})
+    assert [c["tags"] for c in sandbox.contacts()] == [[], ["T"]]
+    tag = sandbox.tags()[0]["tag_id"]
+    api.ok("DELETE", "/objects/tag", params={"objectID": 0, "remove_list": tag, "ids": ids[5]})
+    assert [c["tags"] for c in sandbox.contacts()] == [[], []]
+    assert sandbox.stats()["delete_all"] == 0
+
+
+@pytest.mark.parametrize("mode", ["ignore", "read"])
+def test_delete_form_body_on_untag_and_generic_delete(api: Api, sandbox: SandboxHandle, mode: str) -> None:
+    sandbox.configure(delete_form_body=mode)
+    ids = sandbox.seed([{"email": "a@example.com", "tags": ["T"]}, {"email": "b@example.com", "tags": ["T"]}])
+    tag = sandbox.tags()[0]["tag_id"]
+    untag = api.request("DELETE", "/objects/tag", data={"objectID": 0, "remove_list": tag, "ids": ids[0]})
+    generic = api.request("DELETE", "/objects", data={"objectID": 0, "ids": ids[1]})
+    if mode == "ignore":
+        assert (untag.status_code, generic.status_code) == (400, 400), "no selector, no objectID"
+        assert [c["tags"] for c in sandbox.contacts()] == [["T"], ["T"]]
+    else:
+        assert (untag.status_code, generic.status_code) == (200, 200)
+        assert [(c["id"], c["tags"]) for c in sandbox.contacts()] == [(str(ids[0]), [])]
+
+
+def test_delete_form_body_ignore_skips_multipart_too(api: Api, sandbox: SandboxHandle) -> None:
+    _people(sandbox, 3)
+    response = api.request("DELETE", "/Contacts", files={"ids": (None, "1")})
+    assert response.status_code == 200
+    assert sandbox.contacts() == []
+    assert sandbox.stats()["delete_all"] == 1
+
+
+# --- text_case -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("condition", "insensitive", "sensitive"),
+    [
+        (criteria(clause("email", "=", "P1@EXAMPLE.COM")), [2], []),
+        (criteria(clause("email", "=", "p1@example.com")), [2], [2]),
+        (criteria(clause("email", "IN", ["P1@example.com", "p2@example.com"])), [2, 3], [3]),
+        (criteria(clause("firstname", "<>", "ann")), [2, 3, 4], [1, 2, 3, 4]),
+        (criteria(clause("firstname", "NOT IN", ["ANN", "Bob"])), [3, 4], [1, 3, 4]),
+        (criteria(clause("firstname", "LIKE", "a%")), [1], []),
+        (criteria(clause("firstname", "NOT LIKE", "A%")), [2, 3, 4], [2, 3, 4]),
+        (criteria(clause("firstname", "NOT LIKE", "a%")), [2, 3, 4], [1, 2, 3, 4]),
+        ("firstname = 'CY'", [3], []),
+        ("firstname IN ('dee', 'Cy')", [3, 4], [3]),
+        ("email like 'P3%'", [4], []),
+    ],
+)
+@pytest.mark.parametrize("mode", ["insensitive", "sensitive"])
+def test_text_case_in_conditions(
+    api: Api,
+    sandbox: SandboxHandle,
+    mode: str,
+    condition: str,
+    insensitive: list[int],
+    sensitive: list[int],
+) -> None:
+    sandbox.configure(text_case=mode)
+    _people(sandbox, 4)
+    body = api.ok("GET", "/Contacts", params={"condition": condition, "listFields": "id"})
+    assert [int(c["id"]) for c in body["data"]] == (insensitive if mode == "insensitive" else sensitive)
+
+
+@pytest.mark.parametrize("mode", ["insensitive", "sensitive"])
+def test_text_case_index_gives_the_answers_of_a_scan_and_follows_a_switch(
+    api: Api, sandbox: SandboxHandle, mode: str
+) -> None:
+    other = "sensitive" if mode == "insensitive" else "insensitive"
+    sandbox.seed([{"email": f"{'Big' if i % 3 else 'big'}{i}@example.com"} for i in range(300)])
+    wanted = [f"big{i}@example.com" for i in range(0, 300, 7)]
+
+    def lookup(op: str) -> list[str]:
+        ids: list[str] = []
+        for start in range(0, 300, 50):
+            page = api.ok(
+                "GET",
+                "/Contacts",
+                params={
+                    "condition": criteria(clause("email", op, wanted)),
+                    "listFields": "id",
+                    "start": start,
+                },
+            )["data"]
+            ids += [c["id"] for c in page]
+        return ids
+
+    def scan() -> list[str]:  # the same question, answered from the admin dump: no index involved
+        exact = sandbox.config()["text_case"] == "sensitive"
+        return [
+            c["id"] for c in sandbox.contacts() if (c["email"] if exact else c["email"].lower()) in wanted
+        ]
+
+    sandbox.configure(text_case=other)
+    assert lookup("IN") == scan()  # builds the email index under the other collation
+    sandbox.configure(text_case=mode)
+    indexed = lookup("IN")
+    assert indexed == scan()
+    not_in = set(lookup("NOT IN"))  # NOT IN is always a scan
+    assert set(indexed) == {c["id"] for c in sandbox.contacts()} - not_in
+    expected_count = (
+        len(wanted) if mode == "insensitive" else len([i for i in range(0, 300, 7) if i % 3 == 0])
+    )
+    assert len(indexed) == expected_count
+    # the index follows writes under the current collation
+    api.ok("PUT", "/Contacts", data={"id": 1, "email": "BIG0@example.com"})
+    assert ("1" in lookup("IN")) == (mode == "insensitive")
+
+
+@pytest.mark.parametrize("mode", ["insensitive", "sensitive"])
+def test_text_case_in_tag_names(api: Api, sandbox: SandboxHandle, mode: str) -> None:
+    sandbox.configure(text_case=mode)
+    (contact,) = sandbox.seed([{"email": "t@example.com"}])
+    api.ok("POST", "/Tags", data={"tag_name": "VIP"})
+    duplicate = api.request("POST", "/Tags", data={"tag_name": "vip"})
+    api.ok("PUT", "/objects/tagByName", json={"objectID": 0, "ids": [contact], "add_names": ["Vip"]})
+    by_name = api.ok("GET", "/Tags", params={"tag_name": "vip"})["data"]
+    with_tag = api.ok("GET", "/objects/tag", params={"objectID": 0, "tag_name": "VIP"})["data"]
+    if mode == "insensitive":
+        assert (duplicate.status_code, duplicate.text) == (400, "Tag already exists")
+        assert [t["tag_name"] for t in sandbox.tags()] == ["VIP"]
+        assert sandbox.contacts()[0]["tags"] == ["VIP"]
+        assert [t["tag_name"] for t in by_name] == ["VIP"]
+        assert [c["id"] for c in with_tag] == [str(contact)]
+    else:
+        assert duplicate.status_code == 200
+        assert [t["tag_name"] for t in sandbox.tags()] == ["VIP", "vip", "Vip"]
+        assert sandbox.contacts()[0]["tags"] == ["Vip"]
+        assert [t["tag_name"] for t in by_name] == ["vip"]
+        assert with_tag == []
+    api.ok("DELETE", "/objects/tagByName", json={"objectID": 0, "ids": [contact], "remove_names": ["VIP"]})
+    assert sandbox.contacts()[0]["tags"] == ([] if mode == "insensitive" else ["Vip"])
+
+
+@pytest.mark.parametrize("mode", ["insensitive", "sensitive"])
+def test_text_case_in_saveorupdate_get_by_email_and_search(
+    api: Api, sandbox: SandboxHandle, mode: str
+) -> None:
+    sandbox.configure(text_case=mode)
+    sandbox.seed([{"email": "Mixed@Example.com", "firstname": "Ann", "unique_id": "AbC1234"}])
+    merged = api.ok("POST", "/Contacts/saveorupdate", data={"email": "mixed@example.com", "lastname": "L"})
+    by_uid = api.ok("POST", "/objects/saveorupdate", json={"objectID": 0, "unique_id": "ABC1234", "grade": 3})
+    found = api.get("/object/getByEmail", objectID=0, email="MIXED@example.com")
+    search = api.ok("GET", "/Contacts", params={"search": "ANN", "listFields": "id"})["data"]
+    if mode == "insensitive":
+        assert merged["data"]["attrs"]["id"] == "1"
+        assert by_uid["data"]["attrs"]["id"] == "1"
+        assert found.json()["data"] == {"id": "1"}
+        assert search == [{"id": "1"}]
+        assert len(sandbox.contacts()) == 1
+    else:
+        assert merged["data"]["id"] == "2", "no exact match: a new contact"
+        assert by_uid["data"]["id"] == "3"
+        assert (found.status_code, found.text) == (404, "Object not found")
+        assert search == []
+        assert len(sandbox.contacts()) == 3
+
+
+# --- collection_contact_cat ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["returned", "never"])
+def test_collection_contact_cat(api: Api, sandbox: SandboxHandle, mode: str) -> None:
+    sandbox.configure(collection_contact_cat=mode)
+    (contact,) = sandbox.seed([{"email": "c@example.com", "tags": ["A", "B"]}])
+    collections = [
+        api.ok("GET", "/Contacts", params={"listFields": "id,contact_cat"})["data"],
+        api.ok("GET", "/Contacts")["data"],
+        api.ok("GET", "/objects", params={"objectID": 0, "listFields": "id,contact_cat"})["data"],
+        api.ok("GET", "/objects/tag", params={"objectID": 0, "tag_id": 1, "listFields": "id,contact_cat"})[
+            "data"
+        ],
+    ]
+    for rows in collections:
+        assert len(rows) == 1
+        if mode == "returned":
+            assert rows[0]["contact_cat"] == "*/*1*/*2*/*"
+        else:
+            assert "contact_cat" not in rows[0]
+            assert rows[0]["id"] == str(contact)
+    single = api.ok("GET", "/Contact", params={"id": contact})["data"]
+    generic = api.ok("GET", "/object", params={"objectID": 0, "id": contact})["data"]
+    assert single["contact_cat"] == generic["contact_cat"] == "*/*1*/*2*/*"
+    assert sandbox.contacts()[0]["tags"] == ["A", "B"]
+
+
+# --- condition_without_ids -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["selects", "nothing"])
+def test_condition_without_ids(api: Api, sandbox: SandboxHandle, mode: str) -> None:
+    sandbox.configure(condition_without_ids=mode)
+    sandbox.seed(
+        [{"email": f"n{i}@example.com", "company": "Acme" if i % 2 else "Other"} for i in range(120)]
+    )
+    acme = criteria(clause("company", "=", "acme"))
+    without_ids = api.ok("GET", "/Contacts", params={"condition": acme, "listFields": "id", "count": 1})
+    generic = api.ok(
+        "GET", "/objects", params={"objectID": 0, "condition": "company='acme'", "listFields": "id"}
+    )
+    searched = api.ok("GET", "/Contacts", params={"search": "n11", "listFields": "id"})["data"]
+    if mode == "selects":
+        assert len(without_ids["data"]) == 50
+        assert without_ids["count"] == "60"
+        assert len(generic["data"]) == 50
+        assert [c["id"] for c in searched] == [str(i + 1) for i in (11, *range(110, 120))]
+    else:
+        assert (without_ids["data"], without_ids["count"]) == ([], "0")
+        assert generic["data"] == []
+        assert searched == []
+    # ids=0 means "all records", narrowed by the condition and paged, in both modes
+    pages = [
+        api.ok(
+            "GET",
+            "/Contacts",
+            params={"ids": 0, "condition": acme, "listFields": "id", "start": start, "range": 50},
+        )["data"]
+        for start in (0, 50)
+    ]
+    assert [c["id"] for page in pages for c in page] == [str(i + 1) for i in range(1, 120, 2)]
+    assert len(pages[0]) == 50
+    assert api.ok("GET", "/Contacts", params={"ids": "0", "search": "n11", "listFields": "id"})["data"][
+        0
+    ] == {"id": "12"}
+    # explicit ids with a condition narrow in both modes
+    narrowed = api.ok("GET", "/Contacts", params={"ids": "1,2,3,4", "condition": acme, "listFields": "id"})
+    assert narrowed["data"] == [{"id": "2"}, {"id": "4"}]
+    # without a condition nothing changes
+    assert len(api.ok("GET", "/Contacts", params={"listFields": "id"})["data"]) == 50
+    # getInfo counts the matches in both modes
+    assert api.ok("GET", "/Contacts/getInfo", params={"condition": acme})["data"]["count"] == "60"
+
+
+@pytest.mark.parametrize("mode", ["selects", "nothing"])
+def test_condition_without_ids_on_tags_and_never_on_deletes_or_tagging(
+    api: Api, sandbox: SandboxHandle, mode: str
+) -> None:
+    sandbox.configure(condition_without_ids=mode)
+    _people(sandbox, 6)
+    for name in ("Alpha", "Beta"):
+        api.ok("POST", "/Tags", data={"tag_name": name})
+    tags = api.ok("GET", "/Tags", params={"condition": "tag_name='beta'"})["data"]
+    assert [t["tag_name"] for t in tags] == ([] if mode == "nothing" else ["Beta"])
+    all_tags = api.ok("GET", "/Tags", params={"ids": 0, "condition": "tag_name='beta'"})["data"]
+    assert [t["tag_name"] for t in all_tags] == ["Beta"]
+    assert api.ok("GET", "/Tags/getInfo", params={"condition": "tag_name='beta'"})["data"]["count"] == "1"
+    api.ok("PUT", "/objects/tag", params={"objectID": 0, "add_list": 1, "condition": "company='acme'"})
+    assert [c["tags"] for c in sandbox.contacts()] == [["Alpha"]] * 3 + [[]] * 3
+    api.ok("DELETE", "/Contacts", params={"condition": "company='acme'"})
+    assert [c["id"] for c in sandbox.contacts()] == ["4", "5", "6"]
+    api.ok("DELETE", "/Contacts", params={"ids": 0})
+    assert sandbox.contacts() == []
+    assert sandbox.stats()["delete_all"] == 1
+
+
+# --- PUT to an unknown id (not_found_status) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [404, 400])
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"path": "/Contacts", "data": {"id": "77", "firstname": "x"}},
+        {"path": "/objects", "json": {"objectID": 0, "id": 77, "firstname": "x"}},
+        {"path": "/objects", "data": {"objectID": "0", "id": "77", "firstname": "x"}},
+    ],
+    ids=["contacts-form", "objects-json", "objects-form"],
+)
+def test_put_to_an_unknown_id_answers_not_found_status(
+    api: Api, sandbox: SandboxHandle, status: int, request_kwargs: dict[str, Any]
+) -> None:
+    sandbox.configure(not_found_status=status)
+    sandbox.seed([{"email": "only@example.com"}])
+    kwargs = dict(request_kwargs)
+    response = api.request("PUT", kwargs.pop("path"), **kwargs)
+    assert (response.status_code, response.text) == (status, "Object not found")
+    assert response.headers["Content-Type"] == "text/html;charset=UTF-8"
+    assert [c["firstname"] for c in sandbox.contacts()] == [""]
+
+
+# --- save_failed_rate / save_failed_status -----------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [200, 400, 500])
+@pytest.mark.parametrize("phase", ["before", "after"])
+@pytest.mark.parametrize(
+    ("path", "kind"), [("/Contacts/saveorupdate", "data"), ("/objects/saveorupdate", "json")]
+)
+def test_save_failed(api: Api, sandbox: SandboxHandle, status: int, phase: str, path: str, kind: str) -> None:
+    sandbox.configure(save_failed_rate=1, save_failed_status=status, fault_phase=phase)
+    fields: dict[str, Any] = {"email": "sf@example.com", "firstname": "S"}
+    if kind == "json":
+        fields["objectID"] = 0
+    response = api.request("POST", path, **{kind: fields})
+    assert (response.status_code, response.text) == (status, "Save failed!")
+    assert response.headers["Content-Type"] == "text/html;charset=UTF-8"
+    assert "X-Rate-Limit-Remaining" in response.headers
+    assert [c["email"] for c in sandbox.contacts()] == (["sf@example.com"] if phase == "after" else [])
+    # other writes are not affected
+    assert api.request("POST", "/Contacts", data={"email": "other@example.com"}).status_code == 200
+    stats = sandbox.stats()
+    assert stats["faults"]["save_failed"] == 1
+    assert stats["by_status"].get(str(status), 0) >= 1
+
+
+def test_save_failed_rate_is_a_seeded_share(api: Api, sandbox: SandboxHandle) -> None:
+    def run() -> list[int]:
+        sandbox.reset()
+        sandbox.configure(save_failed_rate=0.5, seed=11, fault_phase="random")
+        return [
+            api.request("POST", "/Contacts/saveorupdate", data={"email": f"s{i}@example.com"}).status_code
+            for i in range(40)
+        ]
+
+    first = run()
+    failed = sandbox.stats()["faults"]["save_failed"]
+    assert 8 < failed < 32
+    assert 0 < len(sandbox.contacts()) - (40 - failed) < failed, "random phase: some failed saves applied"
+    assert run() == first
+
+
+# --- delete_overreach --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overreach", [0, 2])
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"path": "/Contacts", "params": {"ids": "3,4"}},
+        {"path": "/objects", "params": {"objectID": 0, "ids": "3,4"}},
+        {"path": "/objects", "json": {"objectID": 0, "ids": [3, 4]}},
+    ],
+    ids=["contacts", "objects-query", "objects-json"],
+)
+def test_delete_overreach(
+    api: Api, sandbox: SandboxHandle, overreach: int, request_kwargs: dict[str, Any]
+) -> None:
+    sandbox.configure(delete_overreach=overreach)
+    _people(sandbox, 6)
+    kwargs = dict(request_kwargs)
+    assert api.ok("DELETE", kwargs.pop("path"), **kwargs)["data"] == "Deleted"
+    remaining = [c["id"] for c in sandbox.contacts()]
+    stats = sandbox.stats()
+    if overreach == 0:
+        assert remaining == ["1", "2", "5", "6"]
+        assert stats["overreach_deleted"] == 0
+    else:
+        assert remaining == ["5", "6"], "the two lowest ids it was not asked for went too"
+        assert stats["overreach_deleted"] == 2
+    assert stats["delete_all"] == 0
+    # single deletes and condition-only deletes name no explicit ids: no overreach
+    before = len(sandbox.contacts())
+    api.ok("DELETE", "/Contact", params={"id": 5})
+    api.ok("DELETE", "/Contacts", params={"condition": "email='p6@example.com'"})
+    assert len(sandbox.contacts()) == before - 1
+    assert sandbox.stats()["overreach_deleted"] == stats["overreach_deleted"]
+
+
+# ---------------------------------------------------------------------------------------------
+# other object types: custom objects (>= 10000), Deals (149), Companies (150)
+# ---------------------------------------------------------------------------------------------
+
+PET, DEAL, COMPANY = 10000, 149, 150
+OBJECT_TYPES = [PET, DEAL, COMPANY]
+SAMPLE: dict[int, dict[str, str]] = {
+    PET: {"f2001": "P-1", "f2002": "Rex", "f2003": "1", "f2005": "12"},
+    DEAL: {"name": "Big deal", "value": "1000", "sales_stage": "4"},
+    COMPANY: {"name": "Acme", "industry": "Tools", "employee_count": "12"},
+}
+NAME = {PET: "f2002", DEAL: "name", COMPANY: "name"}
+
+
+def _things(sandbox: SandboxHandle, object_id: int, count: int = 6, **extra: Any) -> list[int]:
+    """Records named n0..n<count-1>; the first three are "Alpha", the rest "Beta" in a second field."""
+    second = {PET: "f2001", DEAL: "value", COMPANY: "industry"}[object_id]
+    return sandbox.seed_objects(
+        object_id,
+        [
+            {NAME[object_id]: f"n{i}", second: "Alpha" if i < 3 else "Beta", **extra}
+            if object_id != DEAL
+            else {"name": f"n{i}", "value": str(100 * i), "sales_stage": "1" if i < 3 else "2", **extra}
+            for i in range(count)
+        ],
+    )
+
+
+def test_objects_meta_lists_every_object_type_and_custom_objects_by_id(api: Api) -> None:
+    everything = api.ok("GET", "/objects/meta")["data"]
+    assert list(everything) == ["0", "14", "149", "150", "10000"]
+    assert {key: value["name"] for key, value in everything.items()} == {
+        "0": "Contact",
+        "14": "Tag",
+        "149": "Deal",
+        "150": "Company",
+        "10000": "Pet",
+    }
+    custom = {
+        key: value for key, value in everything.items() if int(key) >= 10000
+    }  # SDK retrieveCustomObjects
+    assert list(custom) == ["10000"]
+    by_name = api.ok("GET", "/objects/meta", params={"format": "byName"})["data"]
+    assert {"Contact", "Tag", "Deal", "Company", "Pet"} == set(by_name)
+    for bad in (99, 10001):
+        assert api.get("/objects/meta", objectID=bad).status_code == 400
+
+
+def test_custom_object_meta_has_string_flags_unique_options_and_tag_list(api: Api) -> None:
+    data = api.ok("GET", "/objects/meta", params={"objectID": PET, "format": "byId"})["data"]
+    assert list(data) == ["10000"]
+    fields = data["10000"]["fields"]
+    assert fields["f2001"] == {
+        "alias": "Pet ID",
+        "type": "text",
+        "required": "0",
+        "unique": "1",
+        "editable": "1",
+        "deletable": "0",
+    }
+    assert fields["f2003"]["options"] == {"1": "Dog", "2": "Cat", "3": "Other"}
+    assert fields["f2009"]["parent_object"] == "0"
+    assert (fields["contact_cat"]["type"], fields["contact_cat"]["editable"]) == ("subscription", "0")
+    for name in ("unique_id", "date", "dla", "dlm"):
+        assert fields[name]["editable"] == "0"
+    assert fields["owner"]["editable"] == "1"
+    for flags in fields.values():
+        assert all(isinstance(flags[key], str) for key in ("required", "unique", "editable", "deletable"))
+
+
+def test_deal_and_company_meta(api: Api) -> None:
+    deal = api.ok("GET", "/objects/meta", params={"objectID": DEAL})["data"]["149"]["fields"]
+    assert {"name", "value", "sales_stage", "expected_close_date", "primary_contact", "contact_cat"} <= set(
+        deal
+    )
+    assert deal["sales_stage"]["options"]["2"] == "Closed - Won"
+    assert deal["company"]["parent_object"] == "150"
+    company = api.ok("GET", "/objects/meta", params={"objectID": COMPANY})["data"]["150"]["fields"]
+    assert {"name", "phone", "industry", "annual_revenue", "zipcode", "contact_cat"} <= set(company)
+    assert not any(spec["unique"] == "1" for spec in [*deal.values(), *company.values()])
+
+
+@pytest.mark.parametrize("object_id", OBJECT_TYPES)
+def test_create_get_and_ids_per_object_type(api: Api, sandbox: SandboxHandle, object_id: int) -> None:
+    sandbox.seed([{"email": "someone@example.com"}])
+    sample = SAMPLE[object_id]
+    created = api.ok("POST", "/objects", json={"objectID": object_id, **sample, "nonsense": "x", "date": "5"})
+    assert created["data"] == {**sample, "id": "1", "owner": "1"}, "no use_utm_names outside contacts"
+    form = api.ok("POST", "/objects", data={"objectID": str(object_id), NAME[object_id]: "Form"})["data"]
+    assert form["id"] == "2"
+    record = api.ok("GET", "/object", params={"objectID": object_id, "id": 1})["data"]
+    meta = api.ok("GET", "/objects/meta", params={"objectID": object_id})["data"][str(object_id)]["fields"]
+    assert set(record) == {"id", *meta}
+    assert all(record[name] == value for name, value in sample.items())
+    assert record["date"] != "5" and record["unique_id"] and record["contact_cat"] == ""
+    assert all(isinstance(value, str) for value in record.values())
+    missing = api.get("/object", objectID=object_id, id=99)
+    assert (missing.status_code, missing.text) == (404, "Object not found")
+    assert [c["id"] for c in sandbox.contacts()] == ["1"], "ids count per object type"
+    assert [r["id"] for r in sandbox.objects(object_id)] == ["1", "2"]
+    assert api.ok("POST", "/Contacts", data={"email": "next@example.com"})["data"]["id"] == "2"
+
+
+@pytest.mark.parametrize("object_id", OBJECT_TYPES)
+@pytest.mark.parametrize("status", [404, 400])
+def test_update_by_id_or_unique_id_and_unknown_id(
+    api: Api, sandbox: SandboxHandle, object_id: int, status: int
+) -> None:
+    sandbox.configure(not_found_status=status)
+    (record_id,) = sandbox.seed_objects(
+        object_id, [{**SAMPLE[object_id], "dlm": "1", "unique_id": "OBJ0001"}]
+    )
+    name = NAME[object_id]
+    attrs = api.ok("PUT", "/objects", json={"objectID": object_id, "id": record_id, name: "Renamed"})["data"][
+        "attrs"
+    ]
+    assert set(attrs) == {name, "dlm", "id"}
+    assert int(attrs["dlm"]) > 1
+    unchanged = api.ok("PUT", "/objects", json={"objectID": object_id, "id": record_id, name: "Renamed"})
+    assert unchanged["data"]["attrs"] == {"id": str(record_id)}
+    by_uid = api.ok("PUT", "/objects", data={"objectID": object_id, "unique_id": "OBJ0001", name: "Uid"})
+    assert by_uid["data"]["attrs"]["id"] == str(record_id)
+    missing = api.request("PUT", "/objects", json={"objectID": object_id, "id": 77, name: "x"})
+    assert (missing.status_code, missing.text) == (status, "Object not found")
+    assert missing.headers["Content-Type"] == "text/html;charset=UTF-8"
+    assert api.request("PUT", "/objects", json={"objectID": object_id, name: "x"}).status_code == 400
+    assert sandbox.objects(object_id)[0][name] == "Uid"
+
+
+def test_invalid_email_in_a_custom_object_field(api: Api, sandbox: SandboxHandle) -> None:
+    response = api.request("POST", "/objects", json={"objectID": PET, "f2006": "not-an-email"})
+    assert (response.status_code, response.text) == (422, "Invalid email address")
+    assert sandbox.objects(PET) == []
+    api.ok("POST", "/objects", json={"objectID": PET, "f2006": "vet@example.com"})
+    assert [r["f2006"] for r in sandbox.objects(PET)] == ["vet@example.com"]
+    # getByEmail looks in a field named `email`, which only contacts have here
+    no_email = api.get("/object/getByEmail", objectID=PET, email="vet@example.com")
+    assert (no_email.status_code, no_email.text) == (400, "Object type 10000 has no email field")
+
+
+@pytest.mark.parametrize("object_id", OBJECT_TYPES)
+def test_list_objects_with_ids_paging_condition_fields_search_and_sort(
+    api: Api, sandbox: SandboxHandle, object_id: int
+) -> None:
+    name = NAME[object_id]
+    sandbox.seed_objects(object_id, [{name: f"item{i:03d}"} for i in range(120)])
+    assert len(api.ok("GET", "/objects", params={"objectID": object_id})["data"]) == 50
+    page = api.ok(
+        "GET",
+        "/objects",
+        params={"objectID": object_id, "start": 100, "range": 500, "listFields": "id", "count": 1},
+    )
+    assert [r["id"] for r in page["data"]] == [str(i) for i in range(101, 121)]
+    assert page["count"] == "120"
+    by_ids = api.ok(
+        "GET", "/objects", params={"objectID": object_id, "ids": "5,3,999", "listFields": f"id,{name}"}
+    )
+    assert by_ids["data"] == [{"id": "3", name: "item002"}, {"id": "5", name: "item004"}]
+    wanted = ["ITEM007", "item011", "nothing"]
+    found = api.ok(
+        "GET",
+        "/objects",
+        params={"objectID": object_id, "condition": criteria(clause(name, "IN", wanted)), "listFields": "id"},
+    )
+    assert found["data"] == [{"id": "8"}, {"id": "12"}]
+    legacy = api.ok("GET", "/objects", params={"objectID": object_id, "condition": f"{name} like 'item11%'"})
+    assert len(legacy["data"]) == 10
+    searched = api.ok(
+        "GET", "/objects", params={"objectID": object_id, "search": "ITEM05", "listFields": "id"}
+    )
+    assert [r["id"] for r in searched["data"]] == [str(i) for i in range(51, 61)]
+    ordered = api.ok(
+        "GET",
+        "/objects",
+        params={"objectID": object_id, "sort": name, "sortDir": "desc", "range": 2, "listFields": name},
+    )
+    assert ordered["data"] == [{name: "item119"}, {name: "item118"}]
+    unknown_field = api.get("/objects", objectID=object_id, condition=criteria(clause("email", "=", "x")))
+    assert (unknown_field.status_code, unknown_field.text) == (400, "Invalid field in condition: email")
+    info = api.ok(
+        "GET", "/objects/getInfo", params={"objectID": object_id, "condition": f"{name} like 'item0%'"}
+    )
+    assert info["data"]["count"] == "100"
+    assert api.ok("GET", "/objects/getInfo", params={"objectID": object_id})["data"]["count"] == "120"
+
+
+def test_value_index_is_per_object_type(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.seed_objects(PET, [{"f2001": f"PET-{i}"} for i in range(3000)])
+    sandbox.seed_objects(COMPANY, [{"name": f"PET-{i}"} for i in range(10)])
+    wanted = [f"pet-{i}" for i in range(0, 3000, 100)]
+    condition = criteria(clause("f2001", "IN", wanted))
+    found = api.ok("GET", "/objects", params={"objectID": PET, "condition": condition, "listFields": "id"})
+    assert [int(r["id"]) for r in found["data"]] == [i + 1 for i in range(0, 3000, 100)]
+    companies = api.ok(
+        "GET", "/objects", params={"objectID": COMPANY, "condition": criteria(clause("name", "IN", wanted))}
+    )
+    assert [r["name"] for r in companies["data"]] == ["PET-0"]
+    api.ok("PUT", "/objects", json={"objectID": PET, "id": 1, "f2001": "moved"})
+    assert api.ok("GET", "/objects", params={"objectID": PET, "condition": "f2001='PET-0'"})["data"] == []
+    assert api.ok(
+        "GET", "/objects", params={"objectID": PET, "condition": "f2001='MOVED'", "listFields": "id"}
+    )["data"] == [{"id": "1"}]
+
+
+def test_custom_object_saveorupdate_merges_on_its_unique_field(api: Api, sandbox: SandboxHandle) -> None:
+    created = api.ok(
+        "POST", "/objects/saveorupdate", data={"objectID": PET, "f2001": "Tag-9", "f2002": "Rex"}
+    )
+    assert created["data"] == {"f2001": "Tag-9", "f2002": "Rex", "id": "1", "owner": "1"}
+    merged = api.ok("POST", "/objects/saveorupdate", json={"objectID": PET, "f2001": "TAG-9", "f2005": 30})
+    assert merged["data"]["attrs"]["id"] == "1"
+    assert merged["data"]["attrs"]["f2005"] == "30"
+    no_key = api.ok("POST", "/objects/saveorupdate", json={"objectID": PET, "f2002": "Nameless"})
+    assert no_key["data"]["id"] == "2", "no unique field supplied: a new record"
+    by_id = api.ok("POST", "/objects/saveorupdate", json={"objectID": PET, "id": 1, "f2002": "x"})
+    assert by_id["data"]["id"] == "3", "id never selects a record"
+    uid = sandbox.objects(PET)[1]["unique_id"]
+    by_uid = api.ok(
+        "POST", "/objects/saveorupdate", json={"objectID": PET, "unique_id": uid, "f2001": "Tag-9"}
+    )
+    assert by_uid["data"]["attrs"]["id"] == "2", "unique_id wins over the unique field"
+    blanks = api.ok(
+        "POST",
+        "/objects/saveorupdate",
+        json={"objectID": PET, "f2001": "tag-9", "f2002": "", "ignore_blanks": 1},
+    )
+    assert "f2002" not in blanks["data"]["attrs"]
+    assert [r["f2002"] for r in sandbox.objects(PET)] == ["Rex", "Nameless", "x"]
+
+
+@pytest.mark.parametrize("object_id", [DEAL, COMPANY])
+def test_saveorupdate_without_a_unique_field_creates_unless_unique_id_matches(
+    api: Api, sandbox: SandboxHandle, object_id: int
+) -> None:
+    sample = SAMPLE[object_id]
+    first = api.ok("POST", "/objects/saveorupdate", json={"objectID": object_id, **sample})
+    second = api.ok("POST", "/objects/saveorupdate", json={"objectID": object_id, **sample})
+    assert (first["data"]["id"], second["data"]["id"]) == ("1", "2")
+    uid = sandbox.objects(object_id)[0]["unique_id"]
+    merged = api.ok(
+        "POST",
+        "/objects/saveorupdate",
+        data={"objectID": object_id, "unique_id": uid, NAME[object_id]: "New"},
+    )
+    assert merged["data"]["attrs"] == {
+        NAME[object_id]: "New",
+        "dlm": merged["data"]["attrs"]["dlm"],
+        "id": "1",
+    }
+
+
+@pytest.mark.parametrize("mode", ["insensitive", "sensitive"])
+def test_text_case_in_custom_object_matching(api: Api, sandbox: SandboxHandle, mode: str) -> None:
+    sandbox.configure(text_case=mode)
+    sandbox.seed_objects(PET, [{"f2001": "Tag-1", "f2002": "Rex"}])
+    result = api.ok("POST", "/objects/saveorupdate", json={"objectID": PET, "f2001": "TAG-1"})["data"]
+    found = api.ok(
+        "GET", "/objects", params={"objectID": PET, "condition": "f2002='REX'", "listFields": "id"}
+    )
+    if mode == "insensitive":
+        assert result["attrs"]["id"] == "1"
+        assert found["data"] == [{"id": "1"}]
+    else:
+        assert result["id"] == "2"
+        assert found["data"] == []
+
+
+@pytest.mark.parametrize("phase", ["before", "after"])
+def test_save_failed_on_custom_object_saveorupdate(api: Api, sandbox: SandboxHandle, phase: str) -> None:
+    sandbox.configure(save_failed_rate=1, save_failed_status=500, fault_phase=phase)
+    response = api.request("POST", "/objects/saveorupdate", json={"objectID": PET, "f2001": "S-1"})
+    assert (response.status_code, response.text) == (500, "Save failed!")
+    assert len(sandbox.objects(PET)) == (1 if phase == "after" else 0)
+    assert api.request("POST", "/objects", json={"objectID": PET, "f2001": "S-2"}).status_code == 200
+
+
+@pytest.mark.parametrize("object_id", OBJECT_TYPES)
+def test_delete_objects_one_many_and_everything_of_one_type(
+    api: Api, sandbox: SandboxHandle, object_id: int
+) -> None:
+    sandbox.seed([{"email": "stays@example.com"}])
+    other = COMPANY if object_id != COMPANY else PET
+    _things(sandbox, other, 2)
+    ids = _things(sandbox, object_id, 8)
+    assert api.ok("DELETE", "/object", params={"objectID": object_id, "id": ids[0]}) == {
+        "code": 0,
+        "account_id": 50,
+    }
+    assert api.request("DELETE", "/object", params={"objectID": object_id, "id": ids[0]}).status_code == 404
+    assert api.ok("DELETE", "/objects", params={"objectID": object_id, "ids": f"{ids[1]},{ids[2]},999"})[
+        "data"
+    ] == ("Deleted")
+    api.ok("DELETE", "/objects", json={"objectID": object_id, "ids": [ids[3]]})
+    api.ok("DELETE", "/objects", params={"objectID": object_id, "condition": f"{NAME[object_id]}='n4'"})
+    assert [r["id"] for r in sandbox.objects(object_id)] == [str(i) for i in ids[5:]]
+    assert sandbox.stats()["delete_all"] == 0
+    api.ok("DELETE", "/objects", params={"objectID": object_id})
+    assert sandbox.objects(object_id) == []
+    assert sandbox.stats()["delete_all"] == 1
+    assert len(sandbox.contacts()) == 1 and len(sandbox.objects(other)) == 2, "only that type went"
+    created = api.ok("POST", "/objects", json={"objectID": object_id, **SAMPLE[object_id]})["data"]
+    assert created["id"] == "9", "ids are never reused"
+
+
+@pytest.mark.parametrize("mode", ["ignore", "read"])
+def test_delete_form_body_on_custom_objects(api: Api, sandbox: SandboxHandle, mode: str) -> None:
+    sandbox.configure(delete_form_body=mode)
+    _things(sandbox, PET, 4)
+    api.ok("DELETE", f"/objects?objectID={PET}", data={"ids": "1,2"})
+    if mode == "ignore":
+        assert sandbox.objects(PET) == []
+        assert sandbox.stats()["delete_all"] == 1
+    else:
+        assert [r["id"] for r in sandbox.objects(PET)] == ["3", "4"]
+        assert sandbox.stats()["delete_all"] == 0
+
+
+@pytest.mark.parametrize("overreach", [0, 1])
+def test_delete_overreach_on_deals(api: Api, sandbox: SandboxHandle, overreach: int) -> None:
+    sandbox.configure(delete_overreach=overreach)
+    _things(sandbox, DEAL, 5)
+    api.ok("DELETE", "/objects", params={"objectID": DEAL, "ids": "2,3"})
+    assert [r["id"] for r in sandbox.objects(DEAL)] == (["1", "4", "5"] if overreach == 0 else ["4", "5"])
+    assert sandbox.stats()["overreach_deleted"] == overreach
+
+
+@pytest.mark.parametrize("mode", ["selects", "nothing"])
+@pytest.mark.parametrize("object_id", OBJECT_TYPES)
+def test_condition_without_ids_on_objects(
+    api: Api, sandbox: SandboxHandle, mode: str, object_id: int
+) -> None:
+    sandbox.configure(condition_without_ids=mode)
+    _things(sandbox, object_id, 6)
+    condition = f"{NAME[object_id]} IN ('n1', 'n4')"
+    plain = api.ok(
+        "GET", "/objects", params={"objectID": object_id, "condition": condition, "listFields": "id"}
+    )
+    assert plain["data"] == ([] if mode == "nothing" else [{"id": "2"}, {"id": "5"}])
+    all_ids = api.ok(
+        "GET",
+        "/objects",
+        params={"objectID": object_id, "ids": 0, "condition": condition, "listFields": "id"},
+    )
+    assert all_ids["data"] == [{"id": "2"}, {"id": "5"}]
+    info = api.ok("GET", "/objects/getInfo", params={"objectID": object_id, "condition": condition})
+    assert info["data"]["count"] == "2"
+
+
+# --- tags on other object types ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("object_id", OBJECT_TYPES)
+def test_tags_are_per_object_type(api: Api, sandbox: SandboxHandle, object_id: int) -> None:
+    (contact,) = sandbox.seed([{"email": "c@example.com"}])
+    ids = _things(sandbox, object_id, 4)
+    contact_vip = api.ok("POST", "/Tags", data={"tag_name": "VIP"})["data"]["tag_id"]
+    own_vip = api.ok("POST", "/Tags", json={"tag_name": "VIP", "object_type_id": object_id})["data"]
+    assert own_vip["object_type_id"] == str(object_id), "the same name in another object type is allowed"
+    duplicate = api.request("POST", "/Tags", json={"tag_name": "vip", "object_type_id": object_id})
+    assert (duplicate.status_code, duplicate.text) == (400, "Tag already exists")
+    tagged = api.ok(
+        "PUT",
+        "/objects/tag",
+        data={
+            "objectID": object_id,
+            "add_list": f"{own_vip['tag_id']},{contact_vip}",
+            "ids": f"{ids[0]},{ids[1]}",
+        },
+    )
+    assert tagged["data"] == "The tag is now being processed."
+    records = sandbox.objects(object_id)
+    assert records[0]["tags"] == ["VIP"] and records[2]["tags"] == []
+    assert records[0]["contact_cat"] == f"*/*{own_vip['tag_id']}*/*", (
+        "a contact tag is ignored on another type"
+    )
+    assert sandbox.contacts()[0]["tags"] == []
+    api.ok("PUT", "/objects/tag", params={"objectID": 0, "add_list": contact_vip, "ids": contact})
+    assert sandbox.contacts()[0]["tags"] == ["VIP"]
+    with_tag = api.ok(
+        "GET", "/objects/tag", params={"objectID": object_id, "tag_id": own_vip["tag_id"], "listFields": "id"}
+    )
+    assert with_tag["data"] == [{"id": str(ids[0])}, {"id": str(ids[1])}]
+    by_name = api.ok("GET", "/objects/tag", params={"objectID": object_id, "tag_name": "vip", "count": 1})
+    assert by_name["count"] == "2"
+    other = api.ok("GET", "/objects/tag", params={"objectID": object_id, "tag_id": contact_vip})
+    assert other["data"] == [], "a tag of another type carries none of these records"
+    api.ok(
+        "DELETE",
+        "/objects/tag",
+        params={"objectID": object_id, "remove_list": own_vip["tag_id"], "ids": ids[0]},
+    )
+    assert [r["tags"] for r in sandbox.objects(object_id)][:2] == [[], ["VIP"]]
+    single = api.ok("GET", "/object", params={"objectID": object_id, "id": ids[1]})["data"]
+    assert single["contact_cat"] == f"*/*{own_vip['tag_id']}*/*"
+
+
+@pytest.mark.parametrize("object_id", OBJECT_TYPES)
+def test_tag_by_name_on_other_object_types(api: Api, sandbox: SandboxHandle, object_id: int) -> None:
+    ids = _things(sandbox, object_id, 3)
+    api.ok(
+        "PUT", "/objects/tagByName", json={"objectID": object_id, "ids": ids[:2], "add_names": ["Hot", "New"]}
+    )
+    assert [(t["tag_name"], t["object_type_id"]) for t in sandbox.tags()] == [
+        ("Hot", str(object_id)),
+        ("New", str(object_id)),
+    ]
+    api.ok("PUT", "/objects/tagByName", json={"objectID": 0, "performAll": 1, "add_names": ["Hot"]})
+    assert len(sandbox.tags()) == 3, "the contacts' Hot is another tag"
+    api.ok(
+        "DELETE",
+        "/objects/tagByName",
+        json={"objectID": object_id, "ids": [ids[0]], "remove_names": ["HOT", "x"]},
+    )
+    assert [r["tags"] for r in sandbox.objects(object_id)] == [["New"], ["Hot", "New"], []]
+    hot = sandbox.tags()[0]["tag_id"]
+    api.ok("DELETE", "/Tag", params={"id": hot})
+    assert [r["tags"] for r in sandbox.objects(object_id)] == [["New"], ["New"], []]
+
+
+@pytest.mark.parametrize("mode", ["returned", "never"])
+def test_collection_contact_cat_on_custom_objects(api: Api, sandbox: SandboxHandle, mode: str) -> None:
+    sandbox.configure(collection_contact_cat=mode)
+    (pet,) = sandbox.seed_objects(PET, [{"f2001": "T-1", "tags": ["Good"]}])
+    tag = sandbox.tags()[0]["tag_id"]
+    rows = [
+        api.ok("GET", "/objects", params={"objectID": PET, "listFields": "id,contact_cat"})["data"][0],
+        api.ok("GET", "/objects", params={"objectID": PET})["data"][0],
+        api.ok("GET", "/objects/tag", params={"objectID": PET, "tag_id": tag})["data"][0],
+    ]
+    for row in rows:
+        assert ("contact_cat" in row) == (mode == "returned")
+    single = api.ok("GET", "/object", params={"objectID": PET, "id": pet})["data"]
+    assert single["contact_cat"] == f"*/*{tag}*/*"
+
+
+def test_object_type_without_tags_refuses_tag_actions(api: Api, sandbox: SandboxHandle) -> None:
+    sandbox.declare({"objects": {"10001": {"name": "Invoice Note", "fields": {"f3001": {"type": "text"}}}}})
+    try:
+        (record,) = sandbox.seed_objects(10001, [{"f3001": "x"}])
+        fields = api.ok("GET", "/objects/meta", params={"objectID": 10001})["data"]["10001"]["fields"]
+        assert "contact_cat" not in fields
+        for method, path, body in (
+            ("PUT", "/objects/tag", {"objectID": 10001, "add_list": 1, "ids": record}),
+            ("PUT", "/objects/tagByName", {"objectID": 10001, "ids": [record], "add_names": ["X"]}),
+            ("GET", "/objects/tag", {"objectID": 10001, "tag_id": 1}),
+        ):
+            response = (
+                api.request(method, path, params=body)
+                if method == "GET"
+                else api.request(method, path, json=body)
+            )
+            assert (response.status_code, response.text) == (400, "Object type 10001 has no tags")
+        with pytest.raises(SandboxError):
+            sandbox.seed_objects(10001, [{"f3001": "y", "tags": ["T"]}])
+        assert "tags" not in sandbox.objects(10001)[0]
+    finally:
+        sandbox.declare({"objects": {"10001": None}})
+
+
+# --- seeding the schema and the records ----------------------------------------------------------
+
+
+def test_meta_file_declares_object_types(tmp_path: Path) -> None:
+    meta = {
+        "fields": {"f1007": None},
+        "objects": {
+            "10005": {
+                "name": "Course",
+                "plural": "Courses",
+                "tags": False,
+                "fields": {
+                    "f4001": {"alias": "Course Code", "type": "text", "unique": "1"},
+                    "f4002": {
+                        "alias": "Level",
+                        "type": "drop",
+                        "options": {"1": "Beginner", "2": "Advanced"},
+                    },
+                },
+            },
+            "149": None,
+            "150": {"fields": {"f5001": {"alias": "Tax Number", "type": "text", "unique": True}}},
+        },
+    }
+    path = tmp_path / "meta.json"
+    path.write_text(json.dumps(meta))
+    with running_sandbox(meta=str(path)) as handle:
+        session = requests.Session()
+        session.headers.update(handle.headers)
+        everything = session.get(f"{handle.url}/objects/meta", timeout=TIMEOUT).json()["data"]
+        assert list(everything) == ["0", "14", "150", "10000", "10005"]
+        assert "f1007" not in everything["0"]["fields"]
+        course = everything["10005"]
+        assert course["name"] == "Course"
+        assert list(course["fields"])[:2] == ["f4001", "f4002"]
+        assert {"owner", "unique_id", "date", "dla", "dlm"} <= set(course["fields"])
+        assert "contact_cat" not in course["fields"]
+        assert everything["150"]["fields"]["f5001"]["unique"] == "1"
+        assert "industry" in everything["150"]["fields"], "a known type keeps the fields the document omits"
+        first = session.post(
+            f"{handle.url}/objects/saveorupdate", json={"objectID": 150, "f5001": "T-1"}, timeout=TIMEOUT
+        )
+        again = session.post(
+            f"{handle.url}/objects/saveorupdate",
+            json={"objectID": 150, "f5001": "t-1", "name": "X"},
+            timeout=TIMEOUT,
+        )
+        assert (first.json()["data"]["id"], again.json()["data"]["attrs"]["id"]) == ("1", "1")
+        assert (
+            session.get(f"{handle.url}/objects", params={"objectID": 149}, timeout=TIMEOUT).status_code == 400
+        )
+        assert handle.meta()["objects"]["10005"]["plural"] == "Courses"
+        session.close()
+
+
+def test_bad_meta_documents_are_refused_as_a_whole(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    before = sandbox.meta()
+    for bad in (
+        {"objects": {"10002": {"fields": {}}}},  # a new type needs a name
+        {"objects": {"0": {"name": "Contact"}}},  # contacts are shaped by `fields`
+        {"objects": {"14": {"name": "Tag"}}},
+        {"objects": {"abc": {"name": "X"}}},
+        {"objects": {"10002": {"name": "X", "colour": "red"}}},
+        {"objects": {"10002": {"name": "X", "tags": "yes"}}},
+        {"objects": {"10002": {"name": "X", "fields": {"f1": {"type": "blob"}}}}},
+        {"objects": {"10002": {"name": "X"}}, "extra": 1},
+        {"objects": {"10003": {"name": "Fine"}, "10004": {"name": ""}}},
+    ):
+        with pytest.raises(SandboxError):
+            sandbox.declare(bad)
+    assert sandbox.meta() == before
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"objects": {"14": {"name": "Tag"}}}))
+    with pytest.raises(SandboxError), running_sandbox(meta=str(path)):
+        pass
+
+
+def test_declare_at_run_time_and_seed_records_of_any_type(api: Api, sandbox: SandboxHandle) -> None:
+    schema = sandbox.declare(
+        {
+            "objects": {
+                "10002": {
+                    "name": "Horse",
+                    "tags": True,
+                    "fields": {"f6001": {"alias": "Chip", "type": "text"}},
+                }
+            }
+        }
+    )
+    try:
+        assert schema["objects"]["10002"]["plural"] == "Horses"
+        ids = sandbox.seed_objects(
+            10002, [{"id": 40, "f6001": "A", "tags": ["Fast"], "dlm": "1000", "unknown": "x"}, {"f6001": "B"}]
+        )
+        assert ids == [40, 41]
+        horses = sandbox.objects(10002)
+        assert [(h["id"], h["f6001"], h["tags"], h["dlm"]) for h in horses] == [
+            ("40", "A", ["Fast"], "1000"),
+            ("41", "B", [], horses[1]["dlm"]),
+        ]
+        assert "unknown" not in horses[0]
+        assert sandbox.tags()[0]["object_type_id"] == "10002"
+        assert api.ok("GET", "/objects", params={"objectID": 10002, "listFields": "id"})["data"] == [
+            {"id": "40"},
+            {"id": "41"},
+        ]
+        with pytest.raises(SandboxError):
+            sandbox.seed_objects(10002, [{"id": 40}])
+        with pytest.raises(SandboxError):
+            sandbox.seed_objects(99999, [{"f6001": "x"}])
+        assert sandbox.stats()["objects"]["10002"] == 2
+        assert sandbox.stats()["total_requests"] == 1, "admin calls are not counted"
+    finally:
+        sandbox.declare({"objects": {"10002": None}})
+    assert api.get("/objects", objectID=10002).status_code == 400
+    assert sandbox.tags() == [], "a removed type's tags go with it"
+
+
+def test_reset_clears_every_object_type_and_keeps_the_schema(sandbox: SandboxHandle) -> None:
+    sandbox.declare({"objects": {"10003": {"name": "Thing"}}})
+    try:
+        for object_id in (*OBJECT_TYPES, 10003):
+            sandbox.seed_objects(
+                object_id, [{"owner": "2", "tags": ["T"]} if object_id != 10003 else {"owner": "2"}]
+            )
+        assert sandbox.stats()["objects"] == {"149": 1, "150": 1, "10000": 1, "10003": 1}
+        sandbox.reset()
+        assert all(sandbox.objects(object_id) == [] for object_id in (*OBJECT_TYPES, 10003))
+        assert sandbox.tags() == []
+        assert "10003" in sandbox.meta()["objects"]
+        assert sandbox.seed_objects(PET, [{"f2001": "again"}]) == [1], "ids start again at 1"
+    finally:
+        sandbox.declare({"objects": {"10003": None}})
+
+
+def test_generic_routes_refuse_unknown_object_types(api: Api) -> None:
+    for method, path in (
+        ("GET", "/objects"),
+        ("GET", "/object"),
+        ("POST", "/objects"),
+        ("PUT", "/objects"),
+        ("DELETE", "/objects"),
+        ("DELETE", "/object"),
+        ("POST", "/objects/saveorupdate"),
+        ("GET", "/objects/getInfo"),
+        ("PUT", "/objects/tag"),
+    ):
+        response = api.request(method, path, params={"objectID": 12345, "id": 1, "ids": 1})
+        assert (response.status_code, response.text) == (400, "Invalid objectID 12345"), (method, path)
+    assert (
+        api.request("POST", "/objects/saveorupdate", json={"objectID": 14, "tag_name": "x"}).status_code
+        == 400
+    )

@@ -15,7 +15,10 @@ from types import FrameType
 from .app import Sandbox
 from .meta import load_meta
 from .server import SandboxServer
-from .settings import Settings, parse_latency
+from .settings import Settings, parse_latency, updated
+from .switches import CHOICES, DELETE_OVERREACH, NUMERIC_HELP, SAVE_FAILED_RATE, SAVE_FAILED_STATUS
+
+SWITCH_TYPES: dict[str, type] = {SAVE_FAILED_RATE: float, SAVE_FAILED_STATUS: int, DELETE_OVERREACH: int}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,29 +34,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--app-id", default="demo-app", help="the accepted Api-Appid")
     parser.add_argument("--api-key", default="demo-key", help="the accepted Api-Key")
     parser.add_argument("--seed", type=int, default=None, help="seed for faults, latency and unique ids")
-    parser.add_argument("--meta", default=None, help="JSON file of extra/replacement contact fields")
+    parser.add_argument("--meta", default=None, help="JSON meta document: contact fields and object types")
+    switches = parser.add_argument_group("behaviour switches (no source settles these; see README)")
+    for choice in CHOICES:
+        switches.add_argument(
+            f"--{choice.name.replace('_', '-')}",
+            choices=choice.values,
+            default=None,
+            help=f"{choice.help} (default {choice.default})",
+        )
+    for name, kind in SWITCH_TYPES.items():
+        switches.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None, help=NUMERIC_HELP[name])
     return parser
+
+
+def _switches(args: argparse.Namespace) -> dict[str, object]:
+    """The behaviour switches given on the command line, as a config change."""
+    names = [choice.name for choice in CHOICES] + list(SWITCH_TYPES)
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        latency = parse_latency(args.latency_ms)
-        meta = load_meta(args.meta)
-    except (OSError, ValueError) as exc:
-        print(f"ontraport_sandbox: {exc}", file=sys.stderr)
-        return 2
     if args.rate_limit < 1 or args.window <= 0:
         print("ontraport_sandbox: --rate-limit must be >= 1 and --window > 0", file=sys.stderr)
         return 2
-    settings = Settings(
-        app_id=args.app_id,
-        api_key=args.api_key,
-        rate_limit=args.rate_limit,
-        window_seconds=args.window,
-        latency_ms=latency,
-        seed=args.seed,
-    )
+    try:
+        latency = parse_latency(args.latency_ms)
+        meta = load_meta(args.meta)
+        base = Settings(
+            app_id=args.app_id,
+            api_key=args.api_key,
+            rate_limit=args.rate_limit,
+            window_seconds=args.window,
+            latency_ms=latency,
+            seed=args.seed,
+        )
+        settings = updated(base, _switches(args))
+    except (OSError, ValueError) as exc:
+        print(f"ontraport_sandbox: {exc}", file=sys.stderr)
+        return 2
     app = Sandbox(settings, meta)
     server = SandboxServer((args.host, args.port), app)
 

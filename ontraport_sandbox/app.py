@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from .faults import FaultInjector
-from .meta import Meta
+from .meta import Meta, apply_document
 from .ratelimit import RateLimiter
 from .settings import Settings, updated
 from .stats import Stats
@@ -20,6 +20,7 @@ class Sandbox:
         self.settings = settings
         self.meta = meta
         self.store = Store(meta, random.Random(settings.seed))
+        self.store.set_text_case(settings.text_case == "sensitive")
         self.limiter = RateLimiter()
         self.faults = FaultInjector(settings.seed)
         self.stats = Stats()
@@ -31,11 +32,23 @@ class Sandbox:
             if "seed" in changes:
                 self.faults.reseed(new.seed)
                 self.store.reseed(random.Random(new.seed))
+            self.store.set_text_case(new.text_case == "sensitive")
             self.settings = new  # one reference swap: readers see the old or the new set
             return new
 
+    def declare(self, document: Any) -> Meta:
+        """Applies a meta document (the `--meta` shape) on top of the current schema: object
+        types and fields are added, replaced or removed. Validated as a whole first."""
+        with self._config_lock:
+            new = apply_document(self.meta, document)
+            with self.store.lock:
+                self.store.set_meta(new)
+                self.meta = new
+            return new
+
     def reset(self) -> None:
-        """Empties the account, the counters and the rate windows; keeps the configuration."""
+        """Empties the account (every object type), the counters and the rate windows; keeps the
+        configuration and the schema."""
         self.store.clear()
         self.stats.reset()
         self.limiter.reset()

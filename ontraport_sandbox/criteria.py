@@ -3,8 +3,8 @@
 Ontraport takes criteria as a JSON array of clauses joined by "AND"/"OR" (read left to right; the
 precedence of mixed AND/OR is unconfirmed, so no precedence is applied) and still accepts a
 legacy SQL-like string (`email='x@y.com'`). Comparisons of text follow MySQL's case-insensitive
-collation, because that is what the real database does and the connector's look-ups by email
-depend on it.
+collation by default, the likelier behaviour; no source settles it, so the `text_case` switch can
+make every comparison case-sensitive (a binary collation), and a clause remembers which it is.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class Clause:
     values: tuple[str, ...]
     folded: tuple[str, ...]
     pattern: re.Pattern[str] | None = None
+    sensitive: bool = False  # the `text_case` the clause was parsed under
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,12 @@ class Junction:
 Node = Clause | Junction
 
 
-def fold(value: str) -> str:
-    """The comparison key of a text value (MySQL `_ci` collations ignore case)."""
-    return value.lower()
+def fold(value: str, sensitive: bool = False) -> str:
+    """The comparison key of a text value: MySQL `_ci` collations ignore case, binary ones do not."""
+    return value if sensitive else value.lower()
 
 
-def _like_pattern(pattern: str) -> re.Pattern[str]:
+def _like_pattern(pattern: str, sensitive: bool) -> re.Pattern[str]:
     out: list[str] = []
     escaped = False
     for char in pattern:
@@ -66,10 +67,10 @@ def _like_pattern(pattern: str) -> re.Pattern[str]:
             out.append(".")
         else:
             out.append(re.escape(char))
-    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
+    return re.compile("".join(out), re.DOTALL if sensitive else re.IGNORECASE | re.DOTALL)
 
 
-def make_clause(field: str, op: str, values: Iterable[Any]) -> Clause:
+def make_clause(field: str, op: str, values: Iterable[Any], sensitive: bool = False) -> Clause:
     op = " ".join(op.upper().split())
     if op == "!=":
         op = "<>"
@@ -85,8 +86,9 @@ def make_clause(field: str, op: str, values: Iterable[Any]) -> Clause:
         raise CriteriaError(f"operator {op} needs a value")
     if op not in ("IN", "NOT IN", "IS NULL", "IS NOT NULL") and len(texts) != 1:
         raise CriteriaError(f"operator {op} takes exactly one value")
-    pattern = _like_pattern(texts[0]) if op in ("LIKE", "NOT LIKE") else None
-    return Clause(field=field, op=op, values=texts, folded=tuple(fold(t) for t in texts), pattern=pattern)
+    pattern = _like_pattern(texts[0], sensitive) if op in ("LIKE", "NOT LIKE") else None
+    folded = tuple(fold(t, sensitive) for t in texts)
+    return Clause(field=field, op=op, values=texts, folded=folded, pattern=pattern, sensitive=sensitive)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,7 +111,7 @@ def _json_values(raw: Any) -> list[Any]:
     return [raw]
 
 
-def _json_clause(raw: dict[str, Any]) -> Clause:
+def _json_clause(raw: dict[str, Any], sensitive: bool) -> Clause:
     field_raw = raw.get("field")
     if isinstance(field_raw, dict):
         field_raw = field_raw.get("field")
@@ -118,10 +120,10 @@ def _json_clause(raw: dict[str, Any]) -> Clause:
     op = raw.get("op")
     if not isinstance(op, str):
         raise CriteriaError("clause without an operator")
-    return make_clause(field_raw, op, _json_values(raw.get("value")))
+    return make_clause(field_raw, op, _json_values(raw.get("value")), sensitive)
 
 
-def _json_node(items: list[Any]) -> Node:
+def _json_node(items: list[Any], sensitive: bool) -> Node:
     if not items:
         raise CriteriaError("empty condition")
     node: Node | None = None
@@ -134,9 +136,9 @@ def _json_node(items: list[Any]) -> Node:
             pending_op = joiner
             continue
         if isinstance(item, list):
-            term = _json_node(item)  # an extension: a nested array is a parenthesised group
+            term = _json_node(item, sensitive)  # an extension: a nested array is a parenthesised group
         elif isinstance(item, dict):
-            term = _json_clause(item)
+            term = _json_clause(item, sensitive)
         else:
             raise CriteriaError("condition items must be clauses or 'AND'/'OR'")
         # adjacent clauses without a joiner are read as AND
@@ -186,9 +188,10 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 
 
 class _SqlParser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, sensitive: bool) -> None:
         self.tokens = _tokenize(text)
         self.pos = 0
+        self.sensitive = sensitive
 
     def peek(self) -> tuple[str, str]:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else ("end", "")
@@ -235,18 +238,18 @@ class _SqlParser:
             negate = self.keyword("NOT")
             if not self.keyword("NULL"):
                 raise CriteriaError("IS must be followed by NULL")
-            return make_clause(name, "IS NOT" if negate else "IS", ["NULL"])
+            return make_clause(name, "IS NOT" if negate else "IS", ["NULL"], self.sensitive)
         negate = self.keyword("NOT")
         if self.keyword("LIKE"):
-            return make_clause(name, "NOT LIKE" if negate else "LIKE", [self.value()])
+            return make_clause(name, "NOT LIKE" if negate else "LIKE", [self.value()], self.sensitive)
         if self.keyword("IN"):
-            return make_clause(name, "NOT IN" if negate else "IN", self.value_list())
+            return make_clause(name, "NOT IN" if negate else "IN", self.value_list(), self.sensitive)
         if negate:
             raise CriteriaError("NOT must be followed by LIKE or IN")
         kind, op = self.take()
         if kind != "op":
             raise CriteriaError(f"expected an operator after {name!r}")
-        return make_clause(name, op, [self.value()])
+        return make_clause(name, op, [self.value()], self.sensitive)
 
     def value(self) -> str:
         kind, value = self.take()
@@ -268,15 +271,15 @@ class _SqlParser:
         return values
 
 
-def parse_condition(raw: Any) -> Node | None:
+def parse_condition(raw: Any, sensitive: bool = False) -> Node | None:
     """Accepts the JSON array (as text or already decoded), a single clause object, or the legacy
-    string form. Blank means no condition."""
+    string form. Blank means no condition. `sensitive` is the `text_case` switch."""
     if raw is None:
         return None
     if isinstance(raw, list):
-        return _json_node(raw)
+        return _json_node(raw, sensitive)
     if isinstance(raw, dict):
-        return _json_clause(raw)
+        return _json_clause(raw, sensitive)
     text = as_str(raw).strip()
     if not text:
         return None
@@ -285,8 +288,8 @@ def parse_condition(raw: Any) -> Node | None:
             decoded = json.loads(text)
         except ValueError as exc:
             raise CriteriaError("condition is not valid JSON") from exc
-        return parse_condition(decoded)
-    return _SqlParser(text).parse()
+        return parse_condition(decoded, sensitive)
+    return _SqlParser(text, sensitive).parse()
 
 
 def fields_of(node: Node) -> set[str]:
@@ -307,13 +310,13 @@ def _number(text: str) -> float | None:
         return None
 
 
-def _compare(actual: str, op: str, expected: str) -> bool:
+def _compare(actual: str, op: str, expected: str, sensitive: bool) -> bool:
     left, right = _number(actual), _number(expected)
     if left is not None and right is not None:
         a: Any = left
         b: Any = right
     else:
-        a, b = fold(actual), fold(expected)
+        a, b = fold(actual, sensitive), fold(expected, sensitive)
     if op == ">":
         return bool(a > b)
     if op == "<":
@@ -326,9 +329,9 @@ def _compare(actual: str, op: str, expected: str) -> bool:
 def clause_matches(clause: Clause, actual: str) -> bool:
     op = clause.op
     if op in ("=", "IN"):
-        return fold(actual) in clause.folded
+        return fold(actual, clause.sensitive) in clause.folded
     if op in ("<>", "NOT IN"):
-        return fold(actual) not in clause.folded
+        return fold(actual, clause.sensitive) not in clause.folded
     if op == "IS NULL":
         return actual == ""
     if op == "IS NOT NULL":
@@ -337,7 +340,7 @@ def clause_matches(clause: Clause, actual: str) -> bool:
         assert clause.pattern is not None
         found = clause.pattern.fullmatch(actual) is not None
         return found if op == "LIKE" else not found
-    return _compare(actual, op, clause.values[0])
+    return _compare(actual, op, clause.values[0], clause.sensitive)
 
 
 def matches(node: Node, get: Callable[[str], str]) -> bool:

@@ -51,12 +51,24 @@ class FaultInjector:
                 kind = "slow"
             else:
                 return None
-            phase: FaultPhase
-            if settings.fault_phase == "random":
-                phase = "before" if self._rng.random() < 0.5 else "after"
-            else:
-                phase = "after" if settings.fault_phase == "after" else "before"
-            return Fault(kind, phase)
+            return Fault(kind, self._phase(settings))
+
+    def draw_save_failed(self, settings: Settings) -> FaultPhase | None:
+        """Whether this saveorupdate answers `Save failed!` (the `save_failed_rate` switch), and
+        whether the save happened first (`fault_phase`). Draws nothing at rate 0, so a seeded
+        run without the switch sees the same sequence as before the switch existed."""
+        if settings.save_failed_rate <= 0:
+            return None
+        with self._lock:
+            if self._rng.random() >= settings.save_failed_rate:
+                return None
+            return self._phase(settings)
+
+    def _phase(self, settings: Settings) -> FaultPhase:
+        """The caller holds the lock."""
+        if settings.fault_phase == "random":
+            return "before" if self._rng.random() < 0.5 else "after"
+        return "after" if settings.fault_phase == "after" else "before"
 
     def latency_seconds(self, settings: Settings) -> float:
         low, high = settings.latency_ms

@@ -1,9 +1,15 @@
-"""Field metadata: the account's contact fields as `GET /Contacts/meta` reports them.
+"""The account's schema: which object types it has and their fields, as `GET /objects/meta` reports
+them, plus the derived sets the hot paths need (computed once per schema, not per request).
 
-The connector maps records by field name and alias and coerces values by field type, so the
-sandbox must publish a realistic field list: the standard contact fields plus one custom field of
-each type the connector handles. Tests elsewhere rely on the exact custom fields below. A JSON file
-given with `--meta` adds, replaces or removes fields without code changes.
+A default sandbox has contacts (0), tags (14), Deals (149), Companies (150) and one custom object,
+Pets (10000). `--meta FILE` or `POST /__sandbox/meta` changes that with one document:
+
+    {"fields": {<contact field overrides>},
+     "objects": {"10000": {"name": "Pet", "plural": "Pets", "tags": true,
+                           "fields": {"f2001": {"alias": "Pet ID", "type": "text", "unique": "1"}}},
+                 "149": null}}
+
+A contact-only document (`{"fields": ...}` or the bare field mapping) keeps working.
 """
 
 from __future__ import annotations
@@ -12,171 +18,187 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .meta_fields import (
+    FieldDef,
+    apply_overrides,
+    custom_contact_fields,
+    standard_contact_fields,
+    tag_fields,
+    tag_list_field,
+)
+from .standard_objects import base_object_fields, default_objects
+
 CONTACT_OBJECT_ID = 0
 TAG_OBJECT_ID = 14
-
-FieldDef = dict[str, Any]
-
-KNOWN_TYPES = frozenset(
-    {
-        "text",
-        "longtext",
-        "email",
-        "phone",
-        "sms",
-        "numeric",
-        "price",
-        "check",
-        "country",
-        "state",
-        "fulldate",
-        "timestamp",
-        "drop",
-        "list",
-        "parent",
-        "subscription",
-        "mergefield",
-        "url",
-        "address",
-        "image",
-    }
-)
+TAG_LIST_FIELD = "contact_cat"
+RESERVED_OBJECT_IDS = frozenset({CONTACT_OBJECT_ID, TAG_OBJECT_ID})
+CONTACT_SEARCH_FIELDS = ("firstname", "lastname", "email", "company", "office_phone", "sms_number")
+SEARCHABLE_TYPES = frozenset({"text", "email", "phone", "sms"})
+_OBJECT_KEYS = frozenset({"name", "plural", "tags", "fields"})
 
 
-def field(
-    alias: str,
-    type_: str,
-    *,
-    editable: bool = True,
-    deletable: bool = False,
-    options: dict[str, str] | None = None,
-    parent_object: str | None = None,
-) -> FieldDef:
-    """Flags are strings ("0"/"1") because that is how Ontraport serialises them."""
-    definition: FieldDef = {
-        "alias": alias,
-        "type": type_,
-        "required": "0",
-        "unique": "0",
-        "editable": "1" if editable else "0",
-        "deletable": "1" if deletable else "0",
-    }
-    if options is not None:
-        definition["options"] = dict(options)
-    if parent_object is not None:
-        definition["parent_object"] = parent_object
-    return definition
+class ObjectType:
+    """One object type of the account and what its handlers need to know about it.
 
+    Contacts differ from every other type in two documented ways: saveorupdate merges them on
+    email (other types merge on the fields their meta marks unique), and a created contact's
+    answer carries `use_utm_names`."""
 
-def standard_contact_fields() -> dict[str, FieldDef]:
-    return {
-        "firstname": field("First Name", "text"),
-        "lastname": field("Last Name", "text"),
-        "email": field("Email", "email"),
-        "address": field("Address", "text"),
-        "address2": field("Address 2", "text"),
-        "city": field("City", "text"),
-        "state": field("State", "state"),
-        "zip": field("Zip Code", "text"),
-        "country": field("Country", "country"),
-        "birthday": field("Birthday", "fulldate"),
-        "company": field("Company", "text"),
-        "title": field("Job Title", "text"),
-        "website": field("Website", "url"),
-        "office_phone": field("Office Phone", "phone"),
-        "home_phone": field("Home Phone", "phone"),
-        "sms_number": field("SMS Number", "sms"),
-        "fax": field("Fax", "phone"),
-        "owner": field("Contact Owner", "parent", parent_object="2"),
-        "bulk_mail": field("Bulk Email Status", "numeric"),
-        "bulk_sms": field("Bulk SMS Status", "numeric"),
-        "priority": field("Priority", "drop", options={"8": "High", "9": "Medium", "10": "Low"}),
-        "spent": field("Spent", "price"),
-        "grade": field("Score", "numeric"),
-        "timezone": field("Timezone", "text"),
-        "unique_id": field("Unique ID", "text", editable=False),
-        "date": field("Date Added", "timestamp", editable=False),
-        "dla": field("Date of Last Activity", "timestamp", editable=False),
-        "dlm": field("Date Modified", "timestamp", editable=False),
-        "contact_cat": field("Contact Tags", "subscription", editable=False),
-    }
+    def __init__(
+        self, object_id: int, name: str, fields: dict[str, FieldDef], *, plural: str = "", tags: bool = False
+    ) -> None:
+        self.object_id = object_id
+        self.name = name
+        self.plural = plural or f"{name}s"
+        self.tags = tags
+        self.fields = fields
+        self.is_contact = object_id == CONTACT_OBJECT_ID
+        self.field_order: tuple[str, ...] = tuple(fields)
+        self.queryable = frozenset({"id", *fields})
+        self.editable = frozenset(
+            name for name, spec in fields.items() if str(spec.get("editable", "1")) == "1"
+        )
+        self.email_fields = frozenset(name for name, spec in fields.items() if spec.get("type") == "email")
+        self.tag_field: str | None = TAG_LIST_FIELD if tags and TAG_LIST_FIELD in fields else None
+        self.merge_fields: tuple[str, ...]
+        if self.is_contact:
+            self.merge_fields = ("email",) if "email" in fields else ()
+            self.search_fields: tuple[str, ...] = tuple(f for f in CONTACT_SEARCH_FIELDS if f in fields)
+        else:
+            self.merge_fields = tuple(
+                n for n, spec in fields.items() if spec.get("unique") == "1" and n != "unique_id"
+            )
+            self.search_fields = tuple(
+                n for n, spec in fields.items() if spec.get("type") in SEARCHABLE_TYPES
+            )
 
+    def describe(self) -> dict[str, Any]:
+        """`{"name": ..., "fields": ...}` as the meta endpoints answer (a copy: callers may keep it)."""
+        return {"name": self.name, "fields": json.loads(json.dumps(self.fields))}
 
-def custom_contact_fields() -> dict[str, FieldDef]:
-    return {
-        "f1001": field("External ID", "text"),
-        "f1002": field("Lifetime Value", "numeric"),
-        "f1003": field("Plan", "drop", options={"1": "Free", "2": "Pro", "3": "Enterprise"}),
-        "f1004": field("Interests", "list", options={"1": "Sports", "2": "Music", "3": "Travel"}),
-        "f1005": field("VIP", "check"),
-        "f1006": field("Signup Date", "fulldate"),
-        "f1007": field("Notes", "longtext"),
-    }
-
-
-def tag_fields() -> dict[str, FieldDef]:
-    return {
-        "tag_id": field("Tag ID", "numeric", editable=False),
-        "tag_name": field("Tag Name", "text"),
-        "object_type_id": field("Object Type", "numeric"),
-    }
+    def definition(self) -> dict[str, Any]:
+        """The seed shape (what `--meta` takes under `objects`), for the admin endpoint."""
+        return {"name": self.name, "plural": self.plural, "tags": self.tags, **self.describe()}
 
 
 class Meta:
-    """The contact schema plus the derived sets the hot paths need (so they are computed once)."""
+    """Every object type of the account, keyed by object type id (tags, 14, are served apart)."""
 
-    def __init__(self, contact_fields: dict[str, FieldDef]) -> None:
-        self.contact_fields = contact_fields
-        self.field_order: tuple[str, ...] = tuple(contact_fields)
-        self.queryable = frozenset({"id", *contact_fields})
-        self.editable = frozenset(
-            name for name, spec in contact_fields.items() if str(spec.get("editable", "1")) == "1"
-        )
-        self.email_fields = frozenset(
-            name for name, spec in contact_fields.items() if spec.get("type") == "email"
-        )
+    def __init__(self, types: dict[int, ObjectType]) -> None:
+        if CONTACT_OBJECT_ID not in types:
+            raise ValueError("the account must have contacts")
+        self.types = dict(sorted(types.items()))
+        self.contact = self.types[CONTACT_OBJECT_ID]
+
+    def get(self, object_id: int) -> ObjectType | None:
+        return self.types.get(object_id)
+
+    def ids(self) -> list[int]:
+        """Every object type the generic routes serve, tags included, in id order."""
+        return sorted({*self.types, TAG_OBJECT_ID})
 
     def describe(self, object_ids: list[int], by_name: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for object_id in object_ids:
-            if object_id == CONTACT_OBJECT_ID:
-                name, fields = "Contact", self.contact_fields
+            described: dict[str, Any]
+            if object_id == TAG_OBJECT_ID:
+                described = {"name": "Tag", "fields": tag_fields()}
             else:
-                name, fields = "Tag", tag_fields()
-            key = name if by_name else str(object_id)
-            out[key] = {"name": name, "fields": json.loads(json.dumps(fields))}
+                described = self.types[object_id].describe()
+            out[str(described["name"]) if by_name else str(object_id)] = described
         return out
 
+    def document(self) -> dict[str, Any]:
+        """The whole schema in the `--meta` shape (contacts under `fields`)."""
+        return {
+            "fields": self.contact.describe()["fields"],
+            "objects": {str(i): t.definition() for i, t in self.types.items() if i != CONTACT_OBJECT_ID},
+        }
 
-def build_contact_fields(overrides: dict[str, Any] | None = None) -> dict[str, FieldDef]:
-    fields = {**standard_contact_fields(), **custom_contact_fields()}
-    for name, spec in (overrides or {}).items():
+
+def _contact_type(fields: dict[str, FieldDef]) -> ObjectType:
+    return ObjectType(CONTACT_OBJECT_ID, "Contact", fields, plural="Contacts", tags=True)
+
+
+def _object_type(object_id: int, spec: dict[str, Any], base: ObjectType | None) -> ObjectType:
+    """A declared object type: a new one needs `name`; a known one keeps what the spec omits."""
+    where = f"object {object_id}"
+    unknown = sorted(set(spec) - _OBJECT_KEYS)
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r} (expected name, plural, tags, fields)")
+    name = spec.get("name", base.name if base else None)
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"{where}: 'name' must be a non-empty string")
+    plural = spec.get("plural", base.plural if base and "name" not in spec else "")
+    if not isinstance(plural, str):
+        raise ValueError(f"{where}: 'plural' must be a string")
+    tags = spec.get("tags", base.tags if base else False)
+    if not isinstance(tags, bool):
+        raise ValueError(f"{where}: 'tags' must be true or false")
+    overrides = spec.get("fields", {})
+    if not isinstance(overrides, dict):
+        raise ValueError(f"{where}: 'fields' must be an object")
+    if base is not None:
+        fields = {name: spec for name, spec in base.fields.items() if name != TAG_LIST_FIELD}
+        fields = apply_overrides(fields, overrides, where)
+    else:  # the object's own fields first, then the ones every record carries
+        fields = apply_overrides({}, overrides, where)
+        fields.update({name: spec for name, spec in base_object_fields().items() if name not in fields})
+    if tags:
+        fields[TAG_LIST_FIELD] = tag_list_field()
+    return ObjectType(object_id, name.strip(), fields, plural=plural, tags=tags)
+
+
+def _object_id(key: str) -> int:
+    text = str(key).strip()
+    if not text.isdigit():
+        raise ValueError(f"objects: {key!r} is not an object type id")
+    object_id = int(text)
+    if object_id in RESERVED_OBJECT_IDS:
+        raise ValueError(
+            f"objects: {object_id} is reserved (contacts are shaped by 'fields'; tags are built in)"
+        )
+    return object_id
+
+
+def apply_document(meta: Meta, document: Any) -> Meta:
+    """A new schema: `document` applied on top of `meta`. Validates everything before returning."""
+    if not isinstance(document, dict):
+        raise ValueError("a meta document must be a JSON object")
+    if "fields" not in document and "objects" not in document:
+        document = {"fields": document}  # the bare contact-field mapping
+    unknown = sorted(set(document) - {"fields", "objects"})
+    if unknown:
+        raise ValueError(f"meta document: unknown key {unknown[0]!r} (expected 'fields' and 'objects')")
+    contact_overrides = document.get("fields") or {}
+    if not isinstance(contact_overrides, dict):
+        raise ValueError("meta document: 'fields' must be an object")
+    objects = document.get("objects") or {}
+    if not isinstance(objects, dict):
+        raise ValueError("meta document: 'objects' must be an object keyed by object type id")
+    types = dict(meta.types)
+    types[CONTACT_OBJECT_ID] = _contact_type(
+        apply_overrides(meta.contact.fields, contact_overrides, "contact")
+    )
+    for key, spec in objects.items():
+        object_id = _object_id(key)
         if spec is None:
-            fields.pop(name, None)
-            continue
-        if not isinstance(spec, dict) or "type" not in spec:
-            raise ValueError(f"meta field {name!r}: expected an object with at least 'type'")
-        if spec["type"] not in KNOWN_TYPES:
-            raise ValueError(f"meta field {name!r}: unknown type {spec['type']!r}")
-        base = field(str(spec.get("alias", name)), str(spec["type"]))
-        merged = {**base, **{key: value for key, value in spec.items() if key != "options"}}
-        for flag in ("required", "unique", "editable", "deletable"):
-            merged[flag] = "1" if str(merged[flag]) in ("1", "true", "True") else "0"
-        if "options" in spec:
-            merged["options"] = {str(key): str(value) for key, value in dict(spec["options"]).items()}
-        fields[name] = merged
-    return fields
+            types.pop(object_id, None)
+        elif isinstance(spec, dict):
+            types[object_id] = _object_type(object_id, spec, types.get(object_id))
+        else:
+            raise ValueError(f"object {object_id}: expected an object definition or null")
+    return Meta(types)
+
+
+def default_meta() -> Meta:
+    contact = _contact_type({**standard_contact_fields(), **custom_contact_fields()})
+    meta = Meta({CONTACT_OBJECT_ID: contact})
+    return apply_document(meta, {"objects": {str(i): spec for i, spec in default_objects().items()}})
 
 
 def load_meta(path: str | None) -> Meta:
-    """`--meta FILE` holds `{"fields": {name: definition | null}}` or the bare mapping; null
-    removes a field, a known name is replaced, a new name is added."""
+    """`--meta FILE`: a meta document applied on top of the default schema."""
     if path is None:
-        return Meta(build_contact_fields())
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(raw, dict):
-        raise ValueError("--meta file must hold a JSON object")
-    overrides = raw.get("fields", raw)
-    if not isinstance(overrides, dict):
-        raise ValueError("--meta file: 'fields' must be an object")
-    return Meta(build_contact_fields(overrides))
+        return default_meta()
+    return apply_document(default_meta(), json.loads(Path(path).read_text(encoding="utf-8")))

@@ -21,11 +21,13 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from .admin import handle_admin
-from .api import route
+from .api import is_save_or_update, route
 from .app import Sandbox
 from .errors import ApiError
-from .params import parse_body, parse_urlencoded
+from .params import request_params
 from .ratelimit import RateState
+from .settings import Settings
+from .switches import SAVE_FAILED_BODY
 
 AUTH_FAILED = "Your App ID and API Key do not authenticate."
 TEXT = "text/html;charset=UTF-8"  # what Ontraport sends with its plain-text errors
@@ -185,7 +187,20 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
                     return None
                 time.sleep(settings.slow_seconds)
 
-        status, payload, content_type = self._handle(app, method, path, query, body)
+        save_failed = (
+            app.faults.draw_save_failed(settings)
+            if fault is None and is_save_or_update(method, path)
+            else None
+        )
+        if save_failed is not None:
+            app.stats.fault("save_failed")
+            if save_failed == "before":
+                return self._send_text(settings.save_failed_status, SAVE_FAILED_BODY, rate)
+
+        status, payload, content_type = self._handle(app, settings, method, path, query, body)
+
+        if save_failed == "after":  # the save took effect, yet the answer says it failed
+            return self._send_text(settings.save_failed_status, SAVE_FAILED_BODY, rate)
 
         if fault is not None and fault.phase == "after":
             if fault.kind == "5xx":
@@ -197,12 +212,13 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         return self._send(status, payload, content_type, rate.headers())
 
     def _handle(
-        self, app: Sandbox, method: str, path: str, query: str, body: bytes
+        self, app: Sandbox, settings: Settings, method: str, path: str, query: str, body: bytes
     ) -> tuple[int, bytes, str]:
         try:
             handler = route(method, path)
-            params = parse_urlencoded(query)
-            params.update(parse_body(self.headers.get("Content-Type", ""), body))
+            content_type = self.headers.get("Content-Type", "")
+            read_delete_form = settings.delete_form_body == "read"
+            params = request_params(method, query, content_type, body, read_delete_form)
             result = handler(app, params)
             return 200, _ENCODER.encode(result).encode("utf-8"), JSON
         except ApiError as exc:

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .switches import CHOICE_BY_NAME, DELETE_OVERREACH, SAVE_FAILED_RATE, SAVE_FAILED_STATUS
+
 
 def parse_latency(value: Any) -> tuple[float, float]:
     """`0`, `25` or `"10-40"` (milliseconds; a range draws uniformly per request)."""
@@ -49,6 +51,14 @@ class Settings:
     not_found_status: int = 404
     rate_limit_body: str | None = None
     account_id: int = 50
+    # behaviour switches (switches.py): one per behaviour no source settles
+    delete_form_body: str = CHOICE_BY_NAME["delete_form_body"].default
+    text_case: str = CHOICE_BY_NAME["text_case"].default
+    collection_contact_cat: str = CHOICE_BY_NAME["collection_contact_cat"].default
+    condition_without_ids: str = CHOICE_BY_NAME["condition_without_ids"].default
+    save_failed_rate: float = 0.0
+    save_failed_status: int = 200
+    delete_overreach: int = 0
 
     def rate_limit_message(self) -> str:
         if self.rate_limit_body is not None:
@@ -66,7 +76,7 @@ class Settings:
 
 
 _RATES = ("fault_rate_5xx", "fault_rate_drop", "fault_rate_slow")
-_STATUSES = ("invalid_email_status", "not_found_status")
+_STATUSES = ("invalid_email_status", "not_found_status", SAVE_FAILED_STATUS)
 
 
 def _number(key: str, value: Any) -> float:
@@ -99,7 +109,12 @@ def updated(settings: Settings, changes: dict[str, Any]) -> Settings:
             if number < 0:
                 raise ValueError(f"{key} must be >= 0")
             values[key] = number
-        elif key in _RATES:
+        elif key in CHOICE_BY_NAME:
+            allowed = CHOICE_BY_NAME[key].values
+            if value not in allowed:
+                raise ValueError(f"{key} must be one of {', '.join(repr(v) for v in allowed)}")
+            values[key] = value
+        elif key in _RATES or key == SAVE_FAILED_RATE:
             number = _number(key, value)
             if not 0 <= number <= 1:
                 raise ValueError(f"{key} must be between 0 and 1")
@@ -108,6 +123,11 @@ def updated(settings: Settings, changes: dict[str, Any]) -> Settings:
             if value not in ("before", "after", "random"):
                 raise ValueError("fault_phase must be 'before', 'after' or 'random'")
             values[key] = value
+        elif key == DELETE_OVERREACH:
+            number = _number(key, value)
+            if number < 0 or not number.is_integer():
+                raise ValueError(f"{key} must be a whole number >= 0")
+            values[key] = int(number)
         elif key in _STATUSES or key == "account_id":
             number = _number(key, value)
             if not number.is_integer() or (key in _STATUSES and not 100 <= number <= 599):

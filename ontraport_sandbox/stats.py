@@ -29,7 +29,8 @@ class Stats:
             self._writes = 0
             self._reads = 0
             self._delete_all = 0
-            self._faults = {"5xx": 0, "drop": 0, "slow": 0}
+            self._overreach_deleted = 0
+            self._faults = {"5xx": 0, "drop": 0, "slow": 0, "save_failed": 0}
             self._in_flight = 0
             self._peak_in_flight = 0
             self._first: float | None = None
@@ -76,6 +77,11 @@ class Stats:
         with self._lock:
             self._delete_all += 1
 
+    def overreach(self, extra: int) -> None:
+        """Records deleted beyond the named ids by the `delete_overreach` switch."""
+        with self._lock:
+            self._overreach_deleted += extra
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -89,6 +95,7 @@ class Stats:
                 "write_requests": self._writes,
                 "read_requests": self._reads,
                 "delete_all": self._delete_all,
+                "overreach_deleted": self._overreach_deleted,
                 "faults": dict(self._faults),
                 "in_flight": self._in_flight,
                 "peak_in_flight": self._peak_in_flight,

@@ -77,6 +77,23 @@ class SandboxHandle:
         result = cast(dict[str, Any], self._admin("POST", "contacts", contacts))
         return [int(contact_id) for contact_id in result["ids"]]
 
+    def objects(self, object_id: int) -> list[dict[str, Any]]:
+        """Every record of one object type, with every field (and `tags` where the type has them)."""
+        return cast(list[dict[str, Any]], self._admin("GET", f"objects?objectID={int(object_id)}"))
+
+    def seed_objects(self, object_id: int, records: list[dict[str, Any]]) -> list[int]:
+        """Loads records of any object type without spending rate budget; returns their ids."""
+        result = cast(dict[str, Any], self._admin("POST", f"objects?objectID={int(object_id)}", records))
+        return [int(record_id) for record_id in result["ids"]]
+
+    def declare(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Applies a meta document (the `--meta` shape: `fields` for contacts, `objects` by type
+        id) on top of the current schema; returns the whole schema."""
+        return cast(dict[str, Any], self._admin("POST", "meta", document))
+
+    def meta(self) -> dict[str, Any]:
+        return cast(dict[str, Any], self._admin("GET", "meta"))
+
     def reset(self) -> None:
         self._admin("POST", "reset", {})
 
