@@ -277,6 +277,9 @@ class ContactWriter:
         return Outcome(pending, action, contact_id=contact.id, known=contact, changed=changed)
 
     def _equal(self, name: str, ours: str, theirs: Any) -> bool:
+        if name == self._match.name and isinstance(theirs, str):
+            # the contact was found by this value (ignoring case where Ontraport does): same identity
+            return self._normalise_key(ours).casefold() == self._normalise_key(theirs).casefold()
         if name not in self._field_info:
             self._field_info[name] = self._catalog.resolve(name)
         info = self._field_info[name]

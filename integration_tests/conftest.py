@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from integration_tests.harness import API_KEY, APP_ID, CAPTURE, CAPTURE_ENV
+from ontraport_sandbox.switches import CHOICES
 from ontraport_sandbox.testing import SandboxHandle, running_sandbox
 
 
@@ -32,5 +33,11 @@ def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
         fault_rate_5xx=0,
         fault_rate_drop=0,
         fault_rate_slow=0,
+        fault_phase="before",
+        not_found_status=404,
+        save_failed_rate=0,
+        save_failed_status=200,
+        delete_overreach=0,
+        **{choice.name: choice.default for choice in CHOICES},
     )
     return sandbox_server
