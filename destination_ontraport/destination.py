@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import io
 import logging
 import sys
@@ -29,14 +28,15 @@ from airbyte_cdk.utils.airbyte_secrets_utils import get_secrets, update_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import ValidationError
 
-from destination_ontraport.client import OntraportError, TransientError
+from destination_ontraport.account import Account
+from destination_ontraport.api_errors import OntraportError, TransientError
 from destination_ontraport.config import OntraportConfig, connection_specification
 from destination_ontraport.errors import as_traced, user_message
 from destination_ontraport.mapping import MappingConfigError
 from destination_ontraport.messages import InputItem, from_messages, parse_lines
 from destination_ontraport.read_probe import probe_read_path
 from destination_ontraport.streams import SUPPORTED_MODES
-from destination_ontraport.sync import Account, SyncRun
+from destination_ontraport.write_run import WriteRun
 
 DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/destinations/ontraport"
 
@@ -58,7 +58,7 @@ class DestinationOntraport(Destination):
             parsed = OntraportConfig.model_validate(config)
             account = Account.open(parsed, quick=True)
             try:
-                account.client.get_contact_count()
+                account.client.count(account.contacts)
                 probe = probe_read_path(account.client, account.match_field)
                 logger.info(probe.describe(account.match_field.name))
             finally:
@@ -92,7 +92,7 @@ class DestinationOntraport(Destination):
                 f"Unknown config option(s) {', '.join(unknown)} are ignored; check their spelling against the spec."
             )
         try:
-            yield from SyncRun(parsed, catalog, account).run(items)
+            yield from WriteRun(parsed, catalog, account).run(items)
         except Exception as exc:
             raise as_traced(exc) from exc
         finally:
@@ -144,10 +144,6 @@ class DestinationOntraport(Destination):
     def run(self, args: list[str]) -> None:
         """As the CDK's, but each message is flushed at once: an orchestrator (or a crash) must see a
         STATE when it is emitted, not when a pipe buffer happens to fill."""
-        # Hundreds of thousands of short-lived dicts per sync and almost no reference cycles: move the
-        # import-time objects out of the collector's way and collect young objects less often.
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 100)
         logger = init_logger("airbyte")
         init_uncaught_exception_handler(logger)
         try:

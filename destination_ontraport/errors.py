@@ -10,7 +10,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import ValidationError
 
-from destination_ontraport.client import (
+from destination_ontraport.api_errors import (
     AuthenticationError,
     OntraportError,
     PermissionDeniedError,

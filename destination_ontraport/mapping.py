@@ -39,7 +39,6 @@ SYNONYMS: Mapping[str, str] = {
 }
 
 MAX_CACHED_ROUTES = 20_000  # bounded memory for sources with data-dependent keys
-MAX_SHAPES = 256  # per stream: key sequences whose mapping steps are kept (records of a source share a few)
 MAX_UNMAPPED_LISTED = 1_000  # per stream: unmapped paths beyond these are not remembered (bounded memory)
 MAX_DEPTH = 32  # deeper objects are not walked (their path is reported unmapped)
 MAX_SUGGESTIONS = 5
@@ -66,6 +65,7 @@ class FieldInfo:
     type: str  # Ontraport type: text, email, numeric, drop, list, check, fulldate, ...
     options: Mapping[str, str] = field(default_factory=dict)  # option id -> label (drop/list)
     editable: bool = True
+    unique: bool = False  # the meta marks it unique: a key Ontraport can merge on
 
     @property
     def label(self) -> str:
@@ -143,6 +143,7 @@ class FieldCatalog:
                     type=str(meta.get("type") or "text").strip().lower(),
                     options=_options(meta.get("options")),
                     editable=_flag(meta.get("editable"), default=True),
+                    unique=_flag(meta.get("unique"), default=False),
                 )
             )
         return cls(infos)
@@ -229,9 +230,6 @@ class _Route:
         self.reported = False
 
 
-_Step = tuple[Any, "_Target | None"]  # (top-level key, where its value goes or None)
-
-
 class RecordMapper:
     """Maps records of one stream. Automatic resolution is cached per source path for speed.
 
@@ -240,18 +238,19 @@ class RecordMapper:
     its leaf name (SYNONYMS too), and never reaches SYSTEM_FIELDS or read-only fields. When two paths
     of one record reach the same field, the top-level/earlier one wins and the other is reported
     unmapped (see `conflicts`). The match field is matched automatically even with `auto_mapping`
-    off, since the config names it.
+    off, since the config names it. Without a match field (records keyed by Ontraport's own id,
+    which the stream takes out before mapping) no field is required.
     """
 
     def __init__(
         self,
         catalog: FieldCatalog,
-        match_field: FieldInfo,
+        match_field: FieldInfo | None,
         explicit: Sequence[tuple[str, str]] = (),
         auto_mapping: bool = True,
         ignore: Iterable[str] = (),
     ) -> None:
-        if not match_field.editable:
+        if match_field is not None and not match_field.editable:
             raise MappingConfigError(
                 f"The match field {match_field.alias} ({match_field.name}) is read-only in Ontraport, "
                 "so contacts cannot be created with it; choose a writable unique field such as email."
@@ -284,14 +283,13 @@ class RecordMapper:
             if info not in targets:
                 targets.append(info)
         self._explicit_source_of = sources_of
-        self._key = key_normaliser(match_field)
+        self._key = key_normaliser(match_field) if match_field is not None else str.strip
         self._coercers: dict[str, Coercer] = {}
         self._top_routes: dict[str, _Route] = {}
         self._nested_routes: dict[tuple[str, ...], _Route] = {}
         self._unmapped: set[str] = set()
         self._conflicts: dict[str, str] = {}
         self._unmapped_overflow = False
-        self._shapes: dict[tuple[Any, ...], tuple[_Step, ...] | None] = {}
 
     # routing ------------------------------------------------------------------------------------
 
@@ -310,7 +308,7 @@ class RecordMapper:
             info = self._catalog.get(SYNONYMS[key])
         if info is None or not info.editable or info.name in SYSTEM_FIELDS:
             return None
-        if not self._auto and info.name != self._match.name:
+        if not self._auto and (self._match is None or info.name != self._match.name):
             return None
         return info
 
@@ -386,63 +384,11 @@ class RecordMapper:
                 out[name] = wire
 
     def map(self, record: Mapping[str, Any]) -> dict[str, str]:
-        """Contact fields (Ontraport field name -> wire string) for one record, always including the
-        match field. Raises RecordRejected when the match key is missing/empty/invalid or a mapped
-        value cannot be coerced. Null values are left out (they never blank a field)."""
-        shape = tuple(record)
-        if shape in self._shapes:
-            steps = self._shapes[shape]
-            if steps is not None:
-                out = self._map_flat(record, steps)
-                if out is not None:
-                    return out
-            return self._map_walking(record)
-        out = self._map_walking(record)
-        if len(self._shapes) < MAX_SHAPES:
-            self._shapes[shape] = self._compile(shape)
-        return out
+        """Fields (Ontraport field name -> wire string) for one record, always including the match
+        field when there is one. Raises RecordRejected when the match key is missing/empty/invalid or
+        a mapped value cannot be coerced. Null values are left out (they never blank a field).
 
-    def _compile(self, shape: tuple[Any, ...]) -> tuple[_Step, ...] | None:
-        """The steps for records with these keys in this order: each key's targets, or None for a
-        key that maps nowhere (only an object there needs the walk). None when two keys reach the
-        same field: which one wins depends on the values, so the walk decides."""
-        steps: list[_Step] = []
-        names: set[str] = set()
-        for key in shape:
-            route = self._top_routes.get(key) or self._top_route(key)
-            if route.ignored:
-                continue
-            if not route.targets:
-                steps.append((key, None))
-            for target in route.targets:
-                if target.name in names:
-                    return None
-                names.add(target.name)
-                steps.append((key, target))
-        return tuple(steps)
-
-    def _map_flat(self, record: Mapping[str, Any], steps: tuple[_Step, ...]) -> dict[str, str] | None:
-        """A record of a known shape without nested objects: what `_map_walking` returns, for fewer
-        look-ups a value. None (nothing decided) when an object needs the walk or the match value is
-        missing (the walk words that rejection)."""
-        out: dict[str, str] = {}
-        for key, target in steps:
-            value = record[key]
-            if value is None:
-                continue
-            if isinstance(value, dict):
-                return None
-            if target is not None:
-                try:
-                    wire = target.coerce(value)
-                except CoercionError as error:
-                    raise RecordRejected(target.prefix + error.problem) from None
-                if wire is not None:
-                    out[target.name] = wire
-        return out if out.get(self._match.name) else None
-
-    def _map_walking(self, record: Mapping[str, Any]) -> dict[str, str]:
-        """Every key routed one by one, nested objects walked, conflicts settled in record order."""
+        Every key is routed one by one, nested objects walked, conflicts settled in record order."""
         out: dict[str, str] = {}
         claimed: dict[str, str] = {}  # field name -> the source path that reached it first
         nested: list[tuple[tuple[str, ...], Mapping[str, Any]]] = []
@@ -460,9 +406,8 @@ class RecordMapper:
                 self._unrouted(route)
         for parts, obj in nested:
             self._walk(parts, obj, out, claimed)
-        match = self._match.name
-        if not out.get(match):
-            raise RecordRejected(self._no_match_value(claimed.get(match)))
+        if self._match is not None and not out.get(self._match.name):
+            raise RecordRejected(self._no_match_value(self._match, claimed.get(self._match.name)))
         return out
 
     def _walk(
@@ -491,8 +436,7 @@ class RecordMapper:
             else:
                 stack.pop()
 
-    def _no_match_value(self, seen_path: str | None) -> str:
-        info = self._match
+    def _no_match_value(self, info: FieldInfo, seen_path: str | None) -> str:
         if seen_path is not None:
             looked = [seen_path]
         elif info.name in self._explicit_source_of:
@@ -505,10 +449,10 @@ class RecordMapper:
 
     def match_key(self, fields: Mapping[str, str]) -> str:
         """The comparable identity of a contact: match field value, trimmed, lower-cased for email."""
-        return self._key(fields.get(self._match.name) or "")
+        return self._key(fields.get(self._match.name) or "") if self._match is not None else ""
 
     @property
-    def match_field(self) -> FieldInfo:
+    def match_field(self) -> FieldInfo | None:
         return self._match
 
     @property

@@ -11,7 +11,8 @@ import logging
 from dataclasses import dataclass
 
 from destination_ontraport.client import OntraportClient
-from destination_ontraport.mapping import FieldInfo
+from destination_ontraport.mapping import FieldCatalog, FieldInfo
+from destination_ontraport.objects import CONTACT_OBJECT_ID, ObjectType
 
 logger = logging.getLogger("airbyte")
 
@@ -54,7 +55,8 @@ def probe_read_path(client: OntraportClient, match_field: FieldInfo) -> ReadProb
     proves both that lookups work and that they ignore case); one or two more when they do not.
     Leaves the client sending `ids=0` on lookups when the account needs it."""
     name = match_field.name
-    rows = client.sample_contacts(["id", name, "contact_cat"])
+    contacts = ObjectType(CONTACT_OBJECT_ID, "Contact", FieldCatalog(()))  # the routes need no fields
+    rows = client.sample(contacts, ["id", name, "contact_cat"])
     carries = all("contact_cat" in row for row in rows) if rows else None
     sample = next((str(row[name]).strip() for row in rows if str(row.get(name) or "").strip()), None)
     if sample is None:
@@ -62,9 +64,9 @@ def probe_read_path(client: OntraportClient, match_field: FieldInfo) -> ReadProb
     swapped = sample.swapcase()
     ignores_case = None
     if swapped != sample:
-        ignores_case = bool(client.find_contacts(name, [swapped], ["id"]))
+        ignores_case = bool(client.find(contacts, name, [swapped], ["id"]))
         if ignores_case:
             return ReadProbe(True, client.condition_needs_ids_zero, True, carries)
-    found = client.find_contacts(name, [sample], ["id", name])
+    found = client.find(contacts, name, [sample], ["id", name])
     finds = any(str(row.get(name, "")).strip() == sample for row in found)
     return ReadProbe(finds, client.condition_needs_ids_zero, ignores_case if finds else None, carries)

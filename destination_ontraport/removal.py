@@ -14,23 +14,20 @@ import logging
 from collections.abc import Collection, Iterator, Sequence
 from typing import Literal
 
-from destination_ontraport.client import OntraportClient, OntraportError
+from destination_ontraport.api_errors import RemovalTripwireError
+from destination_ontraport.client import PAGE_SIZE, RecordApi
 from destination_ontraport.errors import ConfigProblem
-from destination_ontraport.known_contacts import row_tag_ids
+from destination_ontraport.known_records import row_tag_ids
+from destination_ontraport.objects import ObjectType
 
 logger = logging.getLogger("airbyte")
 
 REMOVAL_CHUNK = 200
-PAGE_SIZE = 50
 RemovalAction = Literal["delete", "remove_tags"]
 
 
-class RemovalTripwireError(OntraportError):
-    """Ontraport removed more contacts than a delete named: every further removal is refused."""
-
-
 class RemovalGuard:
-    """Caps how many contacts one sync may remove; refuses *before* a removal that would pass it."""
+    """Caps how many records one sync may remove; refuses *before* a removal that would pass it."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -39,7 +36,7 @@ class RemovalGuard:
     def reserve(self, count: int, what: str) -> None:
         if self.used + count > self.limit:
             raise ConfigProblem(
-                f"This sync would remove {self.used + count} contacts ({what}), more than max_removals "
+                f"This sync would remove {self.used + count} records ({what}), more than max_removals "
                 f"({self.limit}); nothing more was removed. If this many removals are expected, raise "
                 "max_removals; otherwise check that the source sent all its records."
             )
@@ -50,55 +47,57 @@ class Remover:
     """Every removal of one sync goes through here: guard, explicit ids in chunks, tripwire."""
 
     def __init__(
-        self, client: OntraportClient, guard: RemovalGuard, tag_ids: Sequence[str], *, dry_run: bool = False
+        self, client: RecordApi, guard: RemovalGuard, tag_ids: Sequence[str], *, dry_run: bool = False
     ) -> None:
         self._client = client
         self._guard = guard
-        self._tag_ids = list(tag_ids)
+        self.tag_ids = list(tag_ids)  # what `remove_tags` takes off: the config's tags
         self._dry_run = dry_run  # a dry run counts against the guard and sends nothing
         self._deletes_checked = False
         self._tripped: str | None = None
 
-    def remove(self, contact_ids: Sequence[str], action: RemovalAction, what: str) -> None:
+    def remove(self, obj: ObjectType, ids: Sequence[str], action: RemovalAction, what: str) -> None:
         """Reserve under the guard (refusing before anything is sent), then bulk calls with explicit
         ids only (the client refuses anything else before sending)."""
-        self._guard.reserve(len(contact_ids), what)
+        self._guard.reserve(len(ids), what)
         if self._dry_run:
             return
-        for start in range(0, len(contact_ids), REMOVAL_CHUNK):
-            chunk = contact_ids[start : start + REMOVAL_CHUNK]
+        for start in range(0, len(ids), REMOVAL_CHUNK):
+            chunk = ids[start : start + REMOVAL_CHUNK]
             if self._tripped:
                 raise RemovalTripwireError(self._tripped)
             if action == "remove_tags":
-                self._client.remove_tags(chunk, self._tag_ids)
+                self._client.remove_tags(obj, chunk, self.tag_ids)
             elif self._deletes_checked:
-                self._client.delete_contacts(chunk)
+                self._client.delete(obj, chunk)
             else:
-                self._first_delete(chunk)
+                self._first_delete(obj, chunk)
 
-    def _first_delete(self, chunk: Sequence[str]) -> None:
+    def _first_delete(self, obj: ObjectType, chunk: Sequence[str]) -> None:
         """Counts before and after (two cheap reads, once a sync): a server that ignored the ids
         would have deleted far more than the chunk, and this sync must not send another removal."""
-        before = self._client.get_contact_count()
-        self._client.delete_contacts(chunk)
-        after = self._client.get_contact_count()
+        before = self._client.count(obj)
+        self._client.delete(obj, chunk)
+        after = self._client.count(obj)
         self._deletes_checked = True
         gone = before - after
         if gone > len(chunk):
             self._tripped = (
-                f"Stopped every removal of this sync: Ontraport's contact count fell by {gone} (from "
-                f"{before} to {after}) when this sync asked it to delete {len(chunk)} contacts by id. "
-                "Ontraport may have deleted contacts it was not asked to (or another integration deleted "
-                "contacts at the same moment). No further delete or untag request was sent. Check the "
-                "account's recently deleted contacts before running this sync again."
+                f"Stopped every removal of this sync: Ontraport's {obj.name} count fell by {gone} (from "
+                f"{before} to {after}) when this sync asked it to delete {len(chunk)} by id. Ontraport may "
+                "have deleted records it was not asked to (or another integration deleted some at the same "
+                "moment). No further delete or untag request was sent. Check the account's recently deleted "
+                f"{obj.name} records before running this sync again."
             )
             logger.error(self._tripped)
-            raise RemovalTripwireError(self._tripped, method="DELETE", path="/Contacts")
-        logger.info(f"Delete check: {gone} contacts gone after deleting {len(chunk)} by id, as asked.")
+            raise RemovalTripwireError(self._tripped, method="DELETE", path=obj.collection_path)
+        logger.info(
+            f"Delete check: {gone} {obj.name} records gone after deleting {len(chunk)} by id, as asked."
+        )
 
 
-def tagged_contacts_missing_from(
-    client: OntraportClient, tag_ids: Sequence[str], seen_ids: Collection[str]
+def tagged_records_missing_from(
+    client: RecordApi, obj: ObjectType, tag_ids: Sequence[str], seen_ids: Collection[str]
 ) -> list[str]:
     """Contacts that carry every configured tag but were not touched by this sync, oldest first.
 
@@ -109,7 +108,7 @@ def tagged_contacts_missing_from(
     complete: set[str] = set()
     tags_unknown = False
     wanted = frozenset(tag_ids)
-    for row in _members(client, tag_ids[0]):
+    for row in _members(client, obj, tag_ids[0]):
         contact_id = str(row.get("id", ""))
         if not contact_id:
             continue
@@ -122,15 +121,15 @@ def tagged_contacts_missing_from(
     if tags_unknown:
         complete = set(first)
         for tag_id in tag_ids[1:]:
-            complete &= {str(row.get("id", "")) for row in _members(client, tag_id)}
+            complete &= {str(row.get("id", "")) for row in _members(client, obj, tag_id)}
     return [contact_id for contact_id in first if contact_id in complete and contact_id not in seen_ids]
 
 
-def _members(client: OntraportClient, tag_id: str) -> Iterator[dict[str, object]]:
-    """Every contact listed under one tag, page by page."""
+def _members(client: RecordApi, obj: ObjectType, tag_id: str) -> Iterator[dict[str, object]]:
+    """Every record listed under one tag, page by page."""
     start = 0
     while True:
-        page = client.contacts_with_tag(tag_id, ["id", "contact_cat"], start)
+        page = client.records_with_tag(obj, tag_id, ["id", "contact_cat"], start)
         yield from page
         if len(page) < PAGE_SIZE:
             return

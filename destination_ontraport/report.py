@@ -102,13 +102,23 @@ class SyncReport:
         read = self.counts.records_read
         return 100.0 * self.counts.rejected / read if read else 0.0
 
-    def summary(self, requests: int, seconds: float, allowed_per_minute: float) -> dict[str, Any]:
+    def summary(
+        self,
+        requests: int,
+        seconds: float,
+        allowed_per_minute: float,
+        *,
+        retries: int = 0,
+        rate_limited: int = 0,
+    ) -> dict[str, Any]:
         c = self.counts
         rate = 60.0 * requests / seconds if seconds > 0 else 0.0
         return {
             **asdict(c),
             "rejected_percent": round(self.rejected_share(), 2),
             "requests": requests,
+            "retries": retries,
+            "rate_limited": rate_limited,
             "requests_per_record": round(requests / c.records_read, 4) if c.records_read else 0.0,
             "request_seconds": round(seconds, 3),
             "requests_per_minute": round(rate, 1),
@@ -125,7 +135,8 @@ class SyncReport:
             f"updated {s['updated']}, unchanged {s['unchanged']}, tagged {s['tagged']}, "
             f"untagged {s['untagged']}, deleted {s['deleted']}, skipped {s['skipped']}, "
             f"superseded {s['superseded']}, rejected {s['rejected']} ({s['rejected_percent']}%); "
-            f"requests {s['requests']} ({s['requests_per_record']} per record), {_rate(s)}"
+            f"requests {s['requests']} ({s['requests_per_record']} per record; {s['retries']} retried, "
+            f"{s['rate_limited']} answered 429), {_rate(s)}"
         )
         for example in self.dry_run_examples:
             logger.info(f"Dry run: {example}")

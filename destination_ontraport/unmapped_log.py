@@ -1,0 +1,54 @@
+"""Source fields that reach no Ontraport field: named once per stream in the log, not per record."""
+
+from __future__ import annotations
+
+import logging
+
+from destination_ontraport.mapping import MAX_UNMAPPED_LISTED
+from destination_ontraport.streams import StreamPlan, StreamPlans
+
+logger = logging.getLogger("airbyte")
+
+
+class UnmappedLog:
+    """Checked once per batch (before each flush), so a source with data-dependent keys logs little."""
+
+    def __init__(self, plans: StreamPlans) -> None:
+        self._plans = plans
+        self._reported: dict[str, set[str]] = {}
+        self._overflow_reported: set[str] = set()
+
+    def __call__(self) -> None:
+        for plan in self._plans:
+            self._log(plan)
+
+    def _log(self, plan: StreamPlan) -> None:
+        mapper = plan.mapper
+        seen = self._reported.setdefault(plan.label, set())
+        target = plan.writer.obj.name.lower()
+        if mapper.unmapped_count > len(seen):
+            new = sorted(mapper.unmapped_paths - seen)
+            seen.update(new)
+            conflicts = mapper.conflicts
+            unmatched = [path for path in new if path not in conflicts]
+            if unmatched:
+                hint = (
+                    "check the field names in the mapping"
+                    if plan.activation
+                    else "add a field_mapping entry to send them"
+                )
+                logger.info(
+                    f"Stream {plan.label!r}: source field(s) {', '.join(unmatched)} match no Ontraport {target} "
+                    f"field and are not sent ({hint})."
+                )
+            for path in new:
+                if path in conflicts:
+                    logger.info(
+                        f"Stream {plan.label!r}: source field {path!r} is not sent: it matches {conflicts[path]}."
+                    )
+        if mapper.unmapped_overflow and plan.label not in self._overflow_reported:
+            self._overflow_reported.add(plan.label)
+            logger.info(
+                f"Stream {plan.label!r}: more than {MAX_UNMAPPED_LISTED:,} source fields match no Ontraport "
+                f"{target} field; the others are not sent and not listed (ignore_fields acknowledges them)."
+            )

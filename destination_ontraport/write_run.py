@@ -1,0 +1,290 @@
+"""One `write`, start to end: set-up (tags, the read-path probe, a writer per object and key), the
+message loop (`sync.SyncRun`), the full-refresh leftovers, and the summary.
+
+Each part lives in its own module; this one only puts them together in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, DestinationSyncMode
+
+from destination_ontraport.account import Account
+from destination_ontraport.config import OntraportConfig
+from destination_ontraport.errors import ConfigProblem
+from destination_ontraport.leftovers import remove_missing_contacts
+from destination_ontraport.mapping import FieldInfo, RecordMapper
+from destination_ontraport.messages import InputItem
+from destination_ontraport.object_writer import ObjectWriter
+from destination_ontraport.objects import RECORD_ID_FIELD, ObjectType, find_object
+from destination_ontraport.read_probe import probe_read_path
+from destination_ontraport.removal import RemovalGuard, Remover
+from destination_ontraport.report import SyncReport
+from destination_ontraport.streams import (
+    RECORD_ID_PROPERTY,
+    SUPPORTED_MODES,
+    StreamPlan,
+    StreamPlans,
+    stream_keys,
+)
+from destination_ontraport.sync import SyncRun
+from destination_ontraport.tag_book import TagBook
+from destination_ontraport.unmapped_log import UnmappedLog
+
+logger = logging.getLogger("airbyte")
+
+PROGRESS_SECONDS = 30.0
+KEYED_MODES = (DestinationSyncMode.append_dedup, DestinationSyncMode.update, DestinationSyncMode.soft_delete)
+
+
+class Progress:
+    """A log line at least every 30 seconds on long syncs, from wherever the work is happening."""
+
+    def __init__(self, report: SyncReport, requests: Callable[[], int], clock: Callable[[], float]) -> None:
+        self._report, self._requests, self._clock = report, requests, clock
+        self._last = clock()
+
+    def tick(self) -> None:
+        now = self._clock()
+        if now - self._last < PROGRESS_SECONDS:
+            return
+        self._last = now
+        c = self._report.counts
+        logger.info(
+            f"Progress: {c.records_read} records read; {c.created} created, {c.updated} updated, "
+            f"{c.unchanged} unchanged, {c.rejected} rejected; {self._requests()} requests."
+        )
+
+
+class WriteRun:
+    def __init__(
+        self,
+        config: OntraportConfig,
+        catalog: ConfiguredAirbyteCatalog,
+        account: Account,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._config = config
+        self._catalog = catalog
+        self._account = account
+        self._client = account.client
+        self._clock = clock
+        self.report = SyncReport(rejected_path=config.rejected_records_path)
+        self._progress = Progress(self.report, lambda: self._client.stats.requests, clock)
+        self._writers: dict[tuple[int, str | None], ObjectWriter] = {}
+        self.summary: dict[str, Any] = {}
+
+    def run(self, items: Iterable[InputItem]) -> Iterator[AirbyteMessage]:
+        started = self._clock()
+        sync: SyncRun | None = None
+        try:
+            tags = TagBook(self._client, create=not self._config.dry_run)
+            contact_tags = tags.ids(self._config.tag_names, self._account.contacts.id)
+            self._tag_ids = [contact_tags[n] for n in self._config.tag_names if n in contact_tags]
+            probe = probe_read_path(self._client, self._account.match_field)
+            logger.info(probe.describe(self._account.match_field.name))
+            self._case_variants = probe.ignores_case is not True
+            self._tags = tags
+            self._remover = Remover(
+                self._client,
+                RemovalGuard(self._config.max_removals),
+                self._tag_ids,
+                dry_run=self._config.dry_run,
+            )
+            plans = StreamPlans([self._plan(*keys) for keys in stream_keys(self._catalog)])
+            if not plans.plans:
+                logger.warning("The configured catalog names no streams: every record will be rejected.")
+            sync = SyncRun(
+                plans,
+                list(self._writers.values()),
+                self.report,
+                batch_size=self._config.batch_size,
+                withhold_states=self._config.dry_run,
+                before_flush=UnmappedLog(plans),
+                tick=self._progress.tick,
+                clock=self._clock,
+            )
+            yield from sync.run(items)
+            contacts = self._writers.get((self._account.contacts.id, self._account.match_field.name))
+            remove_missing_contacts(
+                self._client,
+                self._account.contacts,
+                self._config,
+                plans.plans,
+                sync.statuses,
+                contacts.seen_ids if contacts else set(),
+                self._tag_ids,
+                self._remover,
+                self.report,
+            )
+        finally:
+            self._finish(started, sync)
+        self._enforce_threshold()
+
+    # --- set-up ------------------------------------------------------------------------------
+    def _plan(
+        self, configured: Any, primary_key: list[list[str]], cursor: list[str], mode: DestinationSyncMode
+    ) -> StreamPlan:
+        stream = configured.stream
+        label = f"{stream.namespace}.{stream.name}" if stream.namespace else stream.name
+        if mode not in SUPPORTED_MODES:
+            modes = ", ".join(m.value for m in SUPPORTED_MODES)
+            raise ConfigProblem(
+                f"Stream {label!r} uses destination sync mode {mode.value!r}, which this connector does "
+                f"not support; choose one of: {modes}."
+            )
+        object_name = getattr(configured, "destination_object_name", None)
+        if object_name:
+            return self._activation_plan(label, configured, object_name, primary_key, cursor, mode)
+        config = self._config
+        mapper = RecordMapper(
+            self._account.fields,
+            self._account.match_field,
+            [(entry.source, entry.target) for entry in config.field_mapping],
+            auto_mapping=config.auto_mapping,
+            ignore=config.ignore_fields,
+        )
+        writer = self._writer(self._account.contacts, self._account.match_field, label)
+        return StreamPlan(stream.name, stream.namespace, mode, mapper, writer, primary_key, cursor)
+
+    def _activation_plan(
+        self,
+        label: str,
+        configured: Any,
+        object_name: str,
+        primary_key: list[list[str]],
+        cursor: list[str],
+        mode: DestinationSyncMode,
+    ) -> StreamPlan:
+        stream = configured.stream
+        objects = self._account.objects()
+        obj = find_object(objects, object_name)
+        if obj is None:
+            names = ", ".join(o.name for o in objects)
+            raise ConfigProblem(
+                f"Stream {label!r} writes to {object_name!r}, which this Ontraport account does not have "
+                f"(its objects: {names}). Run discover again and pick one of them."
+            )
+        key = self._activation_key(label, obj, primary_key, mode)
+        by_id = key is RECORD_ID_FIELD
+        mapper = RecordMapper(
+            obj.fields, None if by_id else key, auto_mapping=True, ignore=self._config.ignore_fields
+        )
+        writer = self._writer(obj, key, label)
+        return StreamPlan(
+            stream.name,
+            stream.namespace,
+            mode,
+            mapper,
+            writer,
+            primary_key,
+            cursor,
+            activation=True,
+            by_record_id=by_id,
+            keyless=key is None,
+        )
+
+    def _activation_key(
+        self, label: str, obj: ObjectType, primary_key: list[list[str]], mode: DestinationSyncMode
+    ) -> FieldInfo | None:
+        """The matching key the user chose (the stream's primary key, one top-level property)."""
+        if not primary_key:
+            if mode in KEYED_MODES:
+                raise ConfigProblem(
+                    f"Stream {label!r} ({mode.value} to {obj.name}) needs a matching key; choose one in the "
+                    "mapping (discover lists the candidates)."
+                )
+            return None
+        if len(primary_key) != 1 or len(primary_key[0]) != 1:
+            raise ConfigProblem(
+                f"Stream {label!r}: the matching key must be one top-level property, got {primary_key}."
+            )
+        prop = primary_key[0][0]
+        if prop == RECORD_ID_PROPERTY:
+            if mode in (
+                DestinationSyncMode.append,
+                DestinationSyncMode.append_dedup,
+                DestinationSyncMode.overwrite,
+            ):
+                raise ConfigProblem(
+                    f"Stream {label!r}: {mode.value} creates records, and Ontraport gives new records their "
+                    f"own id: match on a unique field instead, or use update to change records by id."
+                )
+            return RECORD_ID_FIELD
+        info = obj.fields.resolve(prop)
+        if info is None or info not in obj.unique_fields():
+            keys = ", ".join([RECORD_ID_PROPERTY, *(f.alias for f in obj.unique_fields())])
+            raise ConfigProblem(
+                f"Stream {label!r}: {prop!r} is not a key of {obj.name} that Ontraport keeps unique "
+                f"(the keys are: {keys})."
+            )
+        return info
+
+    def _writer(self, obj: ObjectType, key: FieldInfo | None, label: str) -> ObjectWriter:
+        slot = (obj.id, key.name if key is not None else None)
+        if slot in self._writers:
+            return self._writers[slot]
+        config = self._config
+        removal = None if config.deleted_records == "ignore" else config.deleted_records
+        if removal == "remove_tags" and not obj.is_contact:
+            raise ConfigProblem(
+                f"Stream {label!r} writes {obj.name} records, and deleted_records=remove_tags takes the "
+                "configured tags off, which are contact tags; use delete or ignore for this connection."
+            )
+        writer = ObjectWriter(
+            self._client,
+            obj,
+            key,
+            self.report,
+            tag_ids=self._tag_ids if obj.is_contact else (),
+            tag_names=self._tags.ids,
+            dry_run=config.dry_run,
+            removal=removal,
+            remover=self._remover,
+            case_variants=self._case_variants,
+            track_seen=obj.is_contact and config.missing_contacts != "keep",
+            progress=self._progress.tick,
+        )
+        self._writers[slot] = writer
+        return writer
+
+    # --- the end -----------------------------------------------------------------------------
+    def _finish(self, started: float, sync: SyncRun | None) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self.report.close()
+        stats = self._client.stats
+        first = stats.first_request_at if stats.first_request_at is not None else started
+        last = stats.last_response_at if stats.last_response_at is not None else self._clock()
+        summary = self.report.summary(
+            stats.requests,
+            last - first,
+            self._client.allowed_requests_per_minute(),
+            retries=stats.retries,
+            rate_limited=stats.rate_limited,
+        )
+        if sync is not None and sync.withheld_states:
+            logger.info(
+                f"Dry run: {sync.withheld_states} state message(s) withheld, so that the next real sync "
+                "sends these records again."
+            )
+        self.report.log_summary(summary, dry_run=self._config.dry_run)
+        self.summary = summary
+
+    def _enforce_threshold(self) -> None:
+        share = self.report.rejected_share()
+        limit = self._config.rejected_records_threshold
+        if share > limit:
+            c = self.report.counts
+            where = (
+                f" and in {self._config.rejected_records_path}" if self._config.rejected_records_path else ""
+            )
+            raise ConfigProblem(
+                f"{c.rejected} of {c.records_read} records ({share:.1f}%) were rejected, more than the "
+                f"rejected_records_threshold of {limit:g}%. The reasons are listed in the log above{where}; "
+                "fix the records or the field mapping, or raise the threshold."
+            )
