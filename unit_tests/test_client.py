@@ -19,13 +19,13 @@ import requests
 import requests_mock
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from destination_ontraport.client import (
+from destination_ontraport.api_engine import ApiRequest
+from destination_ontraport.api_errors import (
     Action,
     AmbiguousWriteError,
     AuthenticationError,
     FailureKind,
     NotFoundError,
-    OntraportClient,
     OntraportError,
     PermissionDeniedError,
     RequestRejectedError,
@@ -34,9 +34,13 @@ from destination_ontraport.client import (
     UnsafeRequestError,
     decide,
 )
+from destination_ontraport.client import OntraportClient
+from destination_ontraport.mapping import FieldCatalog
+from destination_ontraport.objects import ObjectType
 from destination_ontraport.pacing import Pacer, RateHeaders
 
 BASE = "https://api.test/1"
+CONTACTS = ObjectType(0, "Contact", FieldCatalog(()))
 APP_ID = "2_AppID_12345678"
 SECRET = "Key5678-super-secret-value"
 OK_HEADERS = {"Content-Type": "application/json"}
@@ -158,7 +162,7 @@ def test_decide_is_one_table(failure: Any, repeat_safe: bool, action: Action, er
 # --- session, headers, envelope -----------------------------------------------------------------
 def test_every_request_carries_credentials_and_accept(make: Any, mock: Any) -> None:
     mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "42", "listFields": []}))
-    assert make().get_contact_count() == 42
+    assert make().count(CONTACTS) == 42
     headers = mock.last_request.headers
     assert headers["Api-Key"] == SECRET
     assert headers["Api-Appid"] == APP_ID
@@ -167,34 +171,34 @@ def test_every_request_carries_credentials_and_accept(make: Any, mock: Any) -> N
 
 def test_pool_is_at_least_max_in_flight(make: Any) -> None:
     client = make(max_in_flight=24)
-    adapter = client._session.get_adapter(BASE)
+    adapter = client._engine._session.get_adapter(BASE)
     assert adapter._pool_maxsize >= 24
     assert client.max_in_flight == 24
 
 
 def test_timeouts_are_connect_10_and_read_configured(make: Any, mock: Any) -> None:
     mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "1"}))
-    make(timeout_seconds=45).get_contact_count()
+    make(timeout_seconds=45).count(CONTACTS)
     assert mock.last_request.timeout == (10.0, 45.0)
 
 
 def test_non_zero_code_is_rejected_without_retry(make: Any, mock: Any) -> None:
     mock.get(f"{BASE}/Contacts/getInfo", json={"code": 1, "data": "Something failed"})
     with pytest.raises(RequestRejectedError, match="error code 1"):
-        make().get_contact_count()
+        make().count(CONTACTS)
     assert mock.call_count == 1
 
 
 def test_non_json_200_is_retried_as_transient(make: Any, mock: Any, clock: FakeClock) -> None:
     mock.get(f"{BASE}/Contacts/getInfo", [{"text": "<html>maintenance</html>"}, envelope({"count": "3"})])
-    assert make().get_contact_count() == 3
+    assert make().count(CONTACTS) == 3
     assert mock.call_count == 2
 
 
 def test_non_json_200_gives_up_as_transient_error(make: Any, mock: Any) -> None:
     mock.get(f"{BASE}/Contacts/getInfo", text="<html>maintenance</html>")
     with pytest.raises(TransientError, match=r"unexpected response.*gave up after 3 attempts") as info:
-        make(max_attempts=3).get_contact_count()
+        make(max_attempts=3).count(CONTACTS)
     assert "maintenance" in info.value.body_excerpt
     assert mock.call_count == 3
 
@@ -208,7 +212,7 @@ def test_401_plain_text_body_is_an_actionable_authentication_error(make: Any, mo
         headers={"Content-Type": "text/html;charset=UTF-8", **rate(180, 179, 23)},
     )
     with pytest.raises(AuthenticationError) as info:
-        make().get_contact_count()
+        make().count(CONTACTS)
     assert str(info.value) == (
         "Ontraport rejected the App ID / API Key: Your App ID and API Key do not authenticate. "
         "Check both values in the connector settings."
@@ -223,7 +227,7 @@ def test_403_is_permission_denied_and_not_retried(make: Any, mock: Any) -> None:
     with pytest.raises(
         PermissionDeniedError, match=r"HTTP 403: Permission denied.*lacks a permission"
     ) as info:
-        make().add_tags(["5"], ["7"])
+        make().add_tags(CONTACTS, ["5"], ["7"])
     assert "Not retried" in str(info.value)
     assert mock.call_count == 1
 
@@ -231,7 +235,7 @@ def test_403_is_permission_denied_and_not_retried(make: Any, mock: Any) -> None:
 def test_404_on_update_is_not_found(make: Any, mock: Any) -> None:
     mock.put(f"{BASE}/Contacts", status_code=404, text="Object not found")
     with pytest.raises(NotFoundError, match="Object not found") as info:
-        make().update_contact("99", {"firstname": "A"})
+        make().update(CONTACTS, "99", {"firstname": "A"})
     assert info.value.status == 404
     assert mock.call_count == 1
 
@@ -242,7 +246,7 @@ def test_404_on_update_is_not_found(make: Any, mock: Any) -> None:
 def test_4xx_is_rejected_with_the_plain_body(make: Any, mock: Any, status: int, body: str) -> None:
     mock.post(f"{BASE}/Contacts/saveorupdate", status_code=status, text=body)
     with pytest.raises(RequestRejectedError) as info:
-        make().save_or_update_contact({"email": "nope"})
+        make().save_or_update(CONTACTS, {"email": "nope"})
     assert str(info.value) == (
         f"Ontraport rejected POST /Contacts/saveorupdate with HTTP {status}: {body}. Not retried."
     )
@@ -253,7 +257,7 @@ def test_4xx_is_rejected_with_the_plain_body(make: Any, mock: Any, status: int, 
 def test_body_excerpt_is_at_most_200_chars_on_one_line(make: Any, mock: Any) -> None:
     mock.post(f"{BASE}/Contacts/saveorupdate", status_code=400, text="line\n" + "x" * 1000)
     with pytest.raises(RequestRejectedError) as info:
-        make().save_or_update_contact({"email": "a@b.c"})
+        make().save_or_update(CONTACTS, {"email": "a@b.c"})
     assert len(info.value.body_excerpt) == 200
     assert info.value.body_excerpt.startswith("line xxx")
 
@@ -267,7 +271,7 @@ def test_5xx_is_retried_with_full_jitter_exponential_backoff(
         [{"status_code": 503, "text": "Service Unavailable"}] * 3 + [envelope({"count": "1"})],
     )
     with caplog.at_level(logging.WARNING, logger="airbyte"):
-        assert make(jitter=lambda: 0.8).get_contact_count() == 1
+        assert make(jitter=lambda: 0.8).count(CONTACTS) == 1
     assert clock.sleeps == pytest.approx([0.4, 0.8, 1.6])
     assert mock.call_count == 4
     assert (
@@ -281,7 +285,7 @@ def test_5xx_gives_up_after_max_attempts_with_capped_backoff(make: Any, mock: An
     mock.get(f"{BASE}/Contacts", status_code=500, text="Internal error")
     client = make(jitter=lambda: 0.5, max_attempts=10)
     with pytest.raises(TransientError) as info:
-        client.find_contacts("email", ["a@b.c"], ["id"])
+        client.find(CONTACTS, "email", ["a@b.c"], ["id"])
     assert not isinstance(info.value, AmbiguousWriteError)
     assert str(info.value) == "GET /Contacts failed: HTTP 500 (Internal error); gave up after 10 attempts."
     assert info.value.status == 500
@@ -304,7 +308,7 @@ def test_timeouts_and_connection_errors_are_retried_for_repeat_safe_calls(
     make: Any, mock: Any, failure: Any
 ) -> None:
     mock.put(f"{BASE}/Contacts", [{"exc": failure}, {"exc": failure}, envelope({"attrs": {"id": "5"}})])
-    make().update_contact("5", {"firstname": "A"})
+    make().update(CONTACTS, "5", {"firstname": "A"})
     assert mock.call_count == 3
 
 
@@ -313,7 +317,7 @@ def test_read_timeout_gives_up_with_what_happened(make: Any, mock: Any) -> None:
     with pytest.raises(
         TransientError, match=r"GET /Contacts/meta failed: read timeout; gave up after 2 attempts"
     ):
-        make(max_attempts=2).get_contact_fields()
+        make(max_attempts=2).contact_fields()
     assert mock.call_count == 2
 
 
@@ -321,7 +325,7 @@ def test_429_waits_exactly_the_reset_header_plus_jitter(make: Any, mock: Any, cl
     limited = {"status_code": 429, "text": "Rate limit exceeded", "headers": rate(180, 0, 7)}
     mock.get(f"{BASE}/Contacts/getInfo", [limited, envelope({"count": "9"})])
     client = make(jitter=lambda: 0.5)
-    assert client.get_contact_count() == 9
+    assert client.count(CONTACTS) == 9
     assert clock.sleeps == [pytest.approx(7 + 0.5 + 0.25)]
     assert (client.stats.rate_limited, client.stats.retries, client.stats.requests) == (1, 1, 2)
 
@@ -332,11 +336,11 @@ def test_429_holds_every_sender_not_only_the_one_that_was_refused(
     limited = {"status_code": 429, "text": "Rate limit exceeded", "headers": {"X-Rate-Limit-Reset": "3"}}
     mock.get(f"{BASE}/Contacts/getInfo", [limited, envelope({"count": "1"})])
     client = make()
-    client.get_contact_count()
-    client.pacer.hold_for(0)  # no-op: the hold only ever extends
+    client.count(CONTACTS)
+    client._engine._pacer.hold_for(0)  # no-op: the hold only ever extends
     start = clock()
     mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "1"}))
-    client.get_contact_count()
+    client.count(CONTACTS)
     assert clock() == start  # the hold is over: no further waiting
     assert clock.sleeps == [pytest.approx(3.5)]
 
@@ -344,7 +348,7 @@ def test_429_holds_every_sender_not_only_the_one_that_was_refused(
 def test_429_retries_do_not_use_up_normal_attempts(make: Any, mock: Any) -> None:
     limited = {"status_code": 429, "text": "slow down", "headers": {"X-Rate-Limit-Reset": "1"}}
     mock.get(f"{BASE}/Contacts/getInfo", [limited] * 5 + [envelope({"count": "1"})])
-    assert make(max_attempts=1).get_contact_count() == 1
+    assert make(max_attempts=1).count(CONTACTS) == 1
     assert mock.call_count == 6
 
 
@@ -353,7 +357,7 @@ def test_429_has_its_own_cap(make: Any, mock: Any) -> None:
         f"{BASE}/Contacts/getInfo", status_code=429, text="slow down", headers={"X-Rate-Limit-Reset": "1"}
     )
     with pytest.raises(TransientError, match=r"HTTP 429 .*gave up after 30 rate-limited attempts") as info:
-        make().get_contact_count()
+        make().count(CONTACTS)
     assert info.value.status == 429
     assert mock.call_count == 30
 
@@ -373,7 +377,7 @@ def test_create_contact_is_never_resent_after_it_may_have_arrived(
 ) -> None:
     mock.post(f"{BASE}/Contacts", [response, envelope({"id": "77"})])
     with pytest.raises(AmbiguousWriteError, match="may or may not have taken effect") as info:
-        make().create_contact({"firstname": "A", "f1557": "ext-1"})
+        make().create(CONTACTS, {"firstname": "A", "f1557": "ext-1"})
     assert isinstance(info.value, TransientError)
     assert (info.value.method, info.value.path) == ("POST", "/Contacts")
     assert mock.call_count == 1
@@ -398,7 +402,7 @@ def test_create_contact_is_retried_when_nothing_reached_the_server(
     make: Any, mock: Any, response: Any
 ) -> None:
     mock.post(f"{BASE}/Contacts", [response, envelope({"id": "77", "owner": "1"})])
-    assert make().create_contact({"firstname": "A"}) == "77"
+    assert make().create(CONTACTS, {"firstname": "A"}) == "77"
     assert mock.call_count == 2
 
 
@@ -410,9 +414,9 @@ BAD_IDS: list[Any] = [[], ["0"], [""], ["abc"], ["12", "-3"], ["1.5"], [" 1"], [
 @pytest.mark.parametrize(
     "action",
     [
-        lambda c, ids: c.add_tags(ids, ["3"]),
-        lambda c, ids: c.remove_tags(ids, ["3"]),
-        lambda c, ids: c.delete_contacts(ids),
+        lambda c, ids: c.add_tags(CONTACTS, ids, ["3"]),
+        lambda c, ids: c.remove_tags(CONTACTS, ids, ["3"]),
+        lambda c, ids: c.delete(CONTACTS, ids),
     ],
     ids=["add_tags", "remove_tags", "delete_contacts"],
 )
@@ -424,20 +428,20 @@ def test_bulk_actions_refuse_anything_but_explicit_ids(make: Any, mock: Any, act
 
 def test_update_refuses_a_missing_contact_id(make: Any, mock: Any) -> None:
     with pytest.raises(UnsafeRequestError):
-        make().update_contact("", {"firstname": "A"})
+        make().update(CONTACTS, "", {"firstname": "A"})
     assert mock.call_count == 0
 
 
 # --- encodings ----------------------------------------------------------------------------------
 def test_add_tags_is_form_encoded_with_explicit_ids_only(make: Any, mock: Any) -> None:
     mock.put(f"{BASE}/objects/tag", **envelope("The tag is now being processed."))
-    make().add_tags(["10", "11", "10"], ["1", "2"])
+    make().add_tags(CONTACTS, ["10", "11", "10"], ["1", "2"])
     assert form_of(mock.last_request) == {"objectID": "0", "add_list": "1,2", "ids": "10,11"}
 
 
 def test_remove_tags_sends_its_parameters_in_the_query_string(make: Any, mock: Any) -> None:
     mock.delete(f"{BASE}/objects/tag", **envelope("The tag is now being processed."))
-    make().remove_tags(["10", "11"], ["4"])
+    make().remove_tags(CONTACTS, ["10", "11"], ["4"])
     assert mock.last_request.method == "DELETE"
     assert query_of(mock.last_request) == {"objectID": ["0"], "remove_list": ["4"], "ids": ["10,11"]}
     assert mock.last_request.body is None
@@ -445,7 +449,7 @@ def test_remove_tags_sends_its_parameters_in_the_query_string(make: Any, mock: A
 
 def test_delete_contacts_names_ids_in_the_query_string(make: Any, mock: Any) -> None:
     mock.delete(f"{BASE}/Contacts", **envelope("Deleted"))
-    make().delete_contacts(["3", "4"])
+    make().delete(CONTACTS, ["3", "4"])
     assert query_of(mock.last_request) == {"ids": ["3,4"]}
     assert mock.last_request.body is None
     assert "Content-Type" not in mock.last_request.headers
@@ -457,21 +461,22 @@ def test_no_delete_ever_carries_a_body(make: Any, mock: Any) -> None:
     refuses to send one with a body at all."""
     mock.delete(requests_mock.ANY, **envelope("Deleted"))
     client = make()
-    client.delete_contacts(["3"])
-    client.remove_tags(["3"], ["1"])
+    client.delete(CONTACTS, ["3"])
+    client.remove_tags(CONTACTS, ["3"], ["1"])
     deletes = [r for r in mock.request_history if r.method == "DELETE"]
     assert len(deletes) == 2
     assert all(r.body is None and "ids=3" in urlsplit(r.url).query for r in deletes)
-    for body in ({"form": {"ids": "3"}}, {"json_body": {"ids": [3]}}):
+    bodies: list[dict[str, Any]] = [{"form": {"ids": "3"}}, {"json": {"ids": [3]}}]
+    for body in bodies:
         with pytest.raises(UnsafeRequestError, match="with a body"):
-            client._call("DELETE", "/Contacts", **body)  # type: ignore[arg-type]
+            client._send(ApiRequest("DELETE", "/Contacts", **body))
     assert len(mock.request_history) == 2
 
 
 def test_find_contacts_sends_the_in_condition_in_the_query(make: Any, mock: Any) -> None:
     rows = [{"id": "1", "email": "a@x.io"}, {"id": "2", "email": "b@x.io"}]
     mock.get(f"{BASE}/Contacts", **envelope(rows))
-    assert make().find_contacts("email", ["a@x.io", "b@x.io"], ["id", "email", "contact_cat"]) == rows
+    assert make().find(CONTACTS, "email", ["a@x.io", "b@x.io"], ["id", "email", "contact_cat"]) == rows
     request = mock.last_request
     params = query_of(request)
     assert json.loads(params["condition"][0]) == [
@@ -489,8 +494,8 @@ def test_find_contacts_sends_the_in_condition_in_the_query(make: Any, mock: Any)
 def test_find_contacts_limits_values_and_skips_empty_lookups(make: Any, mock: Any) -> None:
     client = make()
     with pytest.raises(ValueError, match="at most 50"):
-        client.find_contacts("email", [f"{i}@x.io" for i in range(51)], ["id"])
-    assert client.find_contacts("email", [], ["id"]) == []
+        client.find(CONTACTS, "email", [f"{i}@x.io" for i in range(51)], ["id"])
+    assert client.find(CONTACTS, "email", [], ["id"]) == []
     assert mock.call_count == 0
 
 
@@ -503,18 +508,18 @@ def test_save_or_update_tells_created_from_merged(make: Any, mock: Any) -> None:
         ],
     )
     client = make()
-    assert client.save_or_update_contact({"email": "a@x.io", "firstname": "A"}) == ("31", True)
+    assert client.save_or_update(CONTACTS, {"email": "a@x.io", "firstname": "A"}) == ("31", True)
     assert form_of(mock.request_history[0]) == {"email": "a@x.io", "firstname": "A"}
-    assert client.save_or_update_contact({"email": "a@x.io", "firstname": "B"}) == ("31", False)
+    assert client.save_or_update(CONTACTS, {"email": "a@x.io", "firstname": "B"}) == ("31", False)
 
 
 def test_update_and_create_are_form_encoded(make: Any, mock: Any) -> None:
     mock.put(f"{BASE}/Contacts", **envelope({"attrs": {"id": "5", "city": "Rome"}}))
     mock.post(f"{BASE}/Contacts", **envelope({"id": "6", "owner": "1"}))
     client = make()
-    client.update_contact("5", {"city": "Rome"})
+    client.update(CONTACTS, "5", {"city": "Rome"})
     assert form_of(mock.request_history[0]) == {"city": "Rome", "id": "5"}
-    assert client.create_contact({"firstname": "Ann"}) == "6"
+    assert client.create(CONTACTS, {"firstname": "Ann"}) == "6"
     assert form_of(mock.request_history[1]) == {"firstname": "Ann"}
 
 
@@ -548,7 +553,7 @@ def test_find_tags_pages_until_a_short_page_and_keeps_contact_tags(make: Any, mo
 
 def test_contacts_with_tag_reads_one_page(make: Any, mock: Any) -> None:
     mock.get(f"{BASE}/objects/tag", **envelope([{"id": "4"}]))
-    assert make().contacts_with_tag("12", ["id", "email"], 100) == [{"id": "4"}]
+    assert make().records_with_tag(CONTACTS, "12", ["id", "email"], 100) == [{"id": "4"}]
     params = {k: v[0] for k, v in query_of(mock.last_request).items()}
     assert params == {
         "objectID": "0",
@@ -563,13 +568,13 @@ def test_contacts_with_tag_reads_one_page(make: Any, mock: Any) -> None:
 def test_contact_fields_come_from_the_first_section(make: Any, mock: Any, key: str) -> None:
     fields = {"firstname": {"alias": "First Name", "type": "text"}}
     mock.get(f"{BASE}/Contacts/meta", **envelope({key: {"name": "Contact", "fields": fields}}))
-    assert make().get_contact_fields() == fields
+    assert make().contact_fields() == fields
 
 
 def test_unexpected_shape_is_an_error_not_a_crash(make: Any, mock: Any) -> None:
     mock.get(f"{BASE}/Contacts/getInfo", **envelope("weird"))
     with pytest.raises(OntraportError, match="unexpected shape"):
-        make().get_contact_count()
+        make().count(CONTACTS)
 
 
 # --- secrets ----------------------------------------------------------------------------------------
@@ -584,9 +589,9 @@ def test_api_key_never_appears_in_errors_repr_or_logs(
     errors: list[OntraportError] = []
     with caplog.at_level(logging.DEBUG):
         for call in (
-            client.get_contact_count,
-            lambda: client.save_or_update_contact({"email": "a@b.c"}),
-            lambda: client.create_contact({"email": "a@b.c"}),
+            lambda: client.count(CONTACTS),
+            lambda: client.save_or_update(CONTACTS, {"email": "a@b.c"}),
+            lambda: client.create(CONTACTS, {"email": "a@b.c"}),
         ):
             with pytest.raises(OntraportError) as info:
                 call()
@@ -608,12 +613,12 @@ def test_api_key_never_appears_in_errors_repr_or_logs(
 # --- pacing -----------------------------------------------------------------------------------------
 def test_allowed_rate_scales_the_cap_to_the_window(make: Any, mock: Any) -> None:
     assert make(window_seconds=6).allowed_requests_per_minute() == 1800.0
-    assert make(window_seconds=6, max_requests_per_minute=50).pacer.limit() == 5
+    assert make(window_seconds=6, max_requests_per_minute=50)._engine._pacer.limit() == 5
     assert make(window_seconds=6, max_requests_per_minute=50).allowed_requests_per_minute() == 50.0
     assert make(max_requests_per_minute=300).allowed_requests_per_minute() == 180.0
     client = make(max_requests_per_minute=150)
     mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "1"}, **rate(120, 119, 59)))
-    client.get_contact_count()
+    client.count(CONTACTS)
     assert client.allowed_requests_per_minute() == 120.0
     assert client.stats.server_limit == 120
 
@@ -624,11 +629,11 @@ def test_limiter_lets_l_requests_through_then_waits_for_the_oldest(
     mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "1"}))
     client = make(window_seconds=6, max_requests_per_minute=50)  # L = 5 per 6 s
     for _ in range(5):
-        client.get_contact_count()
+        client.count(CONTACTS)
     assert clock.sleeps == []
-    client.get_contact_count()
+    client.count(CONTACTS)
     assert clock.sleeps == [pytest.approx(6 * 1.03 + 0.05)]
-    assert client.pacer.effective_window == pytest.approx(6.23)
+    assert client._engine._pacer.effective_window == pytest.approx(6.23)
 
 
 def test_server_limit_header_lowers_l(make: Any, mock: Any, clock: FakeClock) -> None:
@@ -636,9 +641,9 @@ def test_server_limit_header_lowers_l(make: Any, mock: Any, clock: FakeClock) ->
     mock.get(f"{BASE}/Contacts/getInfo", answers)
     client = make(window_seconds=6)
     for _ in range(3):
-        client.get_contact_count()
+        client.count(CONTACTS)
     assert clock.sleeps == []
-    client.get_contact_count()
+    client.count(CONTACTS)
     # Remaining reached 0 on our own sends: the local window (6.23 s) decides, not Reset (9 s).
     assert clock.sleeps == [pytest.approx(6.23)]
 
@@ -667,9 +672,9 @@ def test_usage_by_others_seen_later_counts_against_the_server_limit(
     mock.get(f"{BASE}/Contacts/getInfo", [envelope({"count": "1"}, **headers) for headers in answers])
     client = make(window_seconds=6)
     for _ in range(7):  # the second answer shows 3 requests we did not make: 7 of ours fill the 10
-        client.get_contact_count()
+        client.count(CONTACTS)
     assert clock.sleeps == []
-    client.get_contact_count()
+    client.count(CONTACTS)
     assert clock.sleeps == [pytest.approx(6.23)]
 
 
@@ -678,9 +683,9 @@ def test_others_usage_does_not_eat_into_our_own_cap(make: Any, mock: Any, clock:
     mock.get(f"{BASE}/Contacts/getInfo", [envelope({"count": "1"}, **headers) for headers in answers])
     client = make(max_requests_per_minute=60)  # 60 of ours per 60 s; others already used 79 of 180
     for _ in range(60):
-        client.get_contact_count()
+        client.count(CONTACTS)
     assert clock.sleeps == []
-    client.get_contact_count()
+    client.count(CONTACTS)
     assert clock.sleeps == [pytest.approx(60 * 1.03 + 0.05)]
 
 
@@ -692,9 +697,9 @@ def test_first_response_seeds_what_others_used(make: Any, mock: Any, clock: Fake
     )
     client = make(window_seconds=6)
     for _ in range(6):
-        client.get_contact_count()
+        client.count(CONTACTS)
     assert clock.sleeps == []
-    client.get_contact_count()
+    client.count(CONTACTS)
     assert clock.sleeps == [pytest.approx(2.0)]
 
 
@@ -734,14 +739,14 @@ def test_one_request_in_flight_until_the_first_response_then_max_in_flight(clock
 
 def _record_grants(client: OntraportClient) -> list[float]:
     grants: list[float] = []
-    acquire = client.pacer._acquire
+    acquire = client._engine._pacer._acquire
 
     def recording() -> Any:
         ticket = acquire()
         grants.append(ticket.sent_at)
         return ticket
 
-    client.pacer._acquire = recording  # type: ignore[method-assign]
+    client._engine._pacer._acquire = recording  # type: ignore[method-assign]
     return grants
 
 
@@ -759,7 +764,7 @@ def test_threads_sharing_the_client_never_exceed_l_per_window(make: Any, mock: A
     def work() -> None:
         try:
             for _ in range(15):
-                client.get_contact_count()
+                client.count(CONTACTS)
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -778,9 +783,7 @@ def test_real_clock_pacing_with_threads(mock: Any) -> None:
     mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "1"}, **rate(4, 3, 1)))
     client = OntraportClient(BASE, APP_ID, SECRET, window_seconds=0.3, max_in_flight=3)
     grants = _record_grants(client)
-    threads = [
-        threading.Thread(target=lambda: [client.get_contact_count() for _ in range(4)]) for _ in range(3)
-    ]
+    threads = [threading.Thread(target=lambda: [client.count(CONTACTS) for _ in range(4)]) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -794,8 +797,8 @@ def test_stats_track_routes_and_times(make: Any, mock: Any, clock: FakeClock) ->
     mock.get(f"{BASE}/Contacts/getInfo", [{"status_code": 500, "text": "x"}, envelope({"count": "1"})])
     mock.put(f"{BASE}/Contacts", **envelope({"attrs": {"id": "1"}}))
     client = make(jitter=lambda: 0.5)
-    client.get_contact_count()
-    client.update_contact("1", {"city": "X"})
+    client.count(CONTACTS)
+    client.update(CONTACTS, "1", {"city": "X"})
     stats = client.stats
     assert stats.by_route == {"GET /Contacts/getInfo": 2, "PUT /Contacts": 1}
     assert (stats.requests, stats.retries, stats.rate_limited) == (3, 1, 0)
@@ -807,7 +810,7 @@ def test_unreadable_rate_headers_are_ignored(make: Any, mock: Any, clock: FakeCl
     garbage = {"X-Rate-Limit-Limit": "inf", "X-Rate-Limit-Remaining": "nan", "X-Rate-Limit-Reset": "soon"}
     mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "5"}, **garbage))
     client = make()
-    assert client.get_contact_count() == 5
+    assert client.count(CONTACTS) == 5
     assert client.stats.server_limit is None
     assert client.allowed_requests_per_minute() == 180.0
     assert RateHeaders.parse(
@@ -821,7 +824,7 @@ def test_save_failed_is_an_answer_not_a_glitch(make: Any, mock: Any, status: int
     """`Save failed!` (an SDK issue shows it, status unknown) is raised at once, never re-sent 8 times."""
     mock.post(f"{BASE}/Contacts/saveorupdate", status_code=status, text="Save failed!")
     with pytest.raises(UnexpectedAnswerError, match="Save failed!"):
-        make().save_or_update_contact({"email": "a@x.io"})
+        make().save_or_update(CONTACTS, {"email": "a@x.io"})
     assert mock.call_count == 1
 
 
@@ -829,7 +832,7 @@ def test_save_failed_is_an_answer_not_a_glitch(make: Any, mock: Any, status: int
 def test_a_saveorupdate_answer_of_unknown_shape_is_not_resent(make: Any, mock: Any, answer: Any) -> None:
     mock.post(f"{BASE}/Contacts/saveorupdate", **answer)
     with pytest.raises(UnexpectedAnswerError):
-        make().save_or_update_contact({"email": "a@x.io"})
+        make().save_or_update(CONTACTS, {"email": "a@x.io"})
     assert mock.call_count == 1
 
 
@@ -837,7 +840,7 @@ def test_a_saveorupdate_answer_of_unknown_shape_is_not_resent(make: Any, mock: A
 def test_object_not_found_means_not_found_with_either_status(make: Any, mock: Any, status: int) -> None:
     mock.put(f"{BASE}/Contacts", status_code=status, text="Object not found")
     with pytest.raises(NotFoundError):
-        make().update_contact("77", {"firstname": "A"})
+        make().update(CONTACTS, "77", {"firstname": "A"})
     assert mock.call_count == 1
 
 
@@ -853,11 +856,11 @@ def test_an_empty_lookup_that_its_count_contradicts_switches_to_ids_zero(make: A
     mock.get(f"{BASE}/Contacts", json=contacts)
     mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "1"}))
     client = make()
-    assert client.find_contacts("email", ["a@x.io"], ["id", "email"]) == [row]
+    assert client.find(CONTACTS, "email", ["a@x.io"], ["id", "email"]) == [row]
     assert client.condition_needs_ids_zero is True
     info = [r for r in mock.request_history if r.path.endswith("/getinfo")]
     assert len(info) == 1 and query_of(info[0])["condition"] == query_of(mock.request_history[0])["condition"]
-    assert client.find_contacts("email", ["a@x.io"], ["id"]) == [row]
+    assert client.find(CONTACTS, "email", ["a@x.io"], ["id"]) == [row]
     assert query_of(mock.last_request)["ids"] == ["0"]
     assert len(mock.request_history) == 4, "no second count once learned"
 
@@ -865,9 +868,9 @@ def test_an_empty_lookup_that_its_count_contradicts_switches_to_ids_zero(make: A
 def test_a_lookup_that_finds_contacts_settles_that_no_ids_are_needed(make: Any, mock: Any) -> None:
     mock.get(f"{BASE}/Contacts", [envelope([{"id": "5", "email": "a@x.io"}]), envelope([])])
     client = make()
-    client.find_contacts("email", ["a@x.io"], ["id"])
+    client.find(CONTACTS, "email", ["a@x.io"], ["id"])
     assert client.condition_needs_ids_zero is False
-    assert client.find_contacts("email", ["new@x.io"], ["id"]) == []
+    assert client.find(CONTACTS, "email", ["new@x.io"], ["id"]) == []
     assert [r.path for r in mock.request_history] == ["/1/contacts", "/1/contacts"], "no count needed"
     assert "ids" not in query_of(mock.last_request)
 
@@ -888,9 +891,9 @@ def test_find_tags_takes_a_tag_that_differs_only_in_case(make: Any, mock: Any) -
 def test_lookup_chunks_keep_request_lines_short(make: Any) -> None:
     client = make()
     short = [f"{i}@x.io" for i in range(120)]
-    assert [len(c) for c in client.lookup_chunks("email", short, ["id", "email"])] == [49, 49, 22]
+    assert [len(c) for c in client.lookup_chunks(CONTACTS, "email", short, ["id", "email"])] == [49, 49, 22]
     long_values = [f"{i:03d}" + "x" * 250 + "@example.com" for i in range(49)]
-    chunks = client.lookup_chunks("f1001", long_values, ["id", "f1001", "contact_cat"])
+    chunks = client.lookup_chunks(CONTACTS, "f1001", long_values, ["id", "f1001", "contact_cat"])
     assert [v for chunk in chunks for v in chunk] == long_values
     assert len(chunks) > 2
     for chunk in chunks:
@@ -916,4 +919,6 @@ def test_lookup_chunks_keep_request_lines_short(make: Any) -> None:
         )
         assert len(f"GET /1/Contacts?{query} HTTP/1.1") < 6000
     huge = ["y" * 7000]
-    assert client.lookup_chunks("f1001", huge, ["id"]) == [huge], "a value that cannot be cut goes alone"
+    assert client.lookup_chunks(CONTACTS, "f1001", huge, ["id"]) == [huge], (
+        "a value that cannot be cut goes alone"
+    )

@@ -12,6 +12,7 @@ import requests_mock
 
 from destination_ontraport.client import OntraportClient
 from destination_ontraport.mapping import FieldCatalog
+from destination_ontraport.objects import ObjectType
 from destination_ontraport.read_probe import ReadProbe, probe_read_path
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
@@ -82,7 +83,8 @@ def test_an_empty_account_leaves_everything_to_be_learned_later(client: Ontrapor
         mock.get(f"{BASE}/Contacts", json={"code": 0, "data": []})
         probe = probe_read_path(client, EMAIL)
         assert mock.call_count == 1
-        assert client.find_contacts("email", ["new@x.io"], ["id"]) == []
+        contacts = ObjectType(0, "Contact", FieldCatalog(()))
+        assert client.find(contacts, "email", ["new@x.io"], ["id"]) == []
         assert mock.call_count == 2, "an empty account: an empty lookup needs no count"
     assert probe == ReadProbe(None, None, None, None)
     assert client.condition_needs_ids_zero is None

@@ -18,21 +18,23 @@ from urllib.parse import parse_qs
 import pytest
 import requests_mock
 
-from destination_ontraport.client import OntraportClient, UnsafeRequestError
+from destination_ontraport.api_errors import RemovalTripwireError, UnsafeRequestError
+from destination_ontraport.client import OntraportClient
 from destination_ontraport.mapping import FieldCatalog
+from destination_ontraport.object_writer import ObjectWriter
+from destination_ontraport.objects import ObjectType
 from destination_ontraport.removal import (
     RemovalAction,
     RemovalGuard,
-    RemovalTripwireError,
     Remover,
-    tagged_contacts_missing_from,
+    tagged_records_missing_from,
 )
 from destination_ontraport.report import SyncReport
-from destination_ontraport.writer import ContactWriter
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 BASE = "https://api.test/1"
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
+CONTACTS = ObjectType(0, "Contact", CATALOG)
 EMAIL = CATALOG.require("email", "test")
 TAG = "7"
 POSITIVE = re.compile(r"[1-9][0-9]*")
@@ -81,7 +83,7 @@ def bulk_requests(mock: requests_mock.Mocker) -> list[tuple[str, str, dict[str, 
 
 
 def remove(client: OntraportClient, ids: list[str], action: RemovalAction) -> None:
-    Remover(client, RemovalGuard(10_000), [TAG]).remove(ids, action, "test")
+    Remover(client, RemovalGuard(10_000), [TAG]).remove(CONTACTS, ids, action, "test")
 
 
 def assert_only_explicit_ids(mock: requests_mock.Mocker) -> list[str]:
@@ -98,19 +100,19 @@ def assert_only_explicit_ids(mock: requests_mock.Mocker) -> list[str]:
     return named
 
 
-def writer(client: OntraportClient, removal: Any) -> ContactWriter:
-    return ContactWriter(
+def writer(client: OntraportClient, removal: Any) -> ObjectWriter:
+    return ObjectWriter(
         client,
-        CATALOG,
+        CONTACTS,
         EMAIL,
-        [TAG],
         SyncReport(),
+        tag_ids=[TAG],
         removal=removal,
         remover=Remover(client, RemovalGuard(1000), [TAG]),
     )
 
 
-def flush_then_close(w: ContactWriter) -> None:
+def flush_then_close(w: ObjectWriter) -> None:
     """Flush (which may raise) and always stop the writer's worker threads."""
     try:
         w.flush()
@@ -132,7 +134,7 @@ def test_a_cdc_removal_of_a_contact_whose_id_is_odd_sends_nothing(
         row["id"] = odd
     lookup_answers(mock, [row])
     w = writer(client, removal)
-    w.add_removal("gone@example.com", "gone@example.com", 1, "people")
+    w.add_removal("gone@example.com", {"email": "gone@example.com"}, 1, "people")
     try:
         flush_then_close(w)
     except UnsafeRequestError as exc:
@@ -151,7 +153,7 @@ def test_a_cdc_removal_batch_with_one_odd_id_sends_nothing_for_any_of_them(
     lookup_answers(mock, rows)
     w = writer(client, "delete")
     for n, row in enumerate(rows, start=1):
-        w.add_removal(row["email"], row["email"], n, "people")
+        w.add_removal(row["email"], {"email": row["email"]}, n, "people")
     with pytest.raises(UnsafeRequestError):
         flush_then_close(w)
     assert bulk_requests(mock) == []
@@ -162,8 +164,8 @@ def test_cdc_removals_name_exactly_the_contacts_found(
 ) -> None:
     lookup_answers(mock, [{"id": "21", "email": "x@example.com", "contact_cat": ""}])
     w = writer(client, "delete")
-    w.add_removal("x@example.com", "x@example.com", 1, "people")
-    w.add_removal("not-in-ontraport@example.com", "not-in-ontraport@example.com", 2, "people")
+    w.add_removal("x@example.com", {"email": "x@example.com"}, 1, "people")
+    w.add_removal("not-in-ontraport@example.com", {"email": "not-in-ontraport@example.com"}, 2, "people")
     flush_then_close(w)
     assert assert_only_explicit_ids(mock) == ["21"]
     assert [m for m, _, _ in bulk_requests(mock)] == ["DELETE"]
@@ -208,7 +210,7 @@ def test_leftovers_with_odd_ids_are_never_sent_to_a_delete(
     ]
     mock.get(f"{BASE}/objects/tag", **envelope(page))
     try:
-        missing = tagged_contacts_missing_from(client, [TAG], seen_ids={"32"})
+        missing = tagged_records_missing_from(client, CONTACTS, [TAG], seen_ids={"32"})
         remove(client, missing, "delete")
     except UnsafeRequestError:
         pass
@@ -244,10 +246,10 @@ def test_a_delete_that_removed_more_than_asked_stops_every_further_removal(
     mock.get(f"{BASE}/Contacts/getInfo", [envelope({"count": "500"}), envelope({"count": "490"})])
     remover = Remover(client, RemovalGuard(10_000), [TAG])
     with pytest.raises(RemovalTripwireError, match=r"fell by 10 .* asked it to delete 2"):
-        remover.remove(["3", "4"], "delete", "test")
+        remover.remove(CONTACTS, ["3", "4"], "delete", "test")
     with pytest.raises(RemovalTripwireError):
-        remover.remove(["5"], "remove_tags", "test")
-    assert deletes(mock) == ["ids=3,4"]
+        remover.remove(CONTACTS, ["5"], "remove_tags", "test")
+    assert deletes(mock) == ["ids=3%2C4"]
 
 
 def test_the_tripwire_costs_two_counts_once_per_sync(
@@ -255,7 +257,7 @@ def test_the_tripwire_costs_two_counts_once_per_sync(
 ) -> None:
     mock.get(f"{BASE}/Contacts/getInfo", [envelope({"count": "500"}), envelope({"count": "498"})])
     remover = Remover(client, RemovalGuard(10_000), [TAG])
-    remover.remove([str(n) for n in range(1, 251)], "delete", "test")  # two chunks: 200 + 50
-    remover.remove(["900"], "delete", "test")
+    remover.remove(CONTACTS, [str(n) for n in range(1, 251)], "delete", "test")  # two chunks: 200 + 50
+    remover.remove(CONTACTS, ["900"], "delete", "test")
     assert len(deletes(mock)) == 3
     assert sum(1 for r in mock.request_history if r.path.endswith("/getinfo")) == 2

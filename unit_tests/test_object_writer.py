@@ -12,26 +12,29 @@ from typing import Any
 
 import pytest
 
-from destination_ontraport.client import (
+from destination_ontraport.api_errors import (
     AmbiguousWriteError,
     NotFoundError,
     RequestRejectedError,
     UnexpectedAnswerError,
 )
+from destination_ontraport.client import RecordApi
 from destination_ontraport.errors import ConfigProblem
 from destination_ontraport.mapping import FieldCatalog
+from destination_ontraport.object_writer import ObjectWriter
+from destination_ontraport.objects import ObjectType
 from destination_ontraport.removal import RemovalGuard, Remover
 from destination_ontraport.report import SyncReport
-from destination_ontraport.writer import ContactWriter
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
+CONTACTS = ObjectType(0, "Contact", CATALOG)
 EMAIL = CATALOG.require("email", "test")
 EXTERNAL = CATALOG.require("External ID", "test")
 
 
 class FakeClient:
-    """Just enough of OntraportClient, thread-safe, counting calls by name."""
+    """Just enough of OntraportClient (the RecordApi surface), thread-safe, logging calls by name."""
 
     max_in_flight = 4
     condition_needs_ids_zero: bool | None = False
@@ -40,7 +43,7 @@ class FakeClient:
         self.contacts: dict[str, dict[str, str]] = {}
         self.calls: list[tuple[str, Any]] = []
         self.lock = threading.Lock()
-        self.fail_create: list[Exception] = []  # raised by create_contact, in order
+        self.fail_create: list[Exception] = []  # raised by create, in order
         self.create_takes_effect_before_failing = True
         self.reject_emails: set[str] = set()
         self.vanished: set[str] = set()
@@ -53,7 +56,7 @@ class FakeClient:
         with self.lock:
             self.calls.append((name, arg))
 
-    def count(self, name: str) -> int:
+    def calls_to(self, name: str) -> int:
         return sum(1 for call, _ in self.calls if call == name)
 
     def add(self, **fields: str) -> str:
@@ -62,26 +65,48 @@ class FakeClient:
         return new_id
 
     def lookup_chunks(
-        self, field_name: str, values: Sequence[str], list_fields: Sequence[str]
+        self, obj: ObjectType, field_name: str, values: Sequence[str], list_fields: Sequence[str]
     ) -> list[list[str]]:
         return [list(values[i : i + 49]) for i in range(0, len(values), 49)]
 
-    def get_contact_count(self) -> int:
+    def count(self, obj: ObjectType, condition: str | None = None) -> int:
         return len(self.contacts)
 
-    def find_contacts(
-        self, field_name: str, values: Sequence[str], list_fields: Sequence[str], *, start: int = 0
+    def _rows(self, rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = [dict(row) for row in rows]
+        if not self.lists_contact_cat:
+            for row in out:
+                row.pop("contact_cat")
+        return out
+
+    def find(
+        self,
+        obj: ObjectType,
+        field_name: str,
+        values: Sequence[str],
+        list_fields: Sequence[str],
+        *,
+        start: int = 0,
     ) -> list[dict[str, Any]]:
         self._log("find", list(values))
         fold = (lambda v: v) if self.case_sensitive else str.lower
         wanted = {fold(v) for v in values}
-        rows = [dict(c) for c in self.contacts.values() if fold(c.get(field_name, "")) in wanted]
-        if not self.lists_contact_cat:
-            for row in rows:
-                row.pop("contact_cat")
-        return rows[start : start + 50]
+        rows = [c for c in self.contacts.values() if fold(c.get(field_name, "")) in wanted]
+        return self._rows(rows)[start : start + 50]
 
-    def save_or_update_contact(self, fields: Mapping[str, str]) -> tuple[str, bool]:
+    def find_by_ids(
+        self, obj: ObjectType, ids: Sequence[str], list_fields: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        self._log("find_by_ids", list(ids))
+        return self._rows([self.contacts[i] for i in ids if i in self.contacts])
+
+    def records_with_tag(
+        self, obj: ObjectType, tag_id: str, list_fields: Sequence[str], start: int
+    ) -> list[dict[str, Any]]:
+        tagged = [c for c in self.contacts.values() if f"*/*{tag_id}*/*" in c.get("contact_cat", "")]
+        return self._rows(tagged)[start : start + 50]
+
+    def save_or_update(self, obj: ObjectType, fields: Mapping[str, str]) -> tuple[str, bool]:
         self._log("saveorupdate", dict(fields))
         if self.odd_saves:
             self.odd_saves -= 1
@@ -98,7 +123,7 @@ class FakeClient:
                 return contact["id"], False
         return self.add(**fields), True
 
-    def create_contact(self, fields: Mapping[str, str]) -> str:
+    def create(self, obj: ObjectType, fields: Mapping[str, str]) -> str:
         self._log("create", dict(fields))
         if self.fail_create:
             error = self.fail_create.pop(0)
@@ -107,36 +132,45 @@ class FakeClient:
             raise error
         return self.add(**fields)
 
-    def update_contact(self, contact_id: str, fields: Mapping[str, str]) -> None:
-        self._log("update", (contact_id, dict(fields)))
-        if contact_id in self.vanished:
+    def update(self, obj: ObjectType, record_id: str, fields: Mapping[str, str]) -> None:
+        self._log("update", (record_id, dict(fields)))
+        if record_id in self.vanished:
             raise NotFoundError("Object not found", status=404)
-        self.contacts[contact_id].update(fields)
+        self.contacts[record_id].update(fields)
 
-    def add_tags(self, contact_ids: Sequence[str], tag_ids: Sequence[str]) -> None:
-        self._log("add_tags", list(contact_ids))
-        for cid in contact_ids:
+    def add_tags(self, obj: ObjectType, ids: Sequence[str], tag_ids: Sequence[str]) -> None:
+        self._log("add_tags", list(ids))
+        for cid in ids:
             present = {t for t in self.contacts[cid]["contact_cat"].split("*/*") if t}
             self.contacts[cid]["contact_cat"] = "*/*" + "*/*".join(sorted(present | set(tag_ids))) + "*/*"
 
-    def remove_tags(self, contact_ids: Sequence[str], tag_ids: Sequence[str]) -> None:
-        self._log("remove_tags", list(contact_ids))
+    def remove_tags(self, obj: ObjectType, ids: Sequence[str], tag_ids: Sequence[str]) -> None:
+        self._log("remove_tags", list(ids))
+        for cid in ids:
+            present = {t for t in self.contacts[cid]["contact_cat"].split("*/*") if t}
+            kept = sorted(present - set(tag_ids))
+            self.contacts[cid]["contact_cat"] = "*/*" + "*/*".join(kept) + "*/*" if kept else ""
 
-    def delete_contacts(self, contact_ids: Sequence[str]) -> None:
-        self._log("delete", list(contact_ids))
-        for cid in contact_ids:
+    def delete(self, obj: ObjectType, ids: Sequence[str]) -> None:
+        self._log("delete", list(ids))
+        for cid in ids:
             self.contacts.pop(cid, None)
 
 
 def make_writer(
     client: FakeClient, match: Any = EMAIL, tags: Sequence[str] = ("7",), **kw: Any
-) -> tuple[ContactWriter, SyncReport]:
+) -> tuple[ObjectWriter, SyncReport]:
     report = SyncReport()
     kw.setdefault("pause", lambda seconds: None)
     if "guard" in kw:
-        kw["remover"] = Remover(client, kw.pop("guard"), list(tags))  # type: ignore[arg-type]
-    writer = ContactWriter(client, CATALOG, match, list(tags), report, **kw)  # type: ignore[arg-type]
+        kw["remover"] = Remover(client, kw.pop("guard"), list(tags))
+    writer = ObjectWriter(client, CONTACTS, match, report, tag_ids=list(tags), **kw)
     return writer, report
+
+
+def test_the_fake_client_is_a_record_api() -> None:
+    api: RecordApi = FakeClient()  # mypy checks the fake against the real surface
+    assert api.max_in_flight == 4
 
 
 def test_records_for_one_contact_collapse_into_one_write_with_later_fields_winning() -> None:
@@ -145,7 +179,7 @@ def test_records_for_one_contact_collapse_into_one_write_with_later_fields_winni
     writer.add("a@x.com", {"email": "a@x.com", "firstname": "One", "company": "Early"}, 1, "s")
     writer.add("a@x.com", {"email": "a@x.com", "firstname": "Two"}, 2, "s")
     writer.flush()
-    assert client.count("saveorupdate") == 1
+    assert client.calls_to("saveorupdate") == 1
     (contact,) = client.contacts.values()
     assert (contact["firstname"], contact["company"]) == ("Two", "Early")
     assert report.counts.created == 1
@@ -157,9 +191,9 @@ def test_a_batch_costs_one_lookup_per_49_contacts_one_write_each_and_one_tag_cal
     for i in range(100):
         writer.add(f"p{i}@x.com", {"email": f"p{i}@x.com", "firstname": "P"}, i, "s")
     writer.flush()
-    assert client.count("find") == 3  # 49 + 49 + 2
-    assert client.count("saveorupdate") == 100
-    assert client.count("add_tags") == 1
+    assert client.calls_to("find") == 3  # 49 + 49 + 2
+    assert client.calls_to("saveorupdate") == 100
+    assert client.calls_to("add_tags") == 1
     assert report.counts.tagged == 100
 
 
@@ -172,7 +206,7 @@ def test_unchanged_contacts_cost_no_write_and_changed_ones_send_only_changed_fie
     writer.add("diff@x.com", {"email": "diff@x.com", "firstname": "New", "lastname": "L"}, 2, "s")
     writer.flush()
     assert [c for c in client.calls if c[0] == "update"] == [("update", (diff, {"firstname": "New"}))]
-    assert client.count("saveorupdate") == 0 and client.count("add_tags") == 0
+    assert client.calls_to("saveorupdate") == 0 and client.calls_to("add_tags") == 0
     assert (report.counts.unchanged, report.counts.updated) == (1, 1)
     assert same in client.contacts
 
@@ -184,7 +218,7 @@ def test_numeric_and_case_differences_that_ontraport_would_not_see_are_not_chang
     writer.add("mixed@x.com", {"email": "mixed@x.com", "f1002": "10"}, 1, "s")
     writer.flush()
     assert report.counts.unchanged == 1
-    assert client.count("update") == 0
+    assert client.calls_to("update") == 0
 
 
 def test_only_contacts_lacking_a_tag_are_tagged() -> None:
@@ -204,14 +238,14 @@ def test_a_contact_written_in_one_batch_is_remembered_in_the_next() -> None:
     writer, _report = make_writer(client)
     writer.add("r@x.com", {"email": "r@x.com", "firstname": "R"}, 1, "s")
     writer.flush()
-    lookups = client.count("find")
+    lookups = client.calls_to("find")
     writer.add("r@x.com", {"email": "r@x.com", "firstname": "R"}, 2, "s")
     writer.flush()
-    assert client.count("find") == lookups, "no second lookup"
-    assert client.count("saveorupdate") == 1 and client.count("update") == 0
+    assert client.calls_to("find") == lookups, "no second lookup"
+    assert client.calls_to("saveorupdate") == 1 and client.calls_to("update") == 0
     writer.add("r@x.com", {"email": "r@x.com", "firstname": "Changed"}, 3, "s")
     writer.flush()
-    assert client.count("update") == 1 and client.count("find") == lookups
+    assert client.calls_to("update") == 1 and client.calls_to("find") == lookups
 
 
 def test_a_refused_contact_is_rejected_for_every_record_that_made_it() -> None:
@@ -226,7 +260,9 @@ def test_a_refused_contact_is_rejected_for_every_record_that_made_it() -> None:
     assert [r.position for r in report.rejections] == [4, 9]
     assert "Invalid email address" in report.rejections[0].reason
     assert report.counts.created == 1
-    assert client.count("add_tags") == 1 and client.calls[-1][1] == ["1"], "the refused contact is not tagged"
+    assert client.calls_to("add_tags") == 1 and client.calls[-1][1] == ["1"], (
+        "the refused contact is not tagged"
+    )
 
 
 def test_a_contact_deleted_since_the_lookup_is_created_again() -> None:
@@ -236,7 +272,7 @@ def test_a_contact_deleted_since_the_lookup_is_created_again() -> None:
     writer, report = make_writer(client)
     writer.add("gone@x.com", {"email": "gone@x.com", "firstname": "New"}, 1, "s")
     writer.flush()
-    assert client.count("update") == 1 and client.count("saveorupdate") == 1
+    assert client.calls_to("update") == 1 and client.calls_to("saveorupdate") == 1
     assert report.counts.updated == 1  # saveorupdate merged into the still-present record
 
 
@@ -245,7 +281,7 @@ def test_custom_match_field_creates_by_lookup_then_post() -> None:
     writer, report = make_writer(client, match=EXTERNAL)
     writer.add("X-1", {"f1001": "X-1", "firstname": "A"}, 1, "s")
     writer.flush()
-    assert client.count("create") == 1 and client.count("saveorupdate") == 0
+    assert client.calls_to("create") == 1 and client.calls_to("saveorupdate") == 0
     assert report.counts.created == 1
 
 
@@ -255,7 +291,7 @@ def test_an_ambiguous_create_that_took_effect_is_found_not_repeated() -> None:
     writer, report = make_writer(client, match=EXTERNAL)
     writer.add("X-2", {"f1001": "X-2", "firstname": "A"}, 1, "s")
     writer.flush()
-    assert client.count("create") == 1, "the lookup found it: no second POST"
+    assert client.calls_to("create") == 1, "the lookup found it: no second POST"
     assert len(client.contacts) == 1
     assert report.counts.created == 1
 
@@ -267,7 +303,7 @@ def test_an_ambiguous_create_that_did_not_take_effect_is_retried_once() -> None:
     writer, _ = make_writer(client, match=EXTERNAL)
     writer.add("X-3", {"f1001": "X-3"}, 1, "s")
     writer.flush()
-    assert client.count("create") == 2
+    assert client.calls_to("create") == 2
     assert len(client.contacts) == 1
 
 
@@ -278,7 +314,7 @@ def test_duplicates_in_ontraport_page_on_and_update_the_oldest() -> None:
     writer, _ = make_writer(client)
     writer.add("dup@x.com", {"email": "dup@x.com", "firstname": "E"}, 1, "s")
     writer.flush()
-    assert client.count("find") == 2, "a full page of 50 for one value means more may hide"
+    assert client.calls_to("find") == 2, "a full page of 50 for one value means more may hide"
     assert [c for c in client.calls if c[0] == "update"] == [("update", ("1", {"firstname": "E"}))]
 
 
@@ -287,7 +323,7 @@ def test_update_only_streams_skip_new_contacts() -> None:
     writer, report = make_writer(client)
     writer.add("new@x.com", {"email": "new@x.com"}, 1, "s", may_create=False)
     writer.flush()
-    assert client.count("saveorupdate") == 0 and report.counts.skipped == 1
+    assert client.calls_to("saveorupdate") == 0 and report.counts.skipped == 1
 
 
 def test_removals_are_one_bulk_call_with_the_ids_found() -> None:
@@ -295,9 +331,9 @@ def test_removals_are_one_bulk_call_with_the_ids_found() -> None:
     a = client.add(email="a@x.com")
     b = client.add(email="b@x.com")
     writer, report = make_writer(client, removal="delete", guard=RemovalGuard(10))
-    writer.add_removal("a@x.com", "a@x.com", 1, "s")
-    writer.add_removal("b@x.com", "b@x.com", 2, "s")
-    writer.add_removal("never@x.com", "never@x.com", 3, "s")
+    writer.add_removal("a@x.com", {"email": "a@x.com"}, 1, "s")
+    writer.add_removal("b@x.com", {"email": "b@x.com"}, 2, "s")
+    writer.add_removal("never@x.com", {"email": "never@x.com"}, 3, "s")
     writer.flush()
     assert [c for c in client.calls if c[0] == "delete"] == [("delete", [a, b])]
     assert (report.counts.deleted, report.counts.skipped) == (2, 1)
@@ -308,21 +344,21 @@ def test_the_guard_refuses_a_removal_over_the_limit_before_sending_it() -> None:
     client.add(email="a@x.com")
     client.add(email="b@x.com")
     writer, _ = make_writer(client, removal="delete", guard=RemovalGuard(1))
-    writer.add_removal("a@x.com", "a@x.com", 1, "s")
-    writer.add_removal("b@x.com", "b@x.com", 2, "s")
+    writer.add_removal("a@x.com", {"email": "a@x.com"}, 1, "s")
+    writer.add_removal("b@x.com", {"email": "b@x.com"}, 2, "s")
     with pytest.raises(ConfigProblem, match="more than max_removals"):
         writer.flush()
-    assert client.count("delete") == 0 and len(client.contacts) == 2
+    assert client.calls_to("delete") == 0 and len(client.contacts) == 2
 
 
 def test_a_write_after_a_removal_in_the_same_batch_keeps_the_contact() -> None:
     client = FakeClient()
     client.add(email="back@x.com", firstname="Old", contact_cat="*/*7*/*")
     writer, _report = make_writer(client, removal="delete", guard=RemovalGuard(10))
-    writer.add_removal("back@x.com", "back@x.com", 1, "s")
+    writer.add_removal("back@x.com", {"email": "back@x.com"}, 1, "s")
     writer.add("back@x.com", {"email": "back@x.com", "firstname": "Back"}, 2, "s")
     writer.flush()
-    assert client.count("delete") == 0
+    assert client.calls_to("delete") == 0
     assert next(iter(client.contacts.values()))["firstname"] == "Back"
 
 
@@ -347,8 +383,8 @@ def test_a_failing_write_is_raised_after_the_other_writes_settle() -> None:
         writer.add(f"K{i}", {"f1001": f"K{i}"}, i, "s")
     with pytest.raises(RuntimeError, match="boom"):
         writer.flush()
-    assert client.count("create") == 5, "no write is abandoned half way"
-    assert client.count("add_tags") == 0, "a failed batch is not tagged or acknowledged"
+    assert client.calls_to("create") == 5, "no write is abandoned half way"
+    assert client.calls_to("add_tags") == 0, "a failed batch is not tagged or acknowledged"
 
 
 # --- behaviours no source settles ---------------------------------------------------------------
@@ -359,7 +395,7 @@ def test_a_custom_match_value_that_differs_only_in_case_updates_the_contact_not_
     writer, report = make_writer(client, match=EXTERNAL)
     writer.add("ABC-1", {"f1001": "ABC-1", "firstname": "New"}, 1, "s")
     writer.flush()
-    assert client.count("create") == 0 and len(client.contacts) == 1
+    assert client.calls_to("create") == 0 and len(client.contacts) == 1
     assert report.counts.updated == 1
 
 
@@ -381,7 +417,7 @@ def test_on_a_case_sensitive_account_an_email_is_also_looked_up_lower_cased() ->
     writer.add("ann@x.com", {"email": "Ann@X.com", "firstname": "Ann"}, 1, "s")
     writer.flush()
     assert client.calls[0] == ("find", ["Ann@X.com", "ann@x.com"])
-    assert client.count("saveorupdate") == 0 and report.counts.unchanged == 1
+    assert client.calls_to("saveorupdate") == 0 and report.counts.unchanged == 1
     assert list(client.contacts) == [stored]
 
 
@@ -395,7 +431,7 @@ def test_without_contact_cat_in_lookups_every_contact_found_is_tagged_and_untagg
     writer.flush()
     assert client.calls[-1] == ("add_tags", [a]) and report.counts.unchanged == 1
     remover, _ = make_writer(client, removal="remove_tags", guard=RemovalGuard(10))
-    remover.add_removal("a@x.com", "a@x.com", 2, "s")
+    remover.add_removal("a@x.com", {"email": "a@x.com"}, 2, "s")
     remover.flush()
     assert client.calls[-1] == ("remove_tags", [a])
 
@@ -410,7 +446,7 @@ def test_save_failed_is_resolved_by_one_lookup_not_retried(saved_before_answer: 
     writer.flush()
     assert len(client.contacts) == 1 and report.counts.rejected == 0
     expected_saves = 1 if saved_before_answer else 2
-    assert client.count("saveorupdate") == expected_saves and client.count("find") == 2
+    assert client.calls_to("saveorupdate") == expected_saves and client.calls_to("find") == 2
 
 
 def test_save_failed_twice_rejects_the_record_with_the_reason_and_the_sync_goes_on() -> None:
