@@ -110,7 +110,8 @@ def _classify_exception(exc: requests.RequestException) -> tuple[FailureKind, st
         reason = exc.args[0] if exc.args else None
         inner = getattr(reason, "reason", reason)
         if isinstance(inner, NewConnectionError | ConnectTimeoutError):
-            return FailureKind.NOT_SENT, f"could not connect ({type(inner).__name__})"
+            cause = inner.__cause__ or inner.__context__  # the socket's own error says more
+            return FailureKind.NOT_SENT, f"could not connect ({type(cause or inner).__name__})"
         cause = type(inner).__name__ if isinstance(inner, BaseException) else type(exc).__name__
         return FailureKind.NO_ANSWER, f"connection dropped ({cause})"
     return FailureKind.NO_ANSWER, f"request failed ({type(exc).__name__})"

@@ -131,7 +131,7 @@ class SyncReport:
         s = summary
         verb = "Dry run (nothing written) would have" if dry_run else "Sync summary:"
         logger.info(
-            f"{verb} records read {s['records_read']}, contacts created {s['created']}, "
+            f"{verb} records read {s['records_read']}, records created {s['created']}, "
             f"updated {s['updated']}, unchanged {s['unchanged']}, tagged {s['tagged']}, "
             f"untagged {s['untagged']}, deleted {s['deleted']}, skipped {s['skipped']}, "
             f"superseded {s['superseded']}, rejected {s['rejected']} ({s['rejected_percent']}%); "

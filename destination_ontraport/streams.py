@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, DestinationSyncMode
 
 from destination_ontraport.dedup import LatestByCursor
 from destination_ontraport.mapping import FieldInfo, RecordMapper, RecordRejected
 from destination_ontraport.messages import excerpt
-from destination_ontraport.object_writer import ObjectWriter
+from destination_ontraport.objects import ObjectType
 
 SUPPORTED_MODES = (
     DestinationSyncMode.overwrite,
@@ -33,6 +33,26 @@ RECORD_ID_PROPERTY = "id"
 CDC_DELETED_AT = "_ab_cdc_deleted_at"
 
 
+class RecordSink(Protocol):
+    """Where a stream's records go (an ObjectWriter; tests pass a fake)."""
+
+    @property
+    def obj(self) -> ObjectType: ...
+    @property
+    def key(self) -> FieldInfo | None: ...
+    def add(
+        self,
+        key: str,
+        fields: dict[str, str],
+        position: int,
+        stream: str,
+        *,
+        may_create: bool = True,
+        tags: Mapping[str, bool] | None = None,
+    ) -> None: ...
+    def add_removal(self, key: str, fields: dict[str, str], position: int, stream: str) -> None: ...
+
+
 @dataclass
 class StreamPlan:
     """One configured stream: its records are mapped, then added to `writer` as writes or removals."""
@@ -41,7 +61,7 @@ class StreamPlan:
     namespace: str | None
     mode: DestinationSyncMode
     mapper: RecordMapper
-    writer: ObjectWriter
+    writer: RecordSink
     primary_key: list[list[str]]
     cursor: list[str]
     activation: bool = False  # a data-activation stream (destination_object_name)
