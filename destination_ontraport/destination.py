@@ -34,7 +34,10 @@ from destination_ontraport.config import OntraportConfig, connection_specificati
 from destination_ontraport.errors import as_traced, user_message
 from destination_ontraport.mapping import MappingConfigError
 from destination_ontraport.messages import InputItem, from_messages, parse_lines
+from destination_ontraport.object_storage_config import S3ObjectStorage
 from destination_ontraport.read_probe import probe_read_path
+from destination_ontraport.s3_store import CHECK_ATTEMPTS, ObjectStorageError, S3Store
+from destination_ontraport.state_stats import with_rejected_count
 from destination_ontraport.streams import SUPPORTED_MODES
 from destination_ontraport.sync import Account, SyncRun
 
@@ -68,7 +71,7 @@ class DestinationOntraport(Destination):
         except Exception as exc:
             message = f"Unexpected error while checking the connection: {type(exc).__name__}"
             return AirbyteConnectionStatus(status=Status.FAILED, message=message)
-        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+        return _check_bucket(parsed.object_storage_config)
 
     def write(
         self,
@@ -152,7 +155,8 @@ class DestinationOntraport(Destination):
         init_uncaught_exception_handler(logger)
         try:
             for message in self.run_cmd(self.parse_args(args)):
-                sys.stdout.write(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode() + "\n")
+                payload = with_rejected_count(message, AirbyteMessageSerializer.dump(message))
+                sys.stdout.write(orjson.dumps(payload).decode() + "\n")
                 sys.stdout.flush()
         except AirbyteTracedException as exc:
             if exc.failure_type != FailureType.config_error:
@@ -161,6 +165,24 @@ class DestinationOntraport(Destination):
             logger.error(str(exc))
             exc.emit_message()
             sys.exit(1)
+
+
+def _check_bucket(settings: object) -> AirbyteConnectionStatus:
+    """With a rejected-records bucket: write, list and delete a test object (as Airbyte's activation
+    destinations do), so that a wrong bucket fails here and not hours into a sync."""
+    if not isinstance(settings, S3ObjectStorage):
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+    store = S3Store(settings, attempts=CHECK_ATTEMPTS)
+    try:
+        store.check(settings.bucket_path)
+    except ObjectStorageError as exc:
+        return AirbyteConnectionStatus(status=Status.FAILED, message=str(exc))
+    except Exception as exc:
+        message = f"Unexpected error while checking the rejected-records bucket: {type(exc).__name__}"
+        return AirbyteConnectionStatus(status=Status.FAILED, message=message)
+    finally:
+        store.close()
+    return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
 
 def _check_message(exc: BaseException, config: Mapping[str, Any]) -> str:

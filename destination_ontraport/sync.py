@@ -1,9 +1,10 @@
 """One `write` run: the message loop, batching, STATE after flush, and the summary.
 
 STATE has exactly one owner: a STATE message goes out only after every record that came before it
-is written to Ontraport or rejected and counted (and the rejected-records file is on disk). States
-that arrive while records are pending are held and released after the next flush, so a source that
-sends a state after every record does not force a lookup and a tag call per record.
+is written to Ontraport or rejected and counted (and the rejected-records file is on disk, and the
+rejections are stored in the bucket, if one is configured). States that arrive while records are
+pending are held and released after the next flush, so a source that sends a state after every
+record does not force a lookup and a tag call per record.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 
 from airbyte_cdk.models import (
     AirbyteMessage,
-    AirbyteStateStats,
     AirbyteStateType,
     ConfiguredAirbyteCatalog,
     DestinationSyncMode,
@@ -41,8 +41,11 @@ from destination_ontraport.messages import (
     StreamStatusItem,
 )
 from destination_ontraport.read_probe import probe_read_path
+from destination_ontraport.reject_ledger import RejectLedger
+from destination_ontraport.rejected_objects import open_rejected_objects
 from destination_ontraport.removal import RemovalGuard, Remover, tagged_contacts_missing_from
 from destination_ontraport.report import SyncReport
+from destination_ontraport.state_stats import StateStats
 from destination_ontraport.streams import SUPPORTED_MODES, StreamPlan, StreamPlans, build_plans
 from destination_ontraport.writer import ContactWriter
 
@@ -178,7 +181,11 @@ class SyncRun:
         self._account = account
         self._client = account.client
         self._clock = clock
-        self._report = SyncReport(rejected_path=config.rejected_records_path)
+        self._objects = open_rejected_objects(config, catalog)
+        self._rejects = RejectLedger(self._objects.add if self._objects else None)
+        self._report = SyncReport(
+            rejected_path=config.rejected_records_path, on_reject=self._rejects.rejected
+        )
         self._plans: StreamPlans = build_plans(catalog, config, account.fields, account.match_field)
         self._check_modes()
         self._progress = Progress(self._report, self._client, clock)
@@ -260,6 +267,7 @@ class SyncRun:
         counts = self._report.counts
         counts.records_read += 1
         self._states.record(item.namespace, item.stream)
+        self._rejects.track(item)
         plan = self._plans.find(item.stream, item.namespace)
         if plan is None:
             where = f"{item.namespace}.{item.stream}" if item.namespace else item.stream
@@ -290,6 +298,7 @@ class SyncRun:
             loser = self._dedup[plan.label].offer(pk, plan.cursor_of(item.data), (key, fields, item.position))
             if loser is not None:
                 counts.superseded += 1
+                self._rejects.forget(loser[2])
             return
         assert self._writer is not None
         self._writer.add(
@@ -325,7 +334,8 @@ class SyncRun:
         message = item.message
         self._report.counts.state_messages += 1
         if message.state is not None:
-            message.state.destinationStats = AirbyteStateStats(recordCount=float(self._states.take(message)))
+            message.state.destinationStats = StateStats(recordCount=float(self._states.take(message)))
+        self._rejects.state_arrived(item.position, message)
         self._held.append(message)
         if self._pending() == 0:
             yield from self._release_states()
@@ -337,6 +347,8 @@ class SyncRun:
         pending = self._writer.pending_records
         if self._dedup:  # per record: no generator unless a stream dedups
             pending += sum(len(d) for d in self._dedup.values())
+        if self._objects is not None:  # rejections wait for the bucket as records wait for Ontraport
+            pending += self._objects.buffered
         return pending
 
     def _flush(self) -> Iterator[AirbyteMessage]:
@@ -347,11 +359,17 @@ class SyncRun:
             for key, fields, position in dedup.drain():
                 self._writer.add(key, fields, position, label)
         self._writer.flush()
+        self._rejects.settled()
         yield from self._release_states()
 
     def _release_states(self) -> Iterator[AirbyteMessage]:
         self._report.sync_to_disk()
+        if self._objects is not None:
+            self._objects.store()  # raises when the bucket fails: the held states stay unreleased
         held, self._held, self._held_since = self._held, [], None
+        for message in held:
+            if message.state is not None and isinstance(message.state.destinationStats, StateStats):
+                message.state.destinationStats.rejectedRecordCount = float(self._rejects.count_for(message))
         if self._config.dry_run:
             # A dry run wrote nothing: acknowledging its records would make the next real sync skip them.
             self._withheld_states += len(held)
@@ -413,6 +431,8 @@ class SyncRun:
         if self._writer is not None:
             self._writer.close()
         self._report.close()
+        if self._objects is not None:
+            self._objects.close()
         stats = self._client.stats
         first = stats.first_request_at if stats.first_request_at is not None else started
         last = stats.last_response_at if stats.last_response_at is not None else self._clock()
