@@ -86,7 +86,8 @@ def _render(text: str, values: Mapping[str, str]) -> str:
 def render_directory(
     path_format: str, *, sync_id: str, namespace: str | None, stream_name: str, at: datetime
 ) -> str:
-    """The folder of one stream's objects, without the bucket prefix; always ends with `/`."""
+    """The folder of one stream's objects, without the bucket prefix: empty segments dropped, and
+    ending with `/` unless it is empty."""
     at = at.astimezone(UTC)
     values = {
         "sync_id": sync_id,
@@ -102,7 +103,8 @@ def render_directory(
         "epoch": str(int(at.timestamp() * 1000)),
         "uuid": str(uuid.uuid4()) if "uuid" in _variables(path_format) else "",
     }
-    return _render(path_format, values).rstrip("/") + "/"
+    segments = [part for part in _render(path_format, values).split("/") if part]
+    return "".join(f"{part}/" for part in segments)
 
 
 def render_file_name(

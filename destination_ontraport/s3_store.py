@@ -166,9 +166,7 @@ class S3Store:
         if isinstance(exc, boto.ConnectionError | boto.HTTPClientError):
             where = self._settings.s3_endpoint or "AWS"
             reason = f"could not reach {where} ({type(exc).__name__}) through {self._attempts} attempts"
-            advice = (
-                "Check s3_endpoint and the network (a firewall or VPC may block it), then try again."
-            )
+            advice = "Check s3_endpoint and the network (a firewall or VPC may block it), then try again."
             return ObjectStorageError(self._message(action, reason, advice), transient=True)
         reason = f"{type(exc).__name__}"
         return ObjectStorageError(

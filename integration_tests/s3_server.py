@@ -28,7 +28,10 @@ START_TIMEOUT = 30.0
 BOOTSTRAP_ACTIONS = 4  # create_user, create_policy, attach_user_policy, create_access_key
 REGION = "us-east-1"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-DENY_PUT = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}]}
+DENY_PUT = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}],
+}
 
 ISSUED_SECRETS: list[str] = []
 """Every access key id and secret handed to a connector run in this session (for the leak test)."""
@@ -75,7 +78,9 @@ class S3Handle:
 
     def deny_puts(self, user: str) -> None:
         """From now on S3 answers AccessDenied to this user's PutObject."""
-        self.client("iam").put_user_policy(UserName=user, PolicyName="deny-put", PolicyDocument=json.dumps(DENY_PUT))
+        self.client("iam").put_user_policy(
+            UserName=user, PolicyName="deny-put", PolicyDocument=json.dumps(DENY_PUT)
+        )
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
         answer = self.client().list_objects_v2(Bucket=bucket, Prefix=prefix)

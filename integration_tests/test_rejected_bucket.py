@@ -105,12 +105,17 @@ def test_rejected_records_are_stored_with_reasons_before_the_state_that_counts_t
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
 
     # Each STATE: its records counted, its rejected ones counted, and already in the bucket when it came out.
-    counts = [(st["destinationStats"]["recordCount"], st["destinationStats"]["rejectedRecordCount"]) for st, _ in seen]
+    counts = [
+        (st["destinationStats"]["recordCount"], st["destinationStats"]["rejectedRecordCount"])
+        for st, _ in seen
+    ]
     assert counts == [(3.0, 2.0), (2.0, 1.0), (1.0, 0.0)]  # the ghost is no `people` record
     state_positions = [5, 8, 10]
     for (_, stored), position in zip(seen, state_positions, strict=True):
         before = {p for p in REJECTED if p < position}
-        assert before <= stored, f"STATE at line {position} came out before rejections {before - stored} were stored"
+        assert before <= stored, (
+            f"STATE at line {position} came out before rejections {before - stored} were stored"
+        )
     assert [st["stream"]["stream_state"] for st, _ in seen] == [{"cursor": 1}, {"cursor": 2}, {"cursor": 3}]
 
     # The bucket holds exactly the rejected records, each with its reason, under <prefix>/<sync id>/<stream>/.
@@ -133,7 +138,11 @@ def test_rejected_records_are_stored_with_reasons_before_the_state_that_counts_t
     assert parts == list(range(1, len(objects) + 1)) and len(objects) >= 3  # one object per stream and flush
 
     # The valid records reached Ontraport; the summary agrees.
-    assert {c["email"] for c in sandbox.contacts()} == {"ada@example.com", "cy@example.com", "dee@example.com"}
+    assert {c["email"] for c in sandbox.contacts()} == {
+        "ada@example.com",
+        "cy@example.com",
+        "dee@example.com",
+    }
     assert run.summary["rejected"] == 4 and run.summary["created"] == 3
 
 
@@ -148,7 +157,10 @@ def test_states_on_stdout_carry_rejected_record_count_even_without_a_bucket(sand
     assert run.returncode == 0, run.stdout[-2000:]
     state_lines = [line for line in run.stdout.splitlines() if '"type":"STATE"' in line.replace(" ", "")]
     assert len(state_lines) == 1
-    assert json.loads(state_lines[0])["state"]["destinationStats"] == {"recordCount": 2.0, "rejectedRecordCount": 1.0}
+    assert json.loads(state_lines[0])["state"]["destinationStats"] == {
+        "recordCount": 2.0,
+        "rejectedRecordCount": 1.0,
+    }
 
 
 def test_a_bucket_that_starts_denying_writes_stops_the_sync_before_the_next_state(
@@ -212,7 +224,10 @@ def test_an_unreachable_bucket_fails_the_sync_after_retries_and_holds_back_state
         state("people", 2),  # 6 must never come out
     ]
     config = config_for(
-        sandbox.url, batch_size=2, rejected_records_threshold=100, object_storage_config=storage(s3, bucket, user)
+        sandbox.url,
+        batch_size=2,
+        rejected_records_threshold=100,
+        object_storage_config=storage(s3, bucket, user),
     )
     released: list[tuple[dict[str, Any], set[int]]] = []
 
@@ -225,7 +240,10 @@ def test_an_unreachable_bucket_fails_the_sync_after_retries_and_holds_back_state
     assert [(st["stream"]["stream_state"], stored) for st, stored in released] == [({"cursor": 1}, {1})]
     assert len(run.errors) == 1, run.errors
     error = run.errors[0]
-    assert f"Could not store rejected records in the rejected-records bucket {bucket!r} at {s3.endpoint}" in error
+    assert (
+        f"Could not store rejected records in the rejected-records bucket {bucket!r} at {s3.endpoint}"
+        in error
+    )
     assert "could not reach" in error and "through 5 attempts" in error
     assert "the sync can be run again safely" in error
     assert run.traces[-1]["error"]["failure_type"] == "transient_error"
@@ -250,7 +268,10 @@ def test_check_writes_lists_and_deletes_a_test_object(
         ("unknown access key", "S3 does not know the access key ID (InvalidAccessKeyId)"),
         ("wrong secret", "the secret access key does not match the access key ID (SignatureDoesNotMatch)"),
         ("denied", "access was denied (AccessDenied)"),
-        ("unreachable endpoint", "could not reach http://127.0.0.1:9 (EndpointConnectionError) through 2 attempts"),
+        (
+            "unreachable endpoint",
+            "could not reach http://127.0.0.1:9 (EndpointConnectionError) through 2 attempts",
+        ),
     ],
 )
 def test_check_names_what_is_wrong_with_the_bucket(
