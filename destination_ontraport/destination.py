@@ -130,9 +130,14 @@ class DestinationOntraport(Destination):
         if not isinstance(config, dict):
             message = f"The config file {parsed_args.config} must hold a JSON object."
             raise AirbyteTracedException(message, message, FailureType.config_error)
-        update_secrets(get_secrets(spec.connectionSpecification, config))
-        if isinstance(config.get("api_key"), str):
-            update_secrets([config["api_key"]])
+        # Every airbyte_secret of the spec (the API key, the storage keys), also as the trimmed value
+        # the config model keeps: the log's masking replaces them wherever they appear.
+        secrets = [
+            value for value in get_secrets(spec.connectionSpecification, config) if isinstance(value, str)
+        ]
+        update_secrets(
+            sorted({*secrets, *(value.strip() for value in secrets)} - {""}, key=len, reverse=True)
+        )
         if command == "check":
             yield AirbyteMessage(
                 type=Type.CONNECTION_STATUS, connectionStatus=self.check(logging.getLogger("airbyte"), config)

@@ -82,7 +82,7 @@ class RejectedObjects:
                 extension=ext,
                 at=self._started,
             )
-            key = object_key(settings.bucket_path, directory, name)
+            key = self._mask(object_key(settings.bucket_path, directory, name))  # a stream may be named so
             self._store.put(key, encode(rows, settings.format, settings.compression, self._mask), kind)
             del self._rows[(namespace, stream)]
             self.buffered -= len(rows)
