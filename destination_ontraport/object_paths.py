@@ -74,8 +74,6 @@ def check_file_name_format(text: str) -> str:
         raise ValueError(
             "file_name_format must contain {part_number}, or later parts would overwrite earlier ones"
         )
-    if not text.strip():
-        raise ValueError("file_name_format must not be blank")
     return text.strip()
 
 

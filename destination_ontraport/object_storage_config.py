@@ -101,13 +101,13 @@ def _union_shape(**extra: Any) -> Any:
     return shape
 
 
-class _Strict(BaseModel):
+class _Settings(BaseModel):
     """Settings blocks: values never quoted in errors; unknown keys (another version's) ignored."""
 
     model_config = ConfigDict(hide_input_in_errors=True, extra="ignore")
 
 
-class CsvFormat(_Strict):
+class CsvFormat(_Settings):
     model_config = ConfigDict(
         title="CSV: Comma-Separated Values", json_schema_extra=_airbyte_shape(["format_type", "flattening"])
     )
@@ -120,7 +120,7 @@ class CsvFormat(_Strict):
         return "csv"
 
 
-class JsonlFormat(_Strict):
+class JsonlFormat(_Settings):
     model_config = ConfigDict(
         title="JSON Lines: Newline-delimited JSON", json_schema_extra=_airbyte_shape(["format_type"])
     )
@@ -141,13 +141,13 @@ class JsonlFormat(_Strict):
         return "jsonl"
 
 
-class NoCompression(_Strict):
+class NoCompression(_Settings):
     model_config = ConfigDict(title="No Compression", json_schema_extra=_airbyte_shape(["compression_type"]))
 
     compression_type: Literal["No Compression"] = "No Compression"
 
 
-class GzipCompression(_Strict):
+class GzipCompression(_Settings):
     model_config = ConfigDict(title="GZIP", json_schema_extra=_airbyte_shape(["compression_type"]))
 
     compression_type: Literal["GZIP"] = "GZIP"
@@ -157,7 +157,7 @@ OutputFormat = Annotated[CsvFormat | JsonlFormat, Field(discriminator="format_ty
 Compression = Annotated[NoCompression | GzipCompression, Field(discriminator="compression_type")]
 
 
-class NoObjectStorage(_Strict):
+class NoObjectStorage(_Settings):
     """Rejected records are counted and logged (and written to `rejected_records_path`, if set) only."""
 
     model_config = ConfigDict(title="None", json_schema_extra=_airbyte_shape(["storage_type"]))
@@ -165,7 +165,7 @@ class NoObjectStorage(_Strict):
     storage_type: Literal["None"] = "None"
 
 
-class S3ObjectStorage(_Strict):
+class S3ObjectStorage(_Settings):
     """An S3 (or S3-compatible) bucket that receives each rejected record with its reason."""
 
     model_config = ConfigDict(

@@ -10,6 +10,7 @@ messages name the bucket and the setting, never a key.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -76,14 +77,16 @@ class S3Store:
         key = f"{folder}/{uuid.uuid4().hex}.jsonl"
         self.put(key, b'{"check": "destination-ontraport"}\n', "application/x-ndjson")
         try:
-            if key not in self.keys(folder + "/"):
-                reason = "the test object was written but is missing from the bucket's listing"
-                advice = (
-                    "Check that the endpoint is an S3-compatible store and that s3:ListBucket is allowed."
-                )
-                raise ObjectStorageError(self._message("list", reason, advice), transient=False)
-        finally:
-            self.delete(key)
+            listed = key in self.keys(folder + "/")
+        except ObjectStorageError:
+            with contextlib.suppress(ObjectStorageError):  # the listing's failure is the one to report
+                self.delete(key)
+            raise
+        self.delete(key)
+        if not listed:
+            reason = "the test object was written but is missing from the bucket's listing"
+            advice = "Check that the endpoint is an S3-compatible store and that s3:ListBucket is allowed."
+            raise ObjectStorageError(self._message("list", reason, advice), transient=False)
 
     def close(self) -> None:
         if self._client is not None:
