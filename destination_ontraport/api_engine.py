@@ -110,10 +110,10 @@ def _classify_exception(exc: requests.RequestException) -> tuple[FailureKind, st
         reason = exc.args[0] if exc.args else None
         inner = getattr(reason, "reason", reason)
         if isinstance(inner, NewConnectionError | ConnectTimeoutError):
-            cause = inner.__cause__ or inner.__context__  # the socket's own error says more
-            return FailureKind.NOT_SENT, f"could not connect ({type(cause or inner).__name__})"
-        cause = type(inner).__name__ if isinstance(inner, BaseException) else type(exc).__name__
-        return FailureKind.NO_ANSWER, f"connection dropped ({cause})"
+            socket_error = inner.__cause__ or inner.__context__  # the socket's own error says more
+            return FailureKind.NOT_SENT, f"could not connect ({type(socket_error or inner).__name__})"
+        what = type(inner).__name__ if isinstance(inner, BaseException) else type(exc).__name__
+        return FailureKind.NO_ANSWER, f"connection dropped ({what})"
     return FailureKind.NO_ANSWER, f"request failed ({type(exc).__name__})"
 
 

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from destination_ontraport.object_storage_config import ObjectStorage, object_storage_field
+
 DEFAULT_API_URL = "https://api.ontraport.com/1"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -156,6 +158,7 @@ class OntraportConfig(BaseModel):
         description="Optional path of a JSONL file that receives each rejected record with its reason.",
         json_schema_extra={"order": 13},
     )
+    object_storage_config: ObjectStorage = object_storage_field()
     api_url: str = Field(
         default=DEFAULT_API_URL,
         title="API URL",

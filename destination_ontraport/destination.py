@@ -34,7 +34,10 @@ from destination_ontraport.config import OntraportConfig, connection_specificati
 from destination_ontraport.errors import as_traced, user_message
 from destination_ontraport.mapping import MappingConfigError
 from destination_ontraport.messages import InputItem, from_messages, parse_lines
+from destination_ontraport.object_storage_config import S3ObjectStorage
 from destination_ontraport.read_probe import probe_read_path
+from destination_ontraport.s3_store import CHECK_ATTEMPTS, ObjectStorageError, S3Store
+from destination_ontraport.state_stats import with_rejected_count
 from destination_ontraport.streams import SUPPORTED_MODES
 from destination_ontraport.write_run import WriteRun
 
@@ -68,7 +71,7 @@ class DestinationOntraport(Destination):
         except Exception as exc:
             message = f"Unexpected error while checking the connection: {type(exc).__name__}"
             return AirbyteConnectionStatus(status=Status.FAILED, message=message)
-        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+        return _check_bucket(parsed.object_storage_config)
 
     def write(
         self,
@@ -127,9 +130,14 @@ class DestinationOntraport(Destination):
         if not isinstance(config, dict):
             message = f"The config file {parsed_args.config} must hold a JSON object."
             raise AirbyteTracedException(message, message, FailureType.config_error)
-        update_secrets(get_secrets(spec.connectionSpecification, config))
-        if isinstance(config.get("api_key"), str):
-            update_secrets([config["api_key"]])
+        # Every airbyte_secret of the spec (the API key, the storage keys), also as the trimmed value
+        # the config model keeps: the log's masking replaces them wherever they appear.
+        secrets = [
+            value for value in get_secrets(spec.connectionSpecification, config) if isinstance(value, str)
+        ]
+        update_secrets(
+            sorted({*secrets, *(value.strip() for value in secrets)} - {""}, key=len, reverse=True)
+        )
         if command == "check":
             yield AirbyteMessage(
                 type=Type.CONNECTION_STATUS, connectionStatus=self.check(logging.getLogger("airbyte"), config)
@@ -148,7 +156,8 @@ class DestinationOntraport(Destination):
         init_uncaught_exception_handler(logger)
         try:
             for message in self.run_cmd(self.parse_args(args)):
-                sys.stdout.write(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode() + "\n")
+                payload = with_rejected_count(message, AirbyteMessageSerializer.dump(message))
+                sys.stdout.write(orjson.dumps(payload).decode() + "\n")
                 sys.stdout.flush()
         except AirbyteTracedException as exc:
             if exc.failure_type != FailureType.config_error:
@@ -157,6 +166,24 @@ class DestinationOntraport(Destination):
             logger.error(str(exc))
             exc.emit_message()
             sys.exit(1)
+
+
+def _check_bucket(settings: object) -> AirbyteConnectionStatus:
+    """With a rejected-records bucket: write, list and delete a test object (as Airbyte's activation
+    destinations do), so that a wrong bucket fails here and not hours into a sync."""
+    if not isinstance(settings, S3ObjectStorage):
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+    store = S3Store(settings, attempts=CHECK_ATTEMPTS)
+    try:
+        store.check(settings.bucket_path)
+    except ObjectStorageError as exc:
+        return AirbyteConnectionStatus(status=Status.FAILED, message=str(exc))
+    except Exception as exc:
+        message = f"Unexpected error while checking the rejected-records bucket: {type(exc).__name__}"
+        return AirbyteConnectionStatus(status=Status.FAILED, message=message)
+    finally:
+        store.close()
+    return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
 
 def _check_message(exc: BaseException, config: Mapping[str, Any]) -> str:

@@ -18,6 +18,7 @@ from destination_ontraport.api_errors import (
     UnsafeRequestError,
 )
 from destination_ontraport.mapping import MappingConfigError
+from destination_ontraport.s3_store import ObjectStorageError
 
 
 class ConfigProblem(Exception):
@@ -50,9 +51,9 @@ def as_traced(exc: BaseException) -> AirbyteTracedException:
         AuthenticationError,
         PermissionDeniedError,
     )
-    if isinstance(exc, config_errors):
+    if isinstance(exc, config_errors) or (isinstance(exc, ObjectStorageError) and not exc.transient):
         failure = FailureType.config_error
-    elif isinstance(exc, TransientError):
+    elif isinstance(exc, TransientError | ObjectStorageError):
         failure = FailureType.transient_error
         message = (
             f"{message.rstrip('.')}. Records after the last state message were not confirmed; the sync can be "

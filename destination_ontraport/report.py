@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -57,6 +58,8 @@ class SyncReport:
     rejections: list[Rejection] = field(default_factory=list)
     dry_run_examples: list[str] = field(default_factory=list)
     rejected_streams: set[str | None] = field(default_factory=set)
+    on_reject: Callable[[int, str | None, str | None, str, Any], None] | None = None
+    """Told of every rejection (position, stream, key, reason, record): the rejected-records bucket."""
     _file: IO[str] | None = None
 
     def reject(
@@ -73,6 +76,8 @@ class SyncReport:
         if len(self.rejections) < LISTED_REJECTIONS:
             self.rejections.append(rejection)
         logger.warning(f"Rejected record at {rejection.line()}")
+        if self.on_reject is not None:
+            self.on_reject(position, stream, key, reason, record)
         if self.rejected_path:
             self._rejected_file().write(
                 json.dumps({**asdict(rejection), "record": record}, default=str, ensure_ascii=False) + "\n"

@@ -80,10 +80,10 @@ class StreamPlan:
         """Records held for deduplication (they count as pending: STATE waits for them too)."""
         return len(self._dedup)
 
-    def take(self, data: Mapping[str, Any], position: int) -> bool:
-        """Map one record and hand it to the writer (or to deduplication first); True when it
-        superseded an earlier record of the same key (append_dedup). Raises RecordRejected with the
-        reason when it cannot be written."""
+    def take(self, data: Mapping[str, Any], position: int) -> int | None:
+        """Map one record and hand it to the writer (or to deduplication first). Returns the input
+        position of a record this one superseded (or that lost against it) in append_dedup, else
+        None. Raises RecordRejected with the reason when it cannot be written."""
         record, tags, record_id = self._split(data)
         fields = self.mapper.map(record)
         if record_id is not None:
@@ -99,13 +99,14 @@ class StreamPlan:
                 else {self.writer.key.name: fields[self.writer.key.name]}
             )
             self.writer.add_removal(key, found_by, position, self.label)
-            return False
+            return None
         if self.mode == DestinationSyncMode.append_dedup:
             pk = self._primary_key_of(data) or (key,)
-            return self._dedup.offer(pk, self._cursor_of(data), (key, fields, position, tags)) is not None
+            loser = self._dedup.offer(pk, self._cursor_of(data), (key, fields, position, tags))
+            return loser[2] if loser is not None else None
         may_create = self.mode != DestinationSyncMode.update
         self.writer.add(key, fields, position, self.label, may_create=may_create, tags=tags)
-        return False
+        return None
 
     def drain(self) -> None:
         """Hand the deduplicated winners to the writer (before it flushes)."""

@@ -1,7 +1,8 @@
 """The message loop of one `write`: routes records to their stream, and owns STATE.
 
 STATE has exactly one owner: a STATE message goes out only after every record that came before it
-is written to Ontraport or rejected and counted (and the rejected-records file is on disk). States
+is written to Ontraport or rejected and counted (and the rejected-records file is on disk, and the
+rejections are stored in the bucket, if one is configured). States
 that arrive while records are pending are held and released after the next flush, so a source that
 sends a state after every record does not force a lookup and a tag call per record; a state is never
 held longer than STATE_HOLD_SECONDS when more input keeps coming.
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from airbyte_cdk.models import AirbyteMessage, AirbyteStateStats, AirbyteStateType
+from airbyte_cdk.models import AirbyteMessage, AirbyteStateType
 
 from destination_ontraport.mapping import RecordRejected
 from destination_ontraport.messages import (
@@ -25,7 +26,10 @@ from destination_ontraport.messages import (
     StateItem,
     StreamStatusItem,
 )
+from destination_ontraport.reject_ledger import RejectLedger
+from destination_ontraport.rejected_objects import RejectedObjects
 from destination_ontraport.report import SyncReport
+from destination_ontraport.state_stats import StateStats
 from destination_ontraport.streams import StreamPlans
 
 STATE_HOLD_SECONDS = 30.0
@@ -66,7 +70,9 @@ class _StateCounter:
 
 class SyncRun:
     """Routes input items and releases STATE; writing is the writers' job, set-up and the end of
-    the sync (removals, summary) the caller's."""
+    the sync (removals, summary) the caller's. `ledger` attributes rejections to the STATEs that
+    cover them (it is the report's `on_reject`); `objects`, the rejected-records bucket, must hold a
+    STATE's rejections before that STATE goes out."""
 
     def __init__(
         self,
@@ -80,6 +86,8 @@ class SyncRun:
         tick: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.monotonic,
         hold_seconds: float = STATE_HOLD_SECONDS,
+        ledger: RejectLedger | None = None,
+        objects: RejectedObjects | None = None,
     ) -> None:
         self._plans = plans
         self._writers = list(writers)
@@ -90,6 +98,8 @@ class SyncRun:
         self._tick = tick
         self._clock = clock
         self._hold_seconds = hold_seconds
+        self._ledger = ledger or RejectLedger()
+        self._objects = objects
         self._held: list[AirbyteMessage] = []
         self._held_since: float | None = None
         self._states = _StateCounter()
@@ -122,6 +132,7 @@ class SyncRun:
     def _on_record(self, item: RecordItem) -> None:
         self._report.counts.records_read += 1
         self._states.record(item.namespace, item.stream)
+        self._ledger.track(item)
         plan = self._plans.find(item.stream, item.namespace)
         if plan is None:
             where = f"{item.namespace}.{item.stream}" if item.namespace else item.stream
@@ -129,8 +140,10 @@ class SyncRun:
             self._report.reject(item.position, item.stream, None, reason, item.data)
             return
         try:
-            if plan.take(item.data, item.position):
+            superseded = plan.take(item.data, item.position)
+            if superseded is not None:
                 self._report.counts.superseded += 1
+                self._ledger.forget(superseded)  # replaced by a later version: it can no longer be refused
         except RecordRejected as exc:
             self._report.reject(item.position, plan.label, None, exc.reason, item.data)
 
@@ -138,7 +151,8 @@ class SyncRun:
         message = item.message
         self._report.counts.state_messages += 1
         if message.state is not None:
-            message.state.destinationStats = AirbyteStateStats(recordCount=float(self._states.take(message)))
+            message.state.destinationStats = StateStats(recordCount=float(self._states.take(message)))
+        self._ledger.state_arrived(item.position, message)
         self._held.append(message)
         if self.pending() == 0:
             yield from self._release_states()
@@ -146,7 +160,9 @@ class SyncRun:
             self._held_since = self._clock()
 
     def pending(self) -> int:
-        return sum(writer.pending_records for writer in self._writers) + self._plans.buffered
+        """Records not yet written, and rejections not yet stored: a STATE waits for both."""
+        waiting = self._objects.buffered if self._objects is not None else 0
+        return sum(writer.pending_records for writer in self._writers) + self._plans.buffered + waiting
 
     def flush(self) -> Iterator[AirbyteMessage]:
         """Every writer writes everything it holds; then the states held for those records go out."""
@@ -155,11 +171,17 @@ class SyncRun:
             plan.drain()
         for writer in self._writers:
             writer.flush()
+        self._ledger.settled()
         yield from self._release_states()
 
     def _release_states(self) -> Iterator[AirbyteMessage]:
         self._report.sync_to_disk()
+        if self._objects is not None:
+            self._objects.store()  # raises when the bucket fails: the held states stay unreleased
         held, self._held, self._held_since = self._held, [], None
+        for message in held:
+            if message.state is not None and isinstance(message.state.destinationStats, StateStats):
+                message.state.destinationStats.rejectedRecordCount = float(self._ledger.count_for(message))
         if self._withhold:
             self.withheld_states += len(held)
             return

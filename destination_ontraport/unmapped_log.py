@@ -32,15 +32,17 @@ class UnmappedLog:
             conflicts = mapper.conflicts
             unmatched = [path for path in new if path not in conflicts]
             if unmatched:
-                hint = (
-                    "check the field names in the mapping"
-                    if plan.activation
-                    else "add a field_mapping entry to send them"
-                )
-                logger.info(
-                    f"Stream {plan.label!r}: source field(s) {', '.join(unmatched)} match no Ontraport {target} "
-                    f"field and are not sent ({hint})."
-                )
+                fields = ", ".join(unmatched)
+                if plan.activation:
+                    logger.info(
+                        f"Stream {plan.label!r}: source field(s) {fields} match no Ontraport {target} field "
+                        "and are not sent (map them to the object's fields in the connection)."
+                    )
+                else:
+                    logger.info(
+                        f"Stream {plan.label!r}: source field(s) {fields} match no Ontraport {target} field "
+                        "and are not sent (add a field_mapping entry to send them)."
+                    )
             for path in new:
                 if path in conflicts:
                     logger.info(

@@ -22,6 +22,8 @@ from destination_ontraport.messages import InputItem
 from destination_ontraport.object_writer import ObjectWriter
 from destination_ontraport.objects import RECORD_ID_FIELD, ObjectType, find_object
 from destination_ontraport.read_probe import probe_read_path
+from destination_ontraport.reject_ledger import RejectLedger
+from destination_ontraport.rejected_objects import RejectedObjects, open_rejected_objects
 from destination_ontraport.removal import RemovalGuard, Remover
 from destination_ontraport.report import SyncReport
 from destination_ontraport.streams import (
@@ -73,7 +75,9 @@ class WriteRun:
         self._account = account
         self._client = account.client
         self._clock = clock
-        self.report = SyncReport(rejected_path=config.rejected_records_path)
+        self._objects: RejectedObjects | None = open_rejected_objects(config, catalog)
+        self._ledger = RejectLedger(self._objects.add if self._objects else None)
+        self.report = SyncReport(rejected_path=config.rejected_records_path, on_reject=self._ledger.rejected)
         self._progress = Progress(self.report, lambda: self._client.stats.requests, clock)
         self._writers: dict[tuple[int, str | None], ObjectWriter] = {}
         self.summary: dict[str, Any] = {}
@@ -107,6 +111,8 @@ class WriteRun:
                 before_flush=UnmappedLog(plans),
                 tick=self._progress.tick,
                 clock=self._clock,
+                ledger=self._ledger,
+                objects=self._objects,
             )
             yield from sync.run(items)
             contacts = self._writers.get((self._account.contacts.id, self._account.match_field.name))
@@ -257,6 +263,8 @@ class WriteRun:
         for writer in self._writers.values():
             writer.close()
         self.report.close()
+        if self._objects is not None:
+            self._objects.close()
         stats = self._client.stats
         first = stats.first_request_at if stats.first_request_at is not None else started
         last = stats.last_response_at if stats.last_response_at is not None else self._clock()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from integration_tests.harness import API_KEY, APP_ID, CAPTURE, CAPTURE_ENV
+from integration_tests.s3_server import S3Handle, running_s3
 from ontraport_sandbox.switches import CHOICES
 from ontraport_sandbox.testing import SandboxHandle, running_sandbox
 
@@ -41,3 +42,10 @@ def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
         **{choice.name: choice.default for choice in CHOICES},
     )
     return sandbox_server
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[S3Handle]:
+    """A moto S3 server process with IAM on (integration_tests/s3_server.py), one per test module."""
+    with running_s3() as handle:
+        yield handle
