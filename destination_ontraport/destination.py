@@ -1,4 +1,4 @@
-"""`DestinationOntraport`: spec, check and write, as the Airbyte protocol runs them."""
+"""`DestinationOntraport`: spec, check, discover and write, as the Airbyte protocol runs them."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import io
 import logging
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -15,22 +16,31 @@ from airbyte_cdk.exception_handler import init_uncaught_exception_handler
 from airbyte_cdk.logger import init_logger
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
+    AirbyteErrorTraceMessage,
     AirbyteMessage,
     AirbyteMessageSerializer,
+    AirbyteTraceMessage,
     ConfiguredAirbyteCatalog,
     ConfiguredAirbyteCatalogSerializer,
     ConnectorSpecification,
     FailureType,
     Status,
+    TraceType,
     Type,
 )
-from airbyte_cdk.utils.airbyte_secrets_utils import get_secrets, update_secrets
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets, update_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import ValidationError
 
 from destination_ontraport.account import Account
-from destination_ontraport.api_errors import OntraportError, TransientError
+from destination_ontraport.api_errors import (
+    AuthenticationError,
+    OntraportError,
+    PermissionDeniedError,
+    TransientError,
+)
 from destination_ontraport.config import OntraportConfig, connection_specification
+from destination_ontraport.discover import NothingToDiscoverError, read_catalog
 from destination_ontraport.errors import as_traced, user_message
 from destination_ontraport.mapping import MappingConfigError
 from destination_ontraport.messages import InputItem, from_messages, parse_lines
@@ -118,26 +128,10 @@ class DestinationOntraport(Destination):
         """As the CDK's, minus its jsonschema pre-check: that check's messages quote config values,
         and a CONNECTION_STATUS is not masked. The pydantic model validates with inputs hidden."""
         command = parsed_args.command
-        spec = self.spec(logging.getLogger("airbyte"))
         if command == "spec":
-            yield AirbyteMessage(type=Type.SPEC, spec=spec)
+            yield AirbyteMessage(type=Type.SPEC, spec=self.spec(logging.getLogger("airbyte")))
             return
-        try:
-            config = self.read_config(config_path=parsed_args.config)
-        except (OSError, ValueError) as exc:
-            message = f"Could not read the config file: {exc}"
-            raise AirbyteTracedException(message, message, FailureType.config_error) from None
-        if not isinstance(config, dict):
-            message = f"The config file {parsed_args.config} must hold a JSON object."
-            raise AirbyteTracedException(message, message, FailureType.config_error)
-        # Every airbyte_secret of the spec (the API key, the storage keys), also as the trimmed value
-        # the config model keeps: the log's masking replaces them wherever they appear.
-        secrets = [
-            value for value in get_secrets(spec.connectionSpecification, config) if isinstance(value, str)
-        ]
-        update_secrets(
-            sorted({*secrets, *(value.strip() for value in secrets)} - {""}, key=len, reverse=True)
-        )
+        config = self._load_config(parsed_args.config)
         if command == "check":
             yield AirbyteMessage(
                 type=Type.CONNECTION_STATUS, connectionStatus=self.check(logging.getLogger("airbyte"), config)
@@ -147,7 +141,69 @@ class DestinationOntraport(Destination):
             # rejected line with a reason instead of silently replaced characters.
             yield from self._write_lines(config, parsed_args.catalog, sys.stdin.buffer)
         else:
-            raise ValueError(f"Unknown command {command!r}; use spec, check or write.")
+            raise ValueError(
+                f"Unknown command {command!r}; use spec, check or write (discover runs through run())."
+            )
+
+    def _load_config(self, path: str) -> dict[str, Any]:
+        """The config file as a JSON object, its secrets registered for masking before anything runs."""
+        try:
+            config = self.read_config(config_path=path)
+        except (OSError, ValueError) as exc:
+            message = f"Could not read the config file: {exc}"
+            raise AirbyteTracedException(message, message, FailureType.config_error) from None
+        if not isinstance(config, dict):
+            message = f"The config file {path} must hold a JSON object."
+            raise AirbyteTracedException(message, message, FailureType.config_error)
+        # Every airbyte_secret of the spec (the API key, the storage keys), also as the trimmed value
+        # the config model keeps: the log's masking replaces them wherever they appear.
+        spec = self.spec(logging.getLogger("airbyte")).connectionSpecification
+        secrets = [value for value in get_secrets(spec, config) if isinstance(value, str)]
+        update_secrets(
+            sorted({*secrets, *(value.strip() for value in secrets)} - {""}, key=len, reverse=True)
+        )
+        return config
+
+    def discover(self, config: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """`discover --config`: one DESTINATION_CATALOG message (after LOG lines saying what is not
+        offered and why), as JSON data: airbyte-cdk 7.39.1's AirbyteMessage cannot carry it.
+
+        On failure, as the Kotlin CDK's DiscoverOperation does: a TRACE error and a CONNECTION_STATUS
+        FAILED with the message `check` gives for the same config, and a normal exit, as `check` has."""
+        logger = logging.getLogger("airbyte")
+        try:
+            found = read_catalog(OntraportConfig.model_validate(config))
+        except Exception as exc:
+            if isinstance(
+                exc, ValidationError | MappingConfigError | OntraportError | NothingToDiscoverError
+            ):
+                message = _check_message(exc, config)
+            else:
+                message = f"Unexpected error while discovering the account's objects: {type(exc).__name__}"
+            yield from _failure_messages(filter_secrets(message), _failure_type(exc))
+            return
+        for note in found.notes:
+            logger.info(note)
+        yield found.message()
+
+    def parse_args(self, args: list[str]) -> argparse.Namespace:
+        """The CDK's commands (spec, check, write) plus `discover --config`."""
+        parser = argparse.ArgumentParser(prog="destination-ontraport")
+        commands = parser.add_subparsers(title="commands", dest="command", required=True)
+        commands.add_parser("spec", help="outputs the json configuration specification")
+        with_config = {
+            "check": "checks the config can be used to connect",
+            "discover": "lists the Ontraport objects and modes a data-activation connection can write",
+            "write": "Writes data to the destination",
+        }
+        for command, text in with_config.items():
+            sub = commands.add_parser(command, help=text).add_argument_group("required named arguments")
+            sub.add_argument("--config", type=str, required=True, help="path to the JSON configuration file")
+            if command == "write":
+                sub.add_argument(
+                    "--catalog", type=str, required=True, help="path to the configured catalog JSON file"
+                )
+        return parser.parse_args(args)
 
     def run(self, args: list[str]) -> None:
         """As the CDK's, but each message is flushed at once: an orchestrator (or a crash) must see a
@@ -155,9 +211,17 @@ class DestinationOntraport(Destination):
         logger = init_logger("airbyte")
         init_uncaught_exception_handler(logger)
         try:
-            for message in self.run_cmd(self.parse_args(args)):
-                payload = with_rejected_count(message, AirbyteMessageSerializer.dump(message))
-                sys.stdout.write(orjson.dumps(payload).decode() + "\n")
+            parsed_args = self.parse_args(args)
+            lines: Iterable[Mapping[str, Any]]
+            if parsed_args.command == "discover":
+                lines = self.discover(self._load_config(parsed_args.config))
+            else:
+                lines = (
+                    with_rejected_count(message, AirbyteMessageSerializer.dump(message))
+                    for message in self.run_cmd(parsed_args)
+                )
+            for line in lines:
+                sys.stdout.write(orjson.dumps(line).decode() + "\n")
                 sys.stdout.flush()
         except AirbyteTracedException as exc:
             if exc.failure_type != FailureType.config_error:
@@ -184,6 +248,24 @@ def _check_bucket(settings: object) -> AirbyteConnectionStatus:
     finally:
         store.close()
     return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+
+def _failure_type(exc: BaseException) -> FailureType:
+    if isinstance(exc, ValidationError | MappingConfigError | AuthenticationError | PermissionDeniedError):
+        return FailureType.config_error
+    if isinstance(exc, TransientError) or (isinstance(exc, OntraportError) and exc.status is None):
+        return FailureType.transient_error
+    return FailureType.system_error
+
+
+def _failure_messages(message: str, failure_type: FailureType) -> Iterator[dict[str, Any]]:
+    """A TRACE error and a CONNECTION_STATUS FAILED with the same plain message. No stack trace: the
+    message says what to do, and a trace of a config error could quote the config."""
+    error = AirbyteErrorTraceMessage(message=message, internal_message=message, failure_type=failure_type)
+    trace = AirbyteTraceMessage(type=TraceType.ERROR, emitted_at=time.time_ns() // 1_000_000, error=error)
+    yield AirbyteMessageSerializer.dump(AirbyteMessage(type=Type.TRACE, trace=trace))
+    status = AirbyteConnectionStatus(status=Status.FAILED, message=message)
+    yield AirbyteMessageSerializer.dump(AirbyteMessage(type=Type.CONNECTION_STATUS, connectionStatus=status))
 
 
 def _check_message(exc: BaseException, config: Mapping[str, Any]) -> str:

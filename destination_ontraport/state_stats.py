@@ -16,7 +16,7 @@ from airbyte_cdk.models import AirbyteMessage, AirbyteStateStats, Type
 
 
 @dataclass
-class StateStats(AirbyteStateStats):  # type: ignore[misc]  # the protocol models are untyped
+class StateStats(AirbyteStateStats):
     """`recordCount` as before, plus the rejected records among them (protocol 0.18's key name)."""
 
     rejectedRecordCount: float | None = None

@@ -51,8 +51,6 @@ def configured(
     }
     if key is not None:
         entry["primary_key"] = [[part] for part in key]
-    if operation["sync_mode"] == "append_dedup":
-        entry["cursor_field"] = ["Updated"]
     return entry
 
 
@@ -63,7 +61,10 @@ def rec(stream: str, data: dict[str, Any]) -> dict[str, Any]:
 def done(stream: str) -> dict[str, Any]:
     return {
         "type": "STATE",
-        "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": {"at": 1}}},
+        "state": {
+            "type": "STREAM",
+            "stream": {"stream_descriptor": {"name": stream}, "stream_state": {"at": 1}},
+        },
     }
 
 
@@ -97,33 +98,31 @@ def test_discover_then_write_every_mode_for_contacts_and_a_custom_object(account
     pet_update_id = next(p["id"] for p in account.objects(PET) if p["f2001"] == "PET-UPD")
     streams = [
         configured("customers", ops[("Contact", "append")], ["Email"], ["Email", "First Name", "Add Tags"]),
+        configured("customer_history", ops[("Contact", "append_dedup")], ["Email"], ["Email", "First Name"]),
         configured(
-            "customer_history", ops[("Contact", "append_dedup")], ["Email"], ["Email", "First Name", "Updated"]
+            "profile_fixes", ops[("Contact", "update")], ["Email"], ["Email", "First Name", "Remove Tags"]
         ),
-        configured("profile_fixes", ops[("Contact", "update")], ["Email"], ["Email", "First Name", "Remove Tags"]),
         configured("unsubscribes", ops[("Contact", "soft_delete")], ["Email"], ["Email"]),
         configured("pets", ops[("Pet", "append")], ["Pet ID"], ["Pet ID", "Pet Name", "Species", "Add Tags"]),
-        configured("pet_history", ops[("Pet", "append_dedup")], ["Pet ID"], ["Pet ID", "Weight", "Updated"]),
+        configured("pet_history", ops[("Pet", "append_dedup")], ["Pet ID"], ["Pet ID", "Weight"]),
         configured("pet_fixes", ops[("Pet", "update")], ["id"], ["id", "Pet Name"]),
         configured("pets_gone", ops[("Pet", "soft_delete")], ["Pet ID"], ["Pet ID"]),
     ]
-    for entry in streams:  # the mapper filters out fields that were not mapped, the cursor included
-        if entry["destination_sync_mode"] == "append_dedup":
-            entry["stream"]["json_schema"]["properties"]["Updated"] = {"type": "string"}
+    # The platform's mapper drops every field that was not mapped, an unmapped cursor too: the
+    # latest record per key is then the one that arrived last.
     catalog = {"streams": streams}
     messages = [
         rec("customers", {"Email": "new@example.com", "First Name": "New", "Add Tags": "VIP, Newsletter"}),
         rec("customers", {"Email": "also-new@example.com", "First Name": "Also", "Add Tags": ["VIP"]}),
-        rec("customer_history", {"Email": "hist@example.com", "First Name": "Old name", "Updated": "2024-01-01"}),
-        rec("customer_history", {"Email": "hist@example.com", "First Name": "Latest", "Updated": "2024-03-01"}),
-        rec("customer_history", {"Email": "hist@example.com", "First Name": "Stale", "Updated": "2024-02-01"}),
+        rec("customer_history", {"Email": "hist@example.com", "First Name": "Old name"}),
+        rec("customer_history", {"Email": "hist@example.com", "First Name": "Latest"}),
         rec("profile_fixes", {"Email": "update-me@example.com", "First Name": "After", "Remove Tags": "Old"}),
         rec("profile_fixes", {"Email": "not-in-ontraport@example.com", "First Name": "Nobody"}),
         rec("unsubscribes", {"Email": "delete-me@example.com"}),
         rec("pets", {"Pet ID": "PET-1", "Pet Name": "Rex", "Species": "Dog", "Add Tags": "Good Boy"}),
         rec("pets", {"Pet ID": "PET-2", "Pet Name": "Tom", "Species": "Cat"}),
-        rec("pet_history", {"Pet ID": "PET-3", "Weight": 4, "Updated": "2024-01-01"}),
-        rec("pet_history", {"Pet ID": "PET-3", "Weight": 5.5, "Updated": "2024-02-01"}),
+        rec("pet_history", {"Pet ID": "PET-3", "Weight": 4}),
+        rec("pet_history", {"Pet ID": "PET-3", "Weight": 5.5}),
         rec("pet_fixes", {"id": int(pet_update_id), "Pet Name": "After"}),
         rec("pets_gone", {"Pet ID": "PET-DEL"}),
         *[done(entry["stream"]["name"]) for entry in streams],
@@ -144,14 +143,16 @@ def test_discover_then_write_every_mode_for_contacts_and_a_custom_object(account
     }, "created, deduplicated, updated, deleted; the update-only record for an unknown email is skipped"
     assert sorted(contacts["new@example.com"]["tags"]) == ["Newsletter", "VIP"]
     assert contacts["also-new@example.com"]["tags"] == ["VIP"]
-    assert contacts["hist@example.com"]["firstname"] == "Latest", "latest by cursor"
+    assert contacts["hist@example.com"]["firstname"] == "Latest", "the latest record per key"
     assert contacts["update-me@example.com"]["firstname"] == "After"
     assert contacts["update-me@example.com"]["tags"] == [], "Remove Tags took Old off"
 
     pets = {p["f2001"]: p for p in account.objects(PET)}
     assert Counter(p["f2001"] for p in account.objects(PET)).most_common(1)[0][1] == 1, "each pet once"
     assert set(pets) == {"PET-1", "PET-2", "PET-3", "PET-UPD"}
-    assert pets["PET-1"]["tags"] == ["Good Boy"] and pets["PET-1"]["f2003"] == "1", "Species label -> option id"
+    assert pets["PET-1"]["tags"] == ["Good Boy"] and pets["PET-1"]["f2003"] == "1", (
+        "Species label -> option id"
+    )
     assert float(pets["PET-3"]["f2005"]) == 5.5
     assert pets["PET-UPD"]["f2002"] == "After", "updated by its Ontraport id"
     assert account.stats()["delete_all"] == 0
@@ -163,11 +164,17 @@ def test_discover_then_write_every_mode_for_contacts_and_a_custom_object(account
     assert (second.summary["created"], second.summary["updated"]) == (0, 0)
 
 
-def test_a_stream_naming_an_object_the_account_lacks_fails_with_the_objects_it_has(sandbox: SandboxHandle) -> None:
+def test_a_stream_naming_an_object_the_account_lacks_fails_with_the_objects_it_has(
+    sandbox: SandboxHandle,
+) -> None:
     catalog = {
         "streams": [
             {
-                "stream": {"name": "x", "json_schema": {"type": "object"}, "supported_sync_modes": ["incremental"]},
+                "stream": {
+                    "name": "x",
+                    "json_schema": {"type": "object"},
+                    "supported_sync_modes": ["incremental"],
+                },
                 "sync_mode": "incremental",
                 "destination_sync_mode": "append",
                 "destination_object_name": "Spaceship",

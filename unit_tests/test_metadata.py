@@ -94,6 +94,12 @@ def test_metadata_has_the_registry_fields() -> None:
     assert data["registryOverrides"]["cloud"]["enabled"] is True
 
 
+def test_metadata_declares_data_activation() -> None:
+    """The platform runs destination discover only for versions whose registry entry says so."""
+    assert metadata()["supportsDataActivation"] is True
+    assert MetadataFile.from_file(ROOT / "metadata.yaml").data.model_dump()["supportsDataActivation"] is True
+
+
 def test_metadata_agrees_with_pyproject_on_version_and_license() -> None:
     project = pyproject()["project"]
     assert metadata()["dockerImageTag"] == project["version"]
