@@ -11,6 +11,8 @@ TOOLS := .tools
 POETRY := $(TOOLS)/bin/poetry
 # Poetry would install into an activated virtualenv instead of the project's .venv.
 RUN_POETRY := env -u VIRTUAL_ENV $(POETRY) --no-interaction
+# pytest-xdist workers for `make test` (each runs whole modules, each module its own sandbox).
+TEST_WORKERS ?= 3
 
 .PHONY: venv demo test lint typecheck lock-check unit integration bench bench-quick image-test clean
 
@@ -49,7 +51,7 @@ integration: venv
 	$(BIN)/pytest integration_tests -q
 
 test: lint typecheck lock-check
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 bench: venv
 	$(BIN)/python -m bench
