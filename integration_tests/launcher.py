@@ -20,6 +20,7 @@ test's SIGKILL, a timeout), the zygote SIGKILLs the child at once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -110,21 +111,22 @@ def serve(path: str) -> dict[str, object]:
                 runs[pid] = (conn, pidfd)
                 selector.register(pidfd, selectors.EVENT_READ, ("exited", pid))
                 selector.register(conn, selectors.EVENT_READ, ("client", pid))
-                conn.send(str(pid).encode())
+                with contextlib.suppress(OSError):  # a client gone already reads as closed next round
+                    conn.send(str(pid).encode())
             elif key.data[0] == "client":  # the client went away (killed): so does its run
-                os.kill(key.data[1], signal.SIGKILL)
-                selector.unregister(key.fileobj)
+                if key.data[1] in runs:  # not reaped in this round already (its pid is still ours)
+                    os.kill(key.data[1], signal.SIGKILL)
+                with contextlib.suppress(KeyError, ValueError):  # unregistered or closed this round
+                    selector.unregister(key.fileobj)
             else:
                 pid = key.data[1]
                 conn, pidfd = runs.pop(pid)
                 _, status = os.waitpid(pid, 0)
                 selector.unregister(pidfd)
                 os.close(pidfd)
-                try:
+                with contextlib.suppress(KeyError, OSError):  # KeyError, OSError: the client is gone
                     selector.unregister(conn)
                     conn.send(str(os.waitstatus_to_exitcode(status)).encode())
-                except (KeyError, OSError):
-                    pass  # the client is gone
                 conn.close()
 
 
