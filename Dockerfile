@@ -7,20 +7,25 @@ FROM docker.io/airbyte/python-connector-base:4.0.0@sha256:d9894b6895923b379f3006
 
 WORKDIR /airbyte/integration_code
 
-# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml or the constraints change.
-# constraints.txt pins every transitive dependency, so two builds of one commit install the same versions.
-COPY pyproject.toml constraints.txt ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
+# Dependencies first, in their own layer: rebuilt only when the lock changes. As Airbyte builds a Poetry
+# connector, exactly the MAIN dependencies of poetry.lock go into the system site-packages: the pinned Poetry
+# (tools/poetry-requirements.txt) runs from a throwaway virtualenv, exports them with their hashes, pip
+# installs that list (every file checked against the lock's hash, nothing resolved anew), and the
+# virtualenv goes. `make image-test` compares the image's `pip freeze` with the lock.
+COPY tools/poetry-requirements.txt /tmp/poetry-requirements.txt
+COPY pyproject.toml poetry.lock ./
+RUN python -m venv /tmp/poetry \
+    && /tmp/poetry/bin/pip install --no-cache-dir --disable-pip-version-check --quiet \
+        -r /tmp/poetry-requirements.txt \
+    && /tmp/poetry/bin/poetry export --only main --format requirements.txt --output /tmp/requirements.txt \
     && pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore \
-        -c constraints.txt -r /tmp/requirements.txt \
-    && rm -f /tmp/requirements.txt
+        --no-deps --require-hashes -r /tmp/requirements.txt \
+    && rm -rf /tmp/poetry /tmp/poetry-requirements.txt /tmp/requirements.txt /root/.cache/pypoetry
 
-# Then the connector itself (its dependencies are already in place).
+# Then the connector itself (its dependencies are already in place), for the `destination-ontraport` script.
 COPY README.md ./
 COPY destination_ontraport ./destination_ontraport
 RUN pip install --no-cache-dir --disable-pip-version-check --root-user-action=ignore --no-deps . \
-    && rm -rf build ./*.egg-info \
     && destination-ontraport spec > /dev/null
 
 # Run as the unprivileged `airbyte` user (uid 1000) that Airbyte's Python base image provides (it is

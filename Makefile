@@ -1,17 +1,32 @@
 # The two commands a newcomer runs: `make demo` and `make test`. Both set up the virtualenv first.
+#
+# Set-up, as Airbyte builds a Python connector: a pinned Poetry (tools/poetry-requirements.txt) in its own
+# virtualenv, .tools/, then `poetry sync --with dev` installs exactly poetry.lock into .venv/ (the
+# connector itself included, editable). Each step is redone only when its inputs change.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TOOLS := .tools
+POETRY := $(TOOLS)/bin/poetry
+# Poetry would install into an activated virtualenv instead of the project's .venv.
+RUN_POETRY := env -u VIRTUAL_ENV $(POETRY) --no-interaction
+# pytest-xdist workers for `make test` (each runs whole modules, each module its own sandbox).
+TEST_WORKERS ?= 3
 
-.PHONY: venv demo test lint typecheck unit integration bench bench-quick image-test clean
+.PHONY: venv demo test lint typecheck lock-check unit integration bench bench-quick image-test clean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+$(POETRY): tools/poetry-requirements.txt
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r tools/poetry-requirements.txt
+	touch $(POETRY)
+
+$(STAMP): pyproject.toml poetry.lock poetry.toml $(POETRY)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(RUN_POETRY) sync --with dev
 	touch $(STAMP)
 
 demo: venv
@@ -25,14 +40,18 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
+# pyproject.toml is valid and poetry.lock is what it asks for (Poetry 2's `poetry lock --check`).
+lock-check: venv
+	$(RUN_POETRY) check --lock
+
 unit: venv
 	$(BIN)/pytest unit_tests -q
 
 integration: venv
 	$(BIN)/pytest integration_tests -q
 
-test: lint typecheck
-	$(BIN)/pytest -q
+test: lint typecheck lock-check
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 bench: venv
 	$(BIN)/python -m bench
@@ -44,4 +63,4 @@ image-test: venv
 	$(BIN)/python -m bench.image_test
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(TOOLS) build dist *.egg-info

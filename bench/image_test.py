@@ -1,8 +1,11 @@
 """`make image-test`: build the Docker image and run it the way an orchestrator does.
 
 `../shared/tools/container-check` builds `Dockerfile` with podman (the FROM image replaced by a local
-Python 3.11 stand-in) and runs the image on the host network, with stdin attached. Against a
-sandbox started here on 127.0.0.1 this runs, in the container:
+Python 3.11 stand-in) and runs the image on the host network, with stdin attached. First it compares
+what the image holds with the lock: `pip freeze --all` in the image against poetry.lock's main
+dependencies, printed as a diff that must be empty (packages the base image itself brings, at the
+base image's versions, and the connector itself are set aside). Then, against a sandbox started
+here on 127.0.0.1, it runs in the container:
 
 1. `spec`: one SPEC message offering the overwrite, append and append_dedup sync modes;
 2. `check` with the right key: SUCCEEDED; with a wrong key: FAILED, the key nowhere in the output;
@@ -16,16 +19,22 @@ check holds.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
 
 from ontraport_sandbox.testing import SandboxHandle, running_sandbox
 
@@ -101,6 +110,99 @@ def run_image(args: Sequence[str], data_dir: Path, stdin: str = "") -> Container
         print(proc.stderr[-4000:], file=sys.stderr)
         raise ImageTestFailed(f"container-check failed with exit status {proc.returncode} (build log above)")
     return run
+
+
+def container_check(
+    project: Path, args: Sequence[str], run_options: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """`container-check PROJECT -- ARGS`: build PROJECT/Dockerfile, run it with ARGS, output captured."""
+    env = {**os.environ, "CONTAINER_RUN_OPTS": run_options}
+    return subprocess.run(
+        [str(CONTAINER_CHECK), str(project), "--", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=BUILD_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+def pip_freeze(project: Path) -> dict[str, str]:
+    """`pip freeze --all` in the image PROJECT/Dockerfile builds: canonical name -> version, or the
+    `@ url` of a package installed from a directory or a file."""
+    proc = container_check(project, ["-m", "pip", "freeze", "--all"], "--entrypoint python")
+    if proc.returncode != 0:
+        print(proc.stderr[-4000:], file=sys.stderr)
+        raise ImageTestFailed(f"pip freeze in the image failed with exit status {proc.returncode}")
+    frozen: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        match = re.fullmatch(r"([A-Za-z0-9._-]+)\s*(?:==\s*(\S+)|(@\s*\S+))", line.strip())
+        if match:
+            frozen[canonicalize_name(match.group(1))] = match.group(2) or match.group(3)
+    return frozen
+
+
+def locked_main_dependencies() -> dict[str, str]:
+    """poetry.lock's main group, as pip would install it here (markers evaluated for this Python on
+    Linux, the image's)."""
+    lock = tomllib.loads((ROOT / "poetry.lock").read_text(encoding="utf-8"))
+    locked: dict[str, str] = {}
+    for package in lock["package"]:
+        if "main" not in package.get("groups", ["main"]):
+            continue
+        markers = package.get("markers")
+        marker = markers.get("main") if isinstance(markers, Mapping) else markers
+        if marker and not Marker(marker).evaluate({"sys_platform": "linux", "platform_system": "Linux"}):
+            continue
+        locked[canonicalize_name(package["name"])] = package["version"]
+    return locked
+
+
+def freeze_diff(
+    expected: Mapping[str, str], image: Mapping[str, str], base: Mapping[str, str], ours: str
+) -> tuple[list[str], dict[str, str]]:
+    """The unified diff of the locked packages against what the image holds, and what it holds: every
+    locked package, and whatever else is not the base image's own (at the base image's version) or
+    the connector itself."""
+    installed = {
+        name: version
+        for name, version in image.items()
+        if name != ours and (name in expected or base.get(name) != version)
+    }
+    diff = difflib.unified_diff(
+        [f"{name}=={version}" for name, version in sorted(expected.items())],
+        [f"{name}=={version}" for name, version in sorted(installed.items())],
+        "poetry.lock (main)",
+        "pip freeze (image)",
+        lineterm="",
+    )
+    return list(diff), installed
+
+
+def step_pip_freeze_matches_the_lock() -> None:
+    """The image's site-packages against the lock's main group: the diff must be empty."""
+    base_image = next(
+        line.split()[1]
+        for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
+        if line.startswith("FROM ")
+    )
+    with tempfile.TemporaryDirectory(prefix="ontraport-base-") as base_dir:
+        (Path(base_dir) / "Dockerfile").write_text(f"FROM {base_image}\n", encoding="utf-8")
+        base = pip_freeze(Path(base_dir))
+    image = pip_freeze(ROOT)
+    ours = canonicalize_name(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["poetry"]["name"])
+    expected = locked_main_dependencies()
+    diff, installed = freeze_diff(expected, image, base, ours)
+    from_base = sorted(name for name in image if name not in installed and name != ours)
+    print(
+        f"\n$ pip freeze --all, in the image: {len(image)} packages; {len(expected)} locked main dependencies; "
+        f"from the base image, unchanged: {', '.join(from_base) or 'none'}; the connector: {ours} {image.get(ours)}"
+    )
+    print(f"  diff against poetry.lock ({len(diff)} lines):")
+    for line in diff:
+        print(f"  {line}")
+    expect(not diff, "the image's packages differ from poetry.lock's main dependencies (diff above)")
+    expect(ours in image, f"{ours} is not installed in the image")
 
 
 def write_inputs(data_dir: Path, sandbox: SandboxHandle) -> None:
@@ -269,6 +371,7 @@ def main() -> int:
             (data_dir / "wrong_key.json").write_text(json.dumps(wrong))
             (data_dir / "wrong_key.json").chmod(0o644)
 
+            step_pip_freeze_matches_the_lock()
             step_spec(data_dir)
             runs.append(step_check(data_dir, "config.json", "SUCCEEDED"))
             runs.append(step_check(data_dir, "wrong_key.json", "FAILED"))
@@ -284,7 +387,10 @@ def main() -> int:
     except ImageTestFailed as exc:
         print(f"\nIMAGE TEST FAILED: {exc}", file=sys.stderr)
         return 1
-    print("\nIMAGE TEST PASSED: spec, check (right and wrong key) and write, in the container")
+    print(
+        "\nIMAGE TEST PASSED: the image holds exactly the locked main dependencies; spec, check (right "
+        "and wrong key) and write, in the container"
+    )
     return 0
 
 

@@ -7,7 +7,7 @@ never disagree; `spec.json` at the repository root is only a generated copy (a t
 from __future__ import annotations
 
 import copy
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -20,21 +20,45 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 MissingContactsAction = Literal["keep", "remove_tags", "delete"]
 DeletedRecordsAction = Literal["delete", "remove_tags", "ignore"]
 
+# The setup form's cards, in this order (Airbyte's spec: a `group` on each top-level property and
+# this `groups` list of {id, title}). Within a card the properties keep their `order`. The test and
+# tuning knobs have no card: they are hidden from the form (`airbyte_hidden`) and stay settable
+# through Airbyte's API and in a config file.
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("connection", "Ontraport connection"),
+    ("mapping", "Contacts and field mapping"),
+    ("removals", "Full refresh and deletes"),
+    ("limits", "Limits and rejected records"),
+)
+
+
+def _ui(order: int, group: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The Airbyte form keys of one property: its `order`, and its `group` or `airbyte_hidden`."""
+    placement: dict[str, Any] = {"group": group} if group else {"airbyte_hidden": True}
+    return {"order": order, **placement, **extra}
+
+
+IgnoredPath = Annotated[str, Field(title="Source field", examples=["internal_notes", "address.geo"])]
+
 
 class FieldMappingEntry(BaseModel):
     """One explicit mapping from a source path to an Ontraport contact field."""
 
-    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid", title="Mapping")
 
     source: str = Field(
         title="Source field",
         description="Dotted path of the value in the source record, e.g. `address.city`.",
         min_length=1,
+        examples=["address.city", "plan_name"],
+        json_schema_extra={"order": 0},
     )
     target: str = Field(
         title="Ontraport field",
         description="Ontraport contact field name or alias, e.g. `city`, `First Name` or `External ID`.",
         min_length=1,
+        examples=["city", "First Name", "External ID"],
+        json_schema_extra={"order": 1},
     )
 
 
@@ -52,20 +76,21 @@ class OntraportConfig(BaseModel):
         title="App ID",
         description="Ontraport API App ID (Administration > Integrations > Ontraport API Instructions and Key Manager).",
         min_length=1,
-        json_schema_extra={"order": 0},
+        examples=["2_AppID_12345678"],
+        json_schema_extra=_ui(0, "connection"),
     )
     api_key: SecretStr = Field(
         title="API Key",
         description="Ontraport API key belonging to the App ID. Stored as a secret; never logged.",
         min_length=1,
-        json_schema_extra={"airbyte_secret": True, "order": 1},
+        json_schema_extra=_ui(1, "connection", airbyte_secret=True),
     )
     tags: str | None = Field(
         default=None,
         title="Tags",
         description="Comma-separated tag names added to every contact written. Missing tags are created.",
         examples=["Airbyte, Newsletter"],
-        json_schema_extra={"order": 2},
+        json_schema_extra=_ui(2, "mapping"),
     )
     match_field: str = Field(
         default="email",
@@ -75,7 +100,8 @@ class OntraportConfig(BaseModel):
             "repeat-safe merge; another unique field (e.g. a custom `External ID`) uses lookup-then-create."
         ),
         min_length=1,
-        json_schema_extra={"order": 3},
+        examples=["email", "External ID", "f1001"],
+        json_schema_extra=_ui(3, "mapping"),
     )
     field_mapping: list[FieldMappingEntry] = Field(
         default_factory=list,
@@ -84,19 +110,20 @@ class OntraportConfig(BaseModel):
             "Explicit mappings on top of the automatic ones (source field names are matched to "
             "Ontraport field names and aliases automatically)."
         ),
-        json_schema_extra={"order": 4},
+        json_schema_extra=_ui(4, "mapping"),
     )
     auto_mapping: bool = Field(
         default=True,
         title="Automatic field mapping",
         description="Map source fields to Ontraport fields whose name or alias matches (case, spaces and _ ignored).",
-        json_schema_extra={"order": 5},
+        json_schema_extra=_ui(5, "mapping"),
     )
-    ignore_fields: list[str] = Field(
+    ignore_fields: list[IgnoredPath] = Field(
         default_factory=list,
         title="Ignored source fields",
         description="Dotted source paths never sent to Ontraport, even when their name matches a field.",
-        json_schema_extra={"order": 6},
+        examples=[["internal_notes", "address.geo"]],
+        json_schema_extra=_ui(6, "mapping"),
     )
     missing_contacts: MissingContactsAction = Field(
         default="keep",
@@ -106,7 +133,7 @@ class OntraportConfig(BaseModel):
             "not in this sync. `keep` leaves them, `remove_tags` takes the tags off, `delete` deletes "
             "them. Needs `tags`. Nothing is removed when the sync fails."
         ),
-        json_schema_extra={"order": 7},
+        json_schema_extra=_ui(7, "removals"),
     )
     deleted_records: DeletedRecordsAction = Field(
         default="delete",
@@ -116,7 +143,7 @@ class OntraportConfig(BaseModel):
             "set, or any record of a `soft_delete` stream. `delete` deletes the contact, `remove_tags` "
             "takes the configured tags off it (needs `tags`), `ignore` leaves it and counts the record as skipped."
         ),
-        json_schema_extra={"order": 8},
+        json_schema_extra=_ui(8, "removals"),
     )
     max_removals: int = Field(
         default=1000,
@@ -126,13 +153,13 @@ class OntraportConfig(BaseModel):
             "Safety guard: a sync that would untag or delete more contacts than this stops before "
             "removing any, and says why."
         ),
-        json_schema_extra={"order": 9},
+        json_schema_extra=_ui(9, "removals"),
     )
     dry_run: bool = Field(
         default=False,
         title="Dry run",
         description="Read only: report what the sync would create, update, tag and remove, and write nothing.",
-        json_schema_extra={"order": 10},
+        json_schema_extra=_ui(10, "limits"),
     )
     max_requests_per_minute: int | None = Field(
         default=None,
@@ -142,7 +169,7 @@ class OntraportConfig(BaseModel):
             "Cap on this connector's API requests per minute, below the account's limit (180), so that "
             "the account's other integrations keep working. Empty: use the whole limit."
         ),
-        json_schema_extra={"order": 11},
+        json_schema_extra=_ui(11, "limits"),
     )
     rejected_records_threshold: float = Field(
         default=10.0,
@@ -150,27 +177,29 @@ class OntraportConfig(BaseModel):
         le=100,
         title="Rejected records threshold (%)",
         description="The sync fails when more than this percentage of records is rejected (they are always reported).",
-        json_schema_extra={"order": 12},
+        json_schema_extra=_ui(12, "limits"),
     )
     rejected_records_path: str | None = Field(
         default=None,
         title="Rejected records file",
         description="Optional path of a JSONL file that receives each rejected record with its reason.",
-        json_schema_extra={"order": 13},
+        examples=["/local/ontraport_rejected.jsonl"],
+        json_schema_extra=_ui(13, "limits"),
     )
     object_storage_config: ObjectStorage = object_storage_field()
     api_url: str = Field(
         default=DEFAULT_API_URL,
         title="API URL",
         description="Ontraport REST API base URL. Plain http:// is only allowed for localhost.",
-        json_schema_extra={"order": 14},
+        examples=[DEFAULT_API_URL, "http://localhost:8765/1"],
+        json_schema_extra=_ui(14),
     )
     rate_limit_window_seconds: float = Field(
         default=60.0,
         gt=0,
         title="Rate-limit window (seconds)",
         description="Length of Ontraport's rolling rate-limit window. Leave at 60 unless testing against a scaled sandbox.",
-        json_schema_extra={"order": 15},
+        json_schema_extra=_ui(15),
     )
     max_concurrent_requests: int = Field(
         default=10,
@@ -178,14 +207,14 @@ class OntraportConfig(BaseModel):
         le=64,
         title="Concurrent requests",
         description="Requests kept in flight at once, so that slow responses do not waste the rate budget.",
-        json_schema_extra={"order": 16},
+        json_schema_extra=_ui(16),
     )
     request_timeout_seconds: float = Field(
         default=90.0,
         gt=0,
         title="Request timeout (seconds)",
         description="Per-request timeout; Ontraport can take up to 60 s to answer.",
-        json_schema_extra={"order": 17},
+        json_schema_extra=_ui(17),
     )
     batch_size: int = Field(
         default=1000,
@@ -193,7 +222,7 @@ class OntraportConfig(BaseModel):
         le=10000,
         title="Batch size",
         description="Records collected before contacts are looked up and written (bounds memory).",
-        json_schema_extra={"order": 18},
+        json_schema_extra=_ui(18),
     )
 
     @field_validator("api_url")
@@ -297,6 +326,7 @@ def connection_specification() -> dict[str, Any]:
     """The JSON schema of the config, shaped the way Airbyte's spec expects it."""
     schema = _inline_refs(OntraportConfig.model_json_schema())
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    schema["groups"] = [{"id": group, "title": title} for group, title in GROUPS]
     for prop in schema["properties"].values():
         _simplify_optional(prop)
         if prop.get("default", "") is None:

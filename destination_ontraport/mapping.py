@@ -19,6 +19,19 @@ from destination_ontraport.coercion import EMAIL_TYPES, Coercer, CoercionError, 
 # become Ontraport's contact id). Fields whose meta says editable "0" are excluded too.
 SYSTEM_FIELDS = frozenset({"id", "unique_id", "date", "dla", "dlm", "contact_cat", "owner", "updateSequence"})
 
+# Airbyte's own columns in a record (`_airbyte_raw_id`, `_airbyte_extracted_at`, `_airbyte_meta`,
+# `_airbyte_generation_id`, ...; sources' `_ab_source_file_url`, `_ab_cdc_lsn`, ...): never contact fields,
+# so automatic mapping passes over them without naming them as unmapped. `_ab_cdc_deleted_at` is left
+# out: it marks a deletion (see sync.py), and is routed like any other column. An explicit mapping
+# still reaches them.
+AIRBYTE_COLUMN_PREFIXES = ("_airbyte_", "_ab_")
+NOT_AIRBYTE_METADATA = frozenset({"_ab_cdc_deleted_at"})
+
+
+def is_airbyte_column(key: str) -> bool:
+    return key.startswith(AIRBYTE_COLUMN_PREFIXES) and key not in NOT_AIRBYTE_METADATA
+
+
 # Common source column names for standard fields, used by automatic mapping only (keys normalised).
 SYNONYMS: Mapping[str, str] = {
     "phone": "office_phone",
@@ -296,6 +309,10 @@ class RecordMapper:
     def _ignored(self, path: str) -> bool:
         return any(path == ignored or path.startswith(ignored + ".") for ignored in self._ignore)
 
+    def _maps_inside(self, path: str) -> bool:
+        """Whether an explicit mapping reads a value nested in `path`."""
+        return any(source.startswith(path + ".") for source in self._explicit)
+
     def _target(self, info: FieldInfo, path: str) -> _Target:
         coerce = self._coercers.get(info.name)
         if coerce is None:
@@ -312,13 +329,16 @@ class RecordMapper:
             return None
         return info
 
-    def _route(self, path: str, leaf: str | None) -> _Route:
-        """`leaf` is the last key of a nested path (None for a top-level key)."""
+    def _route(self, path: str, leaf: str | None, airbyte_column: bool) -> _Route:
+        """`leaf` is the last key of a nested path (None for a top-level key); `airbyte_column`: the
+        path is, or is inside, one of Airbyte's own columns."""
         if path in self._ignore:
             return _Route(path, ignored=True)
         explicit = self._explicit.get(path)
         if explicit:
             return _Route(path, tuple(self._target(info, path) for info in explicit), whole=True)
+        if airbyte_column and not self._maps_inside(path):
+            return _Route(path, ignored=True)
         info = self._auto_field(normalise(path))
         if info is None and leaf is not None:
             info = self._auto_field(normalise(leaf))
@@ -332,7 +352,7 @@ class RecordMapper:
     def _top_route(self, key: Any) -> _Route:
         route = self._top_routes.get(key)
         if route is None:
-            route = self._route(str(key), None)
+            route = self._route(str(key), None, is_airbyte_column(str(key)))
             if len(self._top_routes) < MAX_CACHED_ROUTES:
                 self._top_routes[key] = route
         return route
@@ -340,7 +360,7 @@ class RecordMapper:
     def _nested_route(self, parts: tuple[str, ...]) -> _Route:
         route = self._nested_routes.get(parts)
         if route is None:
-            route = self._route(".".join(parts), parts[-1])
+            route = self._route(".".join(parts), parts[-1], is_airbyte_column(parts[0]))
             if len(self._nested_routes) < MAX_CACHED_ROUTES:
                 self._nested_routes[parts] = route
         return route

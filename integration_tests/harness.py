@@ -1,11 +1,18 @@
 """Runs `main.py` as a subprocess against the sandbox, the way an orchestrator or a person would.
 
-Every byte a run prints (stdout and stderr, failures included) is appended to one capture file so
-that `test_zz_secrets.py` can prove the API key never appears in any output.
+Each run is a process of its own, with its own stdin, stdout and stderr; `launcher.py` forks it from
+an interpreter that has already imported the connector, so that a run does not spend 3 s importing
+airbyte-cdk (`ONTRAPORT_IT_FRESH_PROCESS=1`: a fresh `python main.py` each time instead).
+
+Every byte a run prints (stdout and stderr, failures included) is appended to this pytest process's
+capture file (one per pytest-xdist worker, all in one folder per session), so that the secrets check
+(`test_zz_secrets.py`, and `conftest.py` once every worker has finished) can prove the API key never
+appears in any output.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
@@ -16,17 +23,106 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from integration_tests.launcher import FRESH_ENV, LAUNCHER, SOCKET_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "main.py"
 APP_ID = "it-app"
 API_KEY = "it-key-Zq8vK3xw7Lp2"  # distinctive, so a leak cannot hide among other text
-CAPTURE = Path(tempfile.gettempdir()) / f"ontraport-it-output-{os.getpid()}.log"
-CAPTURE_ENV = "ONTRAPORT_IT_CAPTURE"
+CAPTURE_DIR_ENV = "ONTRAPORT_IT_CAPTURE_DIR"
+ZYGOTE_STOP_SECONDS = 30
+FRESH = bool(os.environ.get(FRESH_ENV))
+# How long a run spends before its sync starts: a fresh interpreter imports airbyte-cdk first.
+START_UP_SECONDS = 3.0 if FRESH else 0.0
+
+
+def new_capture_dir() -> Path:
+    """A fresh, empty folder for this session's capture files (conftest, before any worker starts)."""
+    folder = Path(tempfile.mkdtemp(prefix="ontraport-it-output-"))
+    os.environ[CAPTURE_DIR_ENV] = str(folder)
+    return folder
+
+
+def capture_dir() -> Path:
+    folder = os.environ.get(CAPTURE_DIR_ENV)
+    return Path(folder) if folder else new_capture_dir()
 
 
 def capture_path() -> Path:
-    """One capture file per pytest session (the env var is set by conftest at session start)."""
-    return Path(os.environ.get(CAPTURE_ENV, str(CAPTURE)))
+    """This pytest process's capture file: `gw0.log`, `gw1.log`, ... under xdist, `main.log` without.
+    One writer per file, so that no two runs' bytes interleave."""
+    return capture_dir() / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+
+
+def captured_files() -> list[Path]:
+    """Every capture file of this session, every worker's."""
+    return sorted(capture_dir().glob("*.log"))
+
+
+SECRET_PART = API_KEY.removeprefix("it-key-")  # the distinctive part
+LEAK_WINDOW = 8  # any 8 consecutive characters of it count as a leak (a cut or partly masked key)
+
+
+def leaks(text: str) -> list[str]:
+    pieces = {SECRET_PART[i : i + LEAK_WINDOW] for i in range(len(SECRET_PART) - LEAK_WINDOW + 1)}
+    return sorted(piece for piece in pieces if piece in text)
+
+
+def secrets_check_failure(files: Iterable[Path]) -> str | None:
+    """None when no file holds any piece of the API key; else what leaked, where, in context."""
+    for path in files:
+        captured = path.read_text(encoding="utf-8", errors="replace")
+        found = leaks(captured)
+        if found:
+            at = captured.find(found[0])
+            context = captured[max(0, at - 300) : at + 100]
+            return (
+                f"the API key leaked into the output captured in {path.name}: {found}; context: {context!r}"
+            )
+    return None
+
+
+def connector_command(*args: str) -> list[str]:
+    """The command line of `python main.py ARGS` for one run (see launcher.py)."""
+    if FRESH:
+        return [sys.executable, str(MAIN), *args]
+    ZYGOTE.start()
+    return [sys.executable, "-S", str(LAUNCHER), str(MAIN), *args]
+
+
+class Zygote:
+    """This pytest process's launcher zygote: started for the first run, stopped at session end."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            return
+        path = Path(tempfile.mkdtemp(prefix="ontraport-zygote-")) / "zygote.sock"
+        self.process = subprocess.Popen(
+            [sys.executable, str(LAUNCHER), "--serve", str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            cwd=ROOT,
+        )
+        assert self.process.stdout is not None
+        ready = self.process.stdout.readline()  # after the connector's imports
+        assert ready.strip() == b"ready", f"the launcher's zygote did not start: {ready!r}"
+        os.environ[SOCKET_ENV] = str(path)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        self.process.wait(timeout=ZYGOTE_STOP_SECONDS)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.process = None
+
+
+ZYGOTE = Zygote()
+atexit.register(ZYGOTE.stop)
 
 
 @dataclass
@@ -133,7 +229,7 @@ def run_connector(
 ) -> Run:
     """`python main.py <command>`; config may be a dict or raw text (for malformed-config tests)."""
     work = Path(workdir or tempfile.mkdtemp(prefix="ontraport-it-"))
-    args = [sys.executable, str(MAIN), command]
+    args = connector_command(command)
     if config is not None:
         path = work / "config.json"
         path.write_text(config if isinstance(config, str) else json.dumps(config))
@@ -211,4 +307,4 @@ def write_files(config: Mapping[str, Any], catalog: Mapping[str, Any], input_tex
 def write_command(work: Path) -> list[str]:
     """`python main.py write` on the files of `write_files`."""
     config, catalog = str(work / "config.json"), str(work / "catalog.json")
-    return [sys.executable, str(MAIN), "write", "--config", config, "--catalog", catalog]
+    return connector_command("write", "--config", config, "--catalog", catalog)

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from integration_tests.harness import catalog_of, config_for, record, state, stream_entry
+from integration_tests.harness import (
+    START_UP_SECONDS,
+    catalog_of,
+    config_for,
+    record,
+    state,
+    stream_entry,
+)
 from integration_tests.scenarios import by_key, count_by, duplicates, replay_until_done
 from ontraport_sandbox.testing import SandboxHandle
 
@@ -17,7 +24,8 @@ RECORDS = 200
 DISTINCT = 150  # the last 50 records change contacts written earlier in the same sync
 STATE_EVERY = 20
 TAGS = ["Airbyte", "Crash"]
-KILL_WINDOW = (1.5, 3.0)  # seconds after start: imports take ~1.5 s, a whole run ~4 s
+# Seconds after start, inside the sync: past the run's start-up, before the ~2 s a whole run takes.
+KILL_WINDOW = (START_UP_SECONDS + 0.1, START_UP_SECONDS + 1.2)
 
 
 def crash_input(seed: int, with_external_id: bool) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:

@@ -266,3 +266,27 @@ def test_an_unknown_config_option_is_named_in_a_warning(sandbox: SandboxHandle) 
     )
     assert run.returncode == 0
     assert any("Unknown config option(s) tag are ignored" in line for line in run.logs)
+
+
+def test_airbyte_columns_in_records_are_not_named_as_unmapped(sandbox: SandboxHandle) -> None:
+    airbyte_columns = {
+        "_airbyte_raw_id": "6b0f8a52-3c41-4d1e-9a57-0c8f3e2d1b90",
+        "_airbyte_extracted_at": "2024-05-31T12:00:00Z",
+        "_airbyte_meta": {"changes": [], "sync_id": 7},
+        "_airbyte_generation_id": 1,
+        "_ab_source_file_url": "people.csv",
+        "_ab_cdc_updated_at": "2024-05-31T12:00:00Z",
+    }
+    messages = [
+        record(
+            "people", {"email": "lin@example.com", "first_name": "Lin", "shoe_size": 38, **airbyte_columns}
+        ),
+        state("people", 1),
+    ]
+    run = run_connector("write", config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert by_email(sandbox)["lin@example.com"]["firstname"] == "Lin"
+    unmapped = [line for line in run.logs if "match no Ontraport contact field" in line]
+    assert len(unmapped) == 1 and "shoe_size" in unmapped[0], run.logs
+    log = "\n".join(run.logs)
+    assert not [column for column in airbyte_columns if column in log], log

@@ -119,3 +119,23 @@ def test_parse_stdout_reads_summary_states_and_errors() -> None:
     ]
     summary, states, errors = parse_stdout("\n".join(json.dumps(m) for m in lines) + "\nnot json\n")
     assert (summary, states, errors) == ({"requests": 3}, 1, ["boom"])
+
+
+def test_the_image_freeze_diff_sees_extra_missing_and_other_versions_but_not_the_base() -> None:
+    from bench.image_test import freeze_diff, locked_main_dependencies
+
+    expected = {"requests": "2.34.2", "six": "1.17.0"}
+    base = {"pip": "23.0.1", "six": "1.17.0", "requests": "2.28.1"}
+    ours = "airbyte-destination-ontraport"
+    same = {"pip": "23.0.1", "six": "1.17.0", "requests": "2.34.2", ours: "@ file:///x"}
+    assert freeze_diff(expected, same, base, ours)[0] == []
+    diff, _ = freeze_diff(expected, {**same, "boto3": "1.0", "requests": "2.33.0"}, base, ours)
+    assert {line for line in diff if line[:1] in "+-" and line[:3] not in {"+++", "---"}} == {
+        "-requests==2.34.2",
+        "+requests==2.33.0",
+        "+boto3==1.0",
+    }
+    missing, _ = freeze_diff(expected, {k: v for k, v in same.items() if k != "six"}, base, ours)
+    assert "-six==1.17.0" in missing
+    locked = locked_main_dependencies()
+    assert locked["airbyte-cdk"] == "7.39.1" and "moto" not in locked and "colorama" not in locked

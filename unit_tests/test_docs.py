@@ -1,8 +1,10 @@
 """docs/ontraport.md, the user's page, against the code it describes.
 
-Every option of the published spec is in the options table with its real default; every supported
-sync mode is in the sync modes table; every message the troubleshooting table quotes is text the
-connector's source really contains (so a reworded message cannot leave the docs behind).
+Every option of the published spec is in the options table with its real default, under the
+form's card it is in (or among the hidden ones); every supported sync mode is in the sync modes
+table; every message the troubleshooting table quotes is text the connector's source really
+contains (so a reworded message cannot leave the docs behind); the IP allow list and the ways to
+run the connector name the host, the package and the command that really are.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ from __future__ import annotations
 import ast
 import json
 import re
+import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import BaseModel
 
-from destination_ontraport.config import OntraportConfig, connection_specification
+from destination_ontraport.config import GROUPS, OntraportConfig, connection_specification
 from destination_ontraport.streams import SUPPORTED_MODES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +81,59 @@ def test_every_spec_option_is_documented_with_its_default() -> None:
         )
         if "default" in prop:
             assert documented == prop["default"], f"{name}: the spec's default is {prop['default']!r}"
+
+
+def subsection(text: str, title: str) -> str:
+    """The text of the `#### title` subsection of `text`, up to the next heading."""
+    match = re.search(rf"^#### {re.escape(title)}\n(.*?)(?=^#|\Z)", text, flags=re.MULTILINE | re.DOTALL)
+    assert match, f"no '#### {title}' under Options"
+    return match.group(1)
+
+
+def test_the_options_are_documented_card_by_card_as_the_form_shows_them() -> None:
+    options = section("Setup guide").split("### Options", 1)[1]
+    properties: dict[str, Any] = connection_specification()["properties"]
+    cards = [
+        (title, {n for n, p in properties.items() if p.get("group") == group}) for group, title in GROUPS
+    ]
+    hidden = {name for name, prop in properties.items() if prop.get("airbyte_hidden")}
+    for title, expected in [*cards, ("Hidden from the form", hidden)]:
+        rows = table_rows(subsection(options, title))
+        assert {row[0].strip("`") for row in rows if row[0].startswith("`")} == expected, title
+    headings = re.findall(r"^#### (.+)$", options, flags=re.MULTILINE)
+    assert headings == [title for _, title in GROUPS] + ["Hidden from the form"], "the form's order"
+
+
+def test_the_ip_allow_list_names_the_hosts_the_connector_calls() -> None:
+    text = section("IP allow list")
+    metadata = yaml.safe_load((ROOT / "metadata.yaml").read_text(encoding="utf-8"))["data"]
+    for host in metadata["allowedHosts"]["hosts"]:
+        assert f"`{host}`" in text, host
+    assert "https://docs.airbyte.com/platform/operating-airbyte/ip-allowlist" in text
+    headings = re.findall(r"^## (.+)$", DOCS.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert headings[-2:] == ["IP allow list", "Changelog"], "Airbyte's pages put it before the changelog"
+
+
+def test_running_the_connector_names_the_real_package_command_and_pyairbyte_arguments() -> None:
+    text = section("Running the connector")
+    poetry = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["poetry"]
+    (command,) = poetry["scripts"]
+    for needed in (
+        poetry["name"],
+        f'"{command}"',
+        "pip_url=",
+        "local_executable=",
+        "docker run",
+        "poetry build",
+    ):
+        assert needed in text, needed
+
+
+def test_overwrite_deduped_has_a_row_that_matches_what_the_spec_offers() -> None:
+    rows = {row[0]: row[1] for row in table_rows(section("Supported sync modes"))}
+    (deduped,) = [answer for mode, answer in rows.items() if "Overwrite + Deduped" in mode]
+    offered = {mode.value for mode in SUPPORTED_MODES}
+    assert ("overwrite_dedup" in offered) == deduped.startswith("Yes"), deduped
 
 
 def test_enum_options_list_their_values() -> None:
@@ -170,6 +227,8 @@ def test_the_page_has_airbyte_sections_and_a_changelog_for_this_version() -> Non
         "Rate limits and what a sync costs",
         "Rejected records",
         "Troubleshooting",
+        "Running the connector",
+        "IP allow list",
         "Changelog",
     ):
         assert re.search(rf"^## {re.escape(heading)}$", text, flags=re.MULTILINE), heading

@@ -15,6 +15,7 @@ from destination_ontraport.mapping import (
     MappingConfigError,
     RecordMapper,
     RecordRejected,
+    is_airbyte_column,
     normalise,
     values_equal,
 )
@@ -346,6 +347,35 @@ def test_ignore_top_level_nested_and_subtrees() -> None:
     )
     assert out == {"email": EMAIL, "zip": "1"}
     assert mapper.unmapped_paths == set()
+
+
+AIRBYTE_COLUMNS = {
+    "_airbyte_raw_id": "0d9f1f0e-5f36-4c8e-9d5c-2f1f9a3c7b11",
+    "_airbyte_extracted_at": "2024-05-31T12:00:00Z",
+    "_airbyte_meta": {"changes": [], "sync_id": 42},
+    "_airbyte_generation_id": 3,
+    "_ab_source_file_url": "s3://bucket/people.csv",
+    "_ab_cdc_lsn": 123,
+    "_ab_cdc_updated_at": "2024-05-31T12:00:00Z",
+}
+
+
+def test_airbyte_columns_are_passed_over_silently() -> None:
+    mapper = make_mapper()
+    out = mapper.map({"email": EMAIL, "first_name": "Ann", "unknown_column": 1, **AIRBYTE_COLUMNS})
+    assert out == {"email": EMAIL, "firstname": "Ann"}
+    assert mapper.unmapped_paths == {"unknown_column"}, "only the source's own column is named"
+
+
+def test_ab_cdc_deleted_at_is_not_airbyte_metadata_and_an_explicit_mapping_still_reaches_airbyte_columns() -> (
+    None
+):
+    mapper = make_mapper(explicit=[("_airbyte_extracted_at", "Birthday"), ("_airbyte_meta.sync_id", "f1002")])
+    out = mapper.map({"email": EMAIL, "_ab_cdc_deleted_at": None, **AIRBYTE_COLUMNS})
+    assert out == {"email": EMAIL, "birthday": utc(2024, 5, 31, 12), "f1002": "42"}
+    assert mapper.unmapped_paths == {"_ab_cdc_deleted_at"}
+    assert is_airbyte_column("_airbyte_raw_id") and is_airbyte_column("_ab_cdc_lsn")
+    assert not is_airbyte_column("_ab_cdc_deleted_at") and not is_airbyte_column("airbyte_id")
 
 
 def test_auto_mapping_off_keeps_only_explicit_and_the_match_field() -> None:

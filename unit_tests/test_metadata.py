@@ -1,7 +1,8 @@
 """metadata.yaml (read by Airbyte's registry), the Dockerfile and pyproject.toml must agree.
 
-The version, the base image, the entry point and the documentation URL each live in two or three
-places; these tests fail when one of them moves without the others.
+The version, the license, the base image, the entry point and the documentation URL each live in two
+or three places; these tests fail when one of them moves without the others. pyproject.toml is read
+where Airbyte's connectors-qa reads it: `[tool.poetry]`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -25,7 +27,13 @@ from destination_ontraport.config import DEFAULT_API_URL
 from destination_ontraport.destination import DOCUMENTATION_URL
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = {"pyproject.toml", "constraints.txt", "README.md", "destination_ontraport"}
+SHIPPED = {
+    "pyproject.toml",
+    "poetry.lock",
+    "tools/poetry-requirements.txt",
+    "README.md",
+    "destination_ontraport",
+}
 NOT_SHIPPED = (
     ".venv",
     ".git",
@@ -39,6 +47,12 @@ NOT_SHIPPED = (
 
 def pyproject() -> dict[str, Any]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def poetry() -> dict[str, Any]:
+    """`[tool.poetry]`, where connectors-qa reads the name, version and license."""
+    section: dict[str, Any] = pyproject()["tool"]["poetry"]
+    return section
 
 
 def metadata() -> dict[str, Any]:
@@ -101,9 +115,35 @@ def test_metadata_declares_data_activation() -> None:
 
 
 def test_metadata_agrees_with_pyproject_on_version_and_license() -> None:
-    project = pyproject()["project"]
-    assert metadata()["dockerImageTag"] == project["version"]
-    assert metadata()["license"] == project["license"]["text"]
+    """connectors-qa's CheckConnectorVersionMatchInPyproject and CheckConnectorLicenseMatchInPyproject."""
+    assert metadata()["dockerImageTag"] == poetry()["version"]
+    assert metadata()["license"].lower() == poetry()["license"].lower()
+    assert "project" not in pyproject(), "one place for the package's metadata: [tool.poetry]"
+
+
+def test_the_distribution_is_named_as_pyairbyte_looks_it_up() -> None:
+    """PyAirbyte installs `destination-x` from the package `airbyte-destination-x`."""
+    connector = metadata()["dockerRepository"].split("/")[-1]
+    assert poetry()["name"] == f"airbyte-{connector}"
+    assert poetry()["packages"] == [{"include": connector.replace("-", "_")}]
+
+
+def test_poetry_lock_replaces_the_constraints_file() -> None:
+    lock = tomllib.loads((ROOT / "poetry.lock").read_text(encoding="utf-8"))
+    locked = {package["name"]: package for package in lock["package"]}
+    assert locked["airbyte-cdk"]["version"] == poetry()["dependencies"]["airbyte-cdk"] == "7.39.1"
+    assert "main" in locked["boto3"]["groups"] and locked["moto"]["groups"] == ["dev"]
+    assert not (ROOT / "constraints.txt").exists() and not (ROOT / "setup.py").exists()
+
+
+def test_the_icon_is_icon_svg_at_the_root_and_square() -> None:
+    """connectors-qa's CheckConnectorIconIsAvailable looks for `icon.svg` in the connector's folder;
+    metadata.yaml names the same file."""
+    assert metadata()["icon"] == "icon.svg"
+    svg = ElementTree.parse(ROOT / "icon.svg").getroot()  # noqa: S314 (our own file)
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    _x, _y, width, height = (float(part) for part in svg.attrib["viewBox"].split())
+    assert width == height and svg.attrib.get("width") == svg.attrib.get("height")
 
 
 def test_documentation_url_is_the_specs_and_names_the_docs_page() -> None:
@@ -127,7 +167,8 @@ def test_base_image_is_pinned_and_the_same_in_metadata_and_dockerfile() -> None:
 
 
 def test_entrypoint_runs_the_console_script_and_airbyte_entrypoint_names_it() -> None:
-    scripts = pyproject()["project"]["scripts"]
+    scripts = poetry()["scripts"]
+    assert scripts["destination-ontraport"] == "destination_ontraport.run:run"
     (entrypoint,) = instruction("ENTRYPOINT")
     command = json.loads(entrypoint)
     assert command == ["destination-ontraport"]
@@ -139,7 +180,7 @@ def test_entrypoint_runs_the_console_script_and_airbyte_entrypoint_names_it() ->
 def test_image_labels_carry_the_name_and_version() -> None:
     labels = dict(label.split("=", 1) for label in instruction("LABEL"))
     assert labels["io.airbyte.name"] == metadata()["dockerRepository"]
-    assert labels["io.airbyte.version"] == pyproject()["project"]["version"]
+    assert labels["io.airbyte.version"] == poetry()["version"]
 
 
 def test_the_image_copies_only_the_package_and_runs_as_a_non_root_user() -> None:
@@ -151,6 +192,15 @@ def test_the_image_copies_only_the_package_and_runs_as_a_non_root_user() -> None
     assert "." not in copied
     (user,) = instruction("USER")[-1:]
     assert user.split(":")[0] not in {"root", "0"}
+
+
+def test_the_image_installs_exactly_the_locked_main_dependencies() -> None:
+    """As Airbyte's build does: the lock's main group, nothing resolved anew, then the package alone."""
+    runs = " ".join(instruction("RUN"))
+    assert "poetry export --only main" in runs
+    assert "--require-hashes" in runs
+    assert re.search(r"pip install [^&]*--no-deps [^&]*\.(\s|$)", runs), "the package itself, without deps"
+    assert "poetry.lock" in " ".join(instruction("COPY"))
 
 
 def test_dockerignore_keeps_tests_sandbox_and_secrets_out_of_the_context() -> None:
