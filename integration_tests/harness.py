@@ -59,26 +59,40 @@ def captured_files() -> list[Path]:
     return sorted(capture_dir().glob("*.log"))
 
 
+def note_issued_secret(secret: str) -> None:
+    """A storage key handed to a connector run: kept beside the captures (one file per worker) so that
+    the session's final check looks for it in every run's output, whichever worker made it."""
+    with (capture_dir() / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.secrets").open("a") as sink:
+        sink.write(secret + "\n")
+
+
+def issued_secrets() -> list[str]:
+    return [line for path in sorted(capture_dir().glob("*.secrets")) for line in path.read_text().split()]
+
+
 SECRET_PART = API_KEY.removeprefix("it-key-")  # the distinctive part
 LEAK_WINDOW = 8  # any 8 consecutive characters of it count as a leak (a cut or partly masked key)
 
 
-def leaks(text: str) -> list[str]:
-    pieces = {SECRET_PART[i : i + LEAK_WINDOW] for i in range(len(SECRET_PART) - LEAK_WINDOW + 1)}
+def leaks(text: str, secrets: Iterable[str] = ()) -> list[str]:
+    """Pieces of the API key (and of the given storage keys) found in `text`. An access key id's
+    `AKIA` prefix is not distinctive, so only the rest of it counts."""
+    parts = [SECRET_PART, *(secret.removeprefix("AKIA") for secret in secrets)]
+    pieces = {part[i : i + LEAK_WINDOW] for part in parts for i in range(len(part) - LEAK_WINDOW + 1)}
     return sorted(piece for piece in pieces if piece in text)
 
 
 def secrets_check_failure(files: Iterable[Path]) -> str | None:
-    """None when no file holds any piece of the API key; else what leaked, where, in context."""
+    """None when no file holds any piece of the API key or of a storage key a run was given; else what
+    leaked, where, in context."""
+    secrets = issued_secrets()
     for path in files:
         captured = path.read_text(encoding="utf-8", errors="replace")
-        found = leaks(captured)
+        found = leaks(captured, secrets)
         if found:
             at = captured.find(found[0])
             context = captured[max(0, at - 300) : at + 100]
-            return (
-                f"the API key leaked into the output captured in {path.name}: {found}; context: {context!r}"
-            )
+            return f"a secret leaked into the output captured in {path.name}: {found}; context: {context!r}"
     return None
 
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from integration_tests.harness import note_issued_secret
+
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0
 BOOTSTRAP_ACTIONS = 4  # create_user, create_policy, attach_user_policy, create_access_key
@@ -74,6 +76,8 @@ class S3Handle:
         user = f"connector-{uuid.uuid4().hex[:8]}"
         credentials = _create_user(self.client("iam"), user)
         ISSUED_SECRETS.extend([credentials.access_key_id, credentials.secret_access_key])
+        note_issued_secret(credentials.access_key_id)
+        note_issued_secret(credentials.secret_access_key)
         return credentials
 
     def deny_puts(self, user: str) -> None:

@@ -17,6 +17,7 @@ from integration_tests.harness import (
     catalog_of,
     config_for,
     leaks,
+    note_issued_secret,
     record,
     run_connector,
     secrets_check_failure,
@@ -79,3 +80,16 @@ def test_the_leak_check_would_see_a_leak(tmp_path: Path) -> None:
     assert secrets_check_failure([clean]) is None
     failure = secrets_check_failure([clean, leaky])
     assert failure is not None and "gw1.log" in failure
+
+
+def test_the_session_check_looks_for_storage_keys_issued_in_any_worker(tmp_path: Path) -> None:
+    """The rejected-records bucket's keys are handed out by whichever worker runs those tests: each
+    one is noted beside the captures, and the final check looks for all of them in every capture."""
+    secret = "AKIAstoragekeyXYZ123456"
+    note_issued_secret(secret)
+    leaky = tmp_path / "gw2.log"
+    leaky.write_text("error talking to s3 with storagekeyXYZ1 ...")
+    failure = secrets_check_failure([leaky])
+    assert failure is not None and "gw2.log" in failure
+    leaky.write_text("error talking to s3 with AKIA************ ...")
+    assert secrets_check_failure([leaky]) is None
