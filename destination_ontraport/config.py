@@ -186,7 +186,7 @@ class OntraportConfig(BaseModel):
         examples=["/local/ontraport_rejected.jsonl"],
         json_schema_extra=_ui(13, "limits"),
     )
-    object_storage_config: ObjectStorage = object_storage_field()
+    object_storage_config: ObjectStorage = object_storage_field(**_ui(14, "limits"))
     api_url: str = Field(
         default=DEFAULT_API_URL,
         title="API URL",

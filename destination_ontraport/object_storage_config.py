@@ -369,8 +369,9 @@ class S3ObjectStorage(_Settings):
 ObjectStorage = Annotated[NoObjectStorage | S3ObjectStorage, Field(discriminator="storage_type")]
 
 
-def object_storage_field() -> Any:
-    """The `object_storage_config` field of the connector's config model (config.py holds one line)."""
+def object_storage_field(**form: Any) -> Any:
+    """The `object_storage_config` field of the connector's config model (config.py holds one line);
+    `form` places it in the setup form (its `order` and `group`)."""
     return Field(
         default_factory=NoObjectStorage,
         title="Object Storage Configuration",
@@ -378,5 +379,5 @@ def object_storage_field() -> Any:
             "Where rejected records are stored, each with the reason it was rejected. With S3, Airbyte links "
             "a sync's rejected records from the sync's page and counts them in its statistics."
         ),
-        json_schema_extra=_union_shape(),
+        json_schema_extra=_union_shape(**form),
     )

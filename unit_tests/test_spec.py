@@ -72,7 +72,15 @@ def test_every_visible_option_is_in_a_listed_card_and_every_card_has_options() -
 def test_group_only_on_top_level_options_and_orders_distinct_within_a_card() -> None:
     for depth, schema in every_schema(connection_specification()):
         if depth != 1:
-            assert "group" not in schema and "airbyte_hidden" not in schema, schema.get("title")
+            assert "group" not in schema, schema.get("title")
+    # below the top level, only the bucket's block hides options (as Airbyte's activation
+    # destinations declare it: format, compression, path and file-name formats)
+    hidden_below = {
+        schema.get("title")
+        for depth, schema in every_schema(connection_specification())
+        if depth != 1 and schema.get("airbyte_hidden")
+    }
+    assert hidden_below == {"Output Format", "Compression", "Path Format", "File Name Format"}
     for group, _ in GROUPS:
         orders = [prop["order"] for prop in properties().values() if prop.get("group") == group]
         assert len(orders) == len(set(orders)), f"card {group}: duplicate order values {orders}"
