@@ -21,6 +21,7 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     ConfiguredAirbyteCatalogSerializer,
     ConnectorSpecification,
+    ConnectorSpecificationSerializer,
     FailureType,
     Status,
     Type,
@@ -30,25 +31,18 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import ValidationError
 
 from destination_ontraport.client import OntraportError, TransientError
-from destination_ontraport.config import OntraportConfig, connection_specification
+from destination_ontraport.config import OntraportConfig
 from destination_ontraport.errors import as_traced, user_message
 from destination_ontraport.mapping import MappingConfigError
 from destination_ontraport.messages import InputItem, from_messages, parse_lines
-from destination_ontraport.streams import SUPPORTED_MODES
+from destination_ontraport.spec import DOCUMENTATION_URL, specification
 from destination_ontraport.sync import Account, SyncRun
-
-DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/destinations/ontraport"
 
 
 class DestinationOntraport(Destination):
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
-        """Built from the pydantic model, not read from a packaged spec.json (see config.py)."""
-        return ConnectorSpecification(
-            documentationUrl=DOCUMENTATION_URL,
-            connectionSpecification=connection_specification(),
-            supportsIncremental=True,
-            supported_destination_sync_modes=list(SUPPORTED_MODES),
-        )
+        """Built from the pydantic model, not read from a packaged spec.json (see config.py and spec.py)."""
+        return ConnectorSpecificationSerializer.load(specification())
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         """One cheap read and the field metadata; creates nothing. Never raises: a FAILED status
@@ -170,4 +164,4 @@ def _check_message(exc: BaseException, config: Mapping[str, Any]) -> str:
     return user_message(exc)
 
 
-__all__ = ["DestinationOntraport"]
+__all__ = ["DOCUMENTATION_URL", "DestinationOntraport"]

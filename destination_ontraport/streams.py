@@ -10,14 +10,9 @@ from airbyte_cdk.models import ConfiguredAirbyteCatalog, DestinationSyncMode
 
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.mapping import FieldCatalog, FieldInfo, RecordMapper
+from destination_ontraport.spec import SUPPORTED_MODE_NAMES
 
-SUPPORTED_MODES = (
-    DestinationSyncMode.overwrite,
-    DestinationSyncMode.append,
-    DestinationSyncMode.append_dedup,
-    DestinationSyncMode.update,
-    DestinationSyncMode.soft_delete,
-)
+SUPPORTED_MODES = tuple(DestinationSyncMode(name) for name in SUPPORTED_MODE_NAMES)
 
 
 @dataclass
