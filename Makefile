@@ -11,7 +11,9 @@ TOOLS := .tools
 POETRY := $(TOOLS)/bin/poetry
 # Poetry would install into an activated virtualenv instead of the project's .venv.
 RUN_POETRY := env -u VIRTUAL_ENV $(POETRY) --no-interaction
-# pytest-xdist workers for `make test` (each runs whole modules, each module its own sandbox).
+# pytest-xdist workers for `make test`; each starts its own sandbox for each test module it runs.
+# worksteal: an idle worker takes queued tests from a busy one, so a few long tests (retry backoff,
+# the bench smoke) do not leave the others waiting at the end.
 TEST_WORKERS ?= 3
 
 .PHONY: venv demo test lint typecheck lock-check unit integration bench bench-quick image-test clean
@@ -51,7 +53,7 @@ integration: venv
 	$(BIN)/pytest integration_tests -q
 
 test: lint typecheck lock-check
-	$(BIN)/pytest -q -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 bench: venv
 	$(BIN)/python -m bench

@@ -23,6 +23,7 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     ConfiguredAirbyteCatalogSerializer,
     ConnectorSpecification,
+    ConnectorSpecificationSerializer,
     FailureType,
     Status,
     TraceType,
@@ -39,7 +40,7 @@ from destination_ontraport.api_errors import (
     PermissionDeniedError,
     TransientError,
 )
-from destination_ontraport.config import OntraportConfig, connection_specification
+from destination_ontraport.config import OntraportConfig
 from destination_ontraport.discover import NothingToDiscoverError, read_catalog
 from destination_ontraport.errors import as_traced, user_message
 from destination_ontraport.mapping import MappingConfigError
@@ -47,26 +48,19 @@ from destination_ontraport.messages import InputItem, from_messages, parse_lines
 from destination_ontraport.object_storage_config import S3ObjectStorage
 from destination_ontraport.read_probe import probe_read_path
 from destination_ontraport.s3_store import CHECK_ATTEMPTS, ObjectStorageError, S3Store
+from destination_ontraport.spec import DOCUMENTATION_URL, specification
 from destination_ontraport.state_stats import with_rejected_count
-from destination_ontraport.streams import SUPPORTED_MODES
 from destination_ontraport.write_run import WriteRun
-
-DOCUMENTATION_URL = "https://docs.airbyte.com/integrations/destinations/ontraport"
 
 
 class DestinationOntraport(Destination):
     def spec(self, logger: logging.Logger) -> ConnectorSpecification:
-        """Built from the pydantic model, not read from a packaged spec.json (see config.py)."""
-        return ConnectorSpecification(
-            documentationUrl=DOCUMENTATION_URL,
-            connectionSpecification=connection_specification(),
-            supportsIncremental=True,
-            supported_destination_sync_modes=list(SUPPORTED_MODES),
-        )
+        """Built from the pydantic model, not read from a packaged spec.json (see config.py and spec.py)."""
+        return ConnectorSpecificationSerializer.load(specification())
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """The field metadata, one count and the read-path probe (logged); creates nothing. Never raises: a FAILED status
-        with a plain message is what a person setting up the connector can act on."""
+        """The field metadata, one count and the read-path probe (logged); creates nothing. Never
+        raises: a FAILED status with a plain message is what a person setting up the connector can act on."""
         try:
             parsed = OntraportConfig.model_validate(config)
             account = Account.open(parsed, quick=True)
@@ -278,4 +272,4 @@ def _check_message(exc: BaseException, config: Mapping[str, Any]) -> str:
     return user_message(exc)
 
 
-__all__ = ["DestinationOntraport"]
+__all__ = ["DOCUMENTATION_URL", "DestinationOntraport"]

@@ -19,14 +19,9 @@ from destination_ontraport.dedup import LatestByCursor
 from destination_ontraport.mapping import FieldInfo, RecordMapper, RecordRejected
 from destination_ontraport.messages import excerpt
 from destination_ontraport.objects import ObjectType
+from destination_ontraport.spec import SUPPORTED_MODE_NAMES
 
-SUPPORTED_MODES = (
-    DestinationSyncMode.overwrite,
-    DestinationSyncMode.append,
-    DestinationSyncMode.append_dedup,
-    DestinationSyncMode.update,
-    DestinationSyncMode.soft_delete,
-)
+SUPPORTED_MODES = tuple(DestinationSyncMode(name) for name in SUPPORTED_MODE_NAMES)
 ADD_TAGS = "Add Tags"
 REMOVE_TAGS = "Remove Tags"
 RECORD_ID_PROPERTY = "id"

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
-from integration_tests.harness import API_KEY, ROOT, config_for, run_connector
+from integration_tests.harness import (
+    API_KEY,
+    ROOT,
+    capture_path,
+    config_for,
+    parse_output,
+    run_connector,
+    write_files,
+)
 from ontraport_sandbox.testing import SandboxHandle
 
 
@@ -113,3 +123,40 @@ def test_check_with_unparseable_config_file_fails_cleanly() -> None:
         "a config problem is a message, not a stack trace"
     )
     assert any("Could not read the config file" in e for e in run.errors)
+
+
+def test_spec_in_a_fresh_interpreter_imports_no_airbyte_cdk() -> None:
+    """Not through the launcher: a new `python main.py spec`, as Airbyte starts it. It answers from
+    spec.py without importing airbyte-cdk (2.5-3 s of CPU), and prints the published spec."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "main.py"), "spec"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line]
+    assert "destination_ontraport.spec" in imported
+    assert not [name for name in imported if name.startswith("airbyte_cdk")]
+    (message,) = parse_output(proc.stdout)
+    assert message["spec"] == json.loads((ROOT / "spec.json").read_text())
+
+
+def test_check_in_a_fresh_interpreter(sandbox: SandboxHandle) -> None:
+    """The other tests' runs are forked from an interpreter that imported the connector already
+    (launcher.py); this one starts `python main.py check` from nothing."""
+    work = write_files(config_for(sandbox.url), {"streams": []}, "")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "check", "--config", str(work / "config.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+    with capture_path().open("a", encoding="utf-8") as sink:
+        sink.write(proc.stdout + proc.stderr)
+    statuses = [m for m in parse_output(proc.stdout) if m.get("type") == "CONNECTION_STATUS"]
+    assert proc.returncode == 0 and statuses[0]["connectionStatus"]["status"] == "SUCCEEDED", proc.stdout

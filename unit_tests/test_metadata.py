@@ -24,7 +24,7 @@ import yaml
 from airbyte_cdk.models.connector_metadata import ConnectorLanguage, MetadataFile
 
 from destination_ontraport.config import DEFAULT_API_URL
-from destination_ontraport.destination import DOCUMENTATION_URL
+from destination_ontraport.spec import DOCUMENTATION_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = {

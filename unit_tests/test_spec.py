@@ -14,7 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+from airbyte_cdk.models import AirbyteMessageSerializer
+
 from destination_ontraport.config import GROUPS, connection_specification
+from destination_ontraport.destination import DestinationOntraport
+from destination_ontraport.spec import print_spec_message
 
 ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = {
@@ -104,3 +109,15 @@ def test_free_text_options_carry_examples() -> None:
         if depth >= 1 and free_text and not schema.get("airbyte_secret"):
             assert schema.get("examples"), f"{schema.get('title')}: no examples"
     assert properties()["ignore_fields"]["examples"] == [["internal_notes", "address.geo"]]
+
+
+def test_the_spec_printed_without_the_cdk_is_the_cdks_spec_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`spec` alone is answered by spec.py without importing airbyte-cdk; the CDK's own path must
+    print the same message."""
+    print_spec_message()
+    fast = json.loads(capsys.readouterr().out)
+    destination = DestinationOntraport()
+    (message,) = destination.run_cmd(destination.parse_args(["spec"]))
+    assert fast == AirbyteMessageSerializer.dump(message)
