@@ -195,6 +195,8 @@ def test_iso_datetimes_become_their_epoch_seconds(moment: datetime) -> None:
     assert day == str(math.floor(expected) - math.floor(expected) % 86_400), "a date-only field keeps the day"
     signup = CATALOG.require("f1006", "test")
     assert day is not None
+    if day == "0":  # 1970-01-01 is Ontraport's "no date": nothing to compare by day
+        return
     assert values_equal(signup, day, str(int(day) + 7 * 3600)), "the day, read back as midnight in UTC-7"
     assert not values_equal(signup, day, str(int(day) + 86_400)), "the next day is another day"
 
