@@ -448,7 +448,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         rate_limit=UNLIMITED,
         naive_contacts=0,
         quick_naive_contacts=0,
-        targets=(Target("cpu_us_per_record", high=100.0), Target("peak_rss_mb", high=RSS_LIMIT_MB), NO_429),
+        # 300 us a record: at 180 requests a minute an unchanged re-sync reads about 147 records a
+        # second, so that is under 5% of one core; CPU below it buys no wall time.
+        targets=(Target("cpu_us_per_record", high=300.0), Target("peak_rss_mb", high=RSS_LIMIT_MB), NO_429),
         notes=f"RSS must also stay flat: at most {RSS_FLAT_GROWTH:.0%} above cpu50k",
     ),
 )
