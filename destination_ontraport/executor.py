@@ -74,14 +74,7 @@ class ApiExecutor:
 
     def execute(self, steps: Sequence[Step]) -> None:
         self._workers.map(self._write, [s for s in steps if s.kind in (Kind.CREATE, Kind.UPDATE)])
-        removals = [s for s in steps if s.kind is Kind.REMOVE and s.record_id]
-        if removals and self._remover is not None and self._removal is not None:
-            ids = [
-                s.record_id
-                for s in removals
-                if s.record_id and removes(s, self._removal, self._remover.tag_ids)
-            ]
-            self._remover.remove(self._obj, ids, self._removal, "records marked deleted in the source")
+        remove_steps(self._obj, steps, self._remover, self._removal)
 
     def apply_tags(self, plan: TagPlan) -> None:
         calls = [
@@ -192,14 +185,7 @@ class DryRunExecutor:
         self._removal = removal
 
     def execute(self, steps: Sequence[Step]) -> None:
-        removals = [s for s in steps if s.kind is Kind.REMOVE and s.record_id]
-        if removals and self._remover is not None and self._removal is not None:
-            ids = [
-                s.record_id
-                for s in removals
-                if s.record_id and removes(s, self._removal, self._remover.tag_ids)
-            ]
-            self._remover.remove(self._obj, ids, self._removal, "records marked deleted in the source")
+        remove_steps(self._obj, steps, self._remover, self._removal)
         for step in steps:
             self._describe(step)
 
@@ -227,6 +213,22 @@ class DryRunExecutor:
                 for name, value in list(step.changed.items())[:3]
             )
             self._examples.append(f"would update {what} (id {step.record_id}): {changes}")
+
+
+def remove_steps(
+    obj: ObjectType, steps: Sequence[Step], remover: Remover | None, removal: RemovalAction | None
+) -> None:
+    """The batch's removals in bulk, through the remover (which counts them against the guard, and in
+    a dry run sends nothing)."""
+    if remover is None or removal is None:
+        return
+    ids = [
+        s.record_id
+        for s in steps
+        if s.kind is Kind.REMOVE and s.record_id and removes(s, removal, remover.tag_ids)
+    ]
+    if ids:
+        remover.remove(obj, ids, removal, "records marked deleted in the source")
 
 
 def removes(step: Step, removal: RemovalAction, tag_ids: Sequence[str]) -> bool:

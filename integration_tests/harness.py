@@ -219,6 +219,18 @@ def record(stream: str, data: Mapping[str, Any], namespace: str | None = None) -
     return {"type": "RECORD", "record": rec}
 
 
+def stream_status(name: str, status: str) -> dict[str, Any]:
+    """A TRACE STREAM_STATUS, as a source sends it when a stream starts, runs or ends."""
+    return {
+        "type": "TRACE",
+        "trace": {
+            "type": "STREAM_STATUS",
+            "emitted_at": 1_700_000_000_000,
+            "stream_status": {"stream_descriptor": {"name": name}, "status": status},
+        },
+    }
+
+
 def state(stream: str, value: Any) -> dict[str, Any]:
     return {
         "type": "STATE",

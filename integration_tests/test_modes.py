@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from integration_tests.harness import catalog_of, config_for, record, run_connector, state, stream_entry
+from integration_tests.harness import (
+    catalog_of,
+    config_for,
+    record,
+    run_connector,
+    state,
+    stream_entry,
+    stream_status,
+)
 from ontraport_sandbox.testing import SandboxHandle
 
 
 def emails(sandbox: SandboxHandle) -> dict[str, dict[str, Any]]:
     return {c["email"]: c for c in sandbox.contacts()}
-
-
-def stream_status(name: str, status: str) -> dict[str, Any]:
-    return {
-        "type": "TRACE",
-        "trace": {
-            "type": "STREAM_STATUS",
-            "emitted_at": 1_700_000_000_000,
-            "stream_status": {"stream_descriptor": {"name": name}, "status": status},
-        },
-    }
 
 
 def seed_audience(sandbox: SandboxHandle) -> None:

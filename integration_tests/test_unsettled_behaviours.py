@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 
-from integration_tests.harness import Run, catalog_of, config_for, record, run_connector, state, stream_entry
+from integration_tests.harness import (
+    Run,
+    catalog_of,
+    config_for,
+    record,
+    run_connector,
+    state,
+    stream_entry,
+    stream_status,
+)
 from ontraport_sandbox.testing import SandboxHandle
 
 SWITCHES: dict[str, dict[str, Any]] = {
@@ -44,17 +53,6 @@ SWITCHES: dict[str, dict[str, Any]] = {
     },
 }
 EXTERNAL_ID = "f1001"
-
-
-def stream_status(name: str, status: str) -> dict[str, Any]:
-    return {
-        "type": "TRACE",
-        "trace": {
-            "type": "STREAM_STATUS",
-            "emitted_at": 1_700_000_000_000,
-            "stream_status": {"stream_descriptor": {"name": name}, "status": status},
-        },
-    }
 
 
 @pytest.fixture(params=list(SWITCHES), ids=list(SWITCHES))
