@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from destination_ontraport.client import OntraportClient
 from destination_ontraport.config import OntraportConfig
@@ -49,7 +50,7 @@ class Account:
             raise
         return cls(client, fields, match_field)
 
-    @property
+    @cached_property
     def contacts(self) -> ObjectType:
         return ObjectType(CONTACT_OBJECT_ID, "Contact", self.fields)
 

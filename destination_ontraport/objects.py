@@ -74,6 +74,9 @@ class ObjectType:
 
 _NOT_WRITTEN = frozenset({"id", "unique_id", "date", "dla", "dlm", TAG_FIELD, "updateSequence"})
 
+CONTACT_ROUTES = ObjectType(CONTACT_OBJECT_ID, "Contact", FieldCatalog(()))
+"""Contacts as the routes see them, for reads that need no field metadata (the read-path probe)."""
+
 
 def object_types(meta: Mapping[str, Any]) -> list[ObjectType]:
     """`GET /objects/meta?format=byId` data -> the writable object types: contacts, the standard

@@ -11,8 +11,8 @@ import logging
 from dataclasses import dataclass
 
 from destination_ontraport.client import OntraportClient
-from destination_ontraport.mapping import FieldCatalog, FieldInfo
-from destination_ontraport.objects import CONTACT_OBJECT_ID, ObjectType
+from destination_ontraport.mapping import FieldInfo
+from destination_ontraport.objects import CONTACT_ROUTES
 
 logger = logging.getLogger("airbyte")
 
@@ -55,7 +55,7 @@ def probe_read_path(client: OntraportClient, match_field: FieldInfo) -> ReadProb
     proves both that lookups work and that they ignore case); one or two more when they do not.
     Leaves the client sending `ids=0` on lookups when the account needs it."""
     name = match_field.name
-    contacts = ObjectType(CONTACT_OBJECT_ID, "Contact", FieldCatalog(()))  # the routes need no fields
+    contacts = CONTACT_ROUTES
     rows = client.sample(contacts, ["id", name, "contact_cat"])
     carries = all("contact_cat" in row for row in rows) if rows else None
     sample = next((str(row[name]).strip() for row in rows if str(row.get(name) or "").strip()), None)
