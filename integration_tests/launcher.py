@@ -2,8 +2,8 @@
 
 Importing airbyte-cdk takes 2.5-3 s of CPU in every new interpreter (its `__init__` imports the whole
 CDK, sources included), and the end-to-end suite starts `main.py` a few hundred times. So each pytest
-process keeps one *zygote*: an interpreter that has imported `destination_ontraport.run` once and
-forks a child per run. The child takes over the caller's stdin, stdout and stderr, argv, working
+process keeps one *zygote*: an interpreter that has imported the connector (PRELOAD) once and forks
+a child per run. The child takes over the caller's stdin, stdout and stderr, argv, working
 directory and environment, then runs `main.py` with `runpy` at the top level, so that its exit code,
 uncaught exceptions (through the CDK's `sys.excepthook`) and interpreter shutdown are those of
 `python main.py`. The tests keep `subprocess` as it is: the command they start is this module's
@@ -33,7 +33,9 @@ SOCKET_ENV = "ONTRAPORT_IT_ZYGOTE"
 FRESH_ENV = "ONTRAPORT_IT_FRESH_PROCESS"
 LAUNCHER = Path(__file__).resolve()
 ROOT = LAUNCHER.parent.parent
-PRELOAD = "destination_ontraport.run"
+# What the runs import: run.py itself is light (it imports DestinationOntraport only for commands
+# other than `spec`), so the zygote imports both.
+PRELOAD = ("destination_ontraport.run", "destination_ontraport.destination")
 CLIENT_FAILED = 70  # the client could not get a run started or finished (EX_SOFTWARE)
 MAX_REQUEST = 1 << 20
 
@@ -69,11 +71,15 @@ def client(argv: Sequence[str]) -> int:
 def serve(path: str) -> dict[str, object]:
     """Import the connector, then fork a child per request. Returns only in a child, with its request
     (the caller then becomes the run); the zygote itself loops until it is terminated."""
+    import gc
     import importlib
     import selectors
     import threading
 
-    importlib.import_module(PRELOAD)
+    for module in PRELOAD:
+        importlib.import_module(module)
+    assert "airbyte_cdk" in sys.modules, "PRELOAD no longer imports the CDK: each run would pay for it"
+    gc.freeze()  # the imported objects stay out of the children's collections (and their pages shared)
     assert threading.active_count() == 1, "the zygote must not run threads: a fork keeps only one"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
