@@ -2096,6 +2096,7 @@ def test_meta_file_declares_object_types(tmp_path: Path) -> None:
 
 def test_bad_meta_documents_are_refused_as_a_whole(sandbox: SandboxHandle, tmp_path: Path) -> None:
     before = sandbox.meta()
+    bad: dict[str, Any]
     for bad in (
         {"objects": {"10002": {"fields": {}}}},  # a new type needs a name
         {"objects": {"0": {"name": "Contact"}}},  # contacts are shaped by `fields`

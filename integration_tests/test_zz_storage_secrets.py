@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from integration_tests.harness import API_KEY, capture_path, config_for, record, run_connector, state
+from integration_tests.harness import leaks as api_key_leaks
 from integration_tests.s3_server import ISSUED_SECRETS, Credentials, S3Handle
 from integration_tests.test_rejected_bucket import catalog, storage
-from integration_tests.test_zz_secrets import leaks as api_key_leaks
 from ontraport_sandbox.testing import SandboxHandle
 
 WINDOW = 8  # any 8 consecutive characters count as a leak (a cut or partly masked key)

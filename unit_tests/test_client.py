@@ -588,11 +588,12 @@ def test_api_key_never_appears_in_errors_repr_or_logs(
     client = make(max_attempts=2)
     errors: list[OntraportError] = []
     with caplog.at_level(logging.DEBUG):
-        for call in (
+        calls: tuple[Callable[[], object], ...] = (
             lambda: client.count(CONTACTS),
             lambda: client.save_or_update(CONTACTS, {"email": "a@b.c"}),
             lambda: client.create(CONTACTS, {"email": "a@b.c"}),
-        ):
+        )
+        for call in calls:
             with pytest.raises(OntraportError) as info:
                 call()
             errors.append(info.value)

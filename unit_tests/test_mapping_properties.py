@@ -106,7 +106,7 @@ def outcome(mapper: RecordMapper, record: dict[str, Any]) -> tuple[str, Any]:
         assert isinstance(wire, str)
         assert CATALOG.get(name) is not None
         assert CATALOG.get(name).editable  # type: ignore[union-attr]
-    assert fields[mapper.match_field.name]
+    assert mapper.match_field is not None and fields[mapper.match_field.name]
     assert "id" not in fields
     return ("ok", fields)
 
