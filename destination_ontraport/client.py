@@ -20,7 +20,7 @@ import orjson
 
 from destination_ontraport.api_engine import ApiEngine, ApiRequest, JsonDict, RequestStats
 from destination_ontraport.api_errors import OntraportError, UnexpectedAnswerError, UnsafeRequestError
-from destination_ontraport.objects import CONTACT_OBJECT_ID, TAG_OBJECT_ID, ObjectType
+from destination_ontraport.objects import CONTACT_OBJECT_ID, ObjectType
 
 logger = logging.getLogger("airbyte")
 
@@ -455,4 +455,4 @@ def _explicit_ids(ids: Sequence[str], method: str, path: str, *, what: str = "co
     return list(dict.fromkeys(checked))
 
 
-__all__ = ["LOOKUP_VALUES", "PAGE_SIZE", "TAG_OBJECT_ID", "OntraportClient", "RecordApi", "in_condition"]
+__all__ = ["LOOKUP_VALUES", "PAGE_SIZE", "OntraportClient", "RecordApi", "in_condition"]

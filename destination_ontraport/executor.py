@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from destination_ontraport.api_errors import (
@@ -24,7 +24,7 @@ from destination_ontraport.mapping import FieldInfo
 from destination_ontraport.messages import excerpt
 from destination_ontraport.objects import ObjectType
 from destination_ontraport.parallel import Workers
-from destination_ontraport.planner import Equal, Kind, Step, TagPlan
+from destination_ontraport.planner import Equal, Kind, Step, TagPlan, changed_fields
 from destination_ontraport.removal import RemovalAction, Remover
 
 logger = logging.getLogger("airbyte")
@@ -156,11 +156,7 @@ class ApiExecutor:
                 raise RequestRejectedError(
                     f"{again} It is not in Ontraport (checked after the first such answer: {exc})"
                 ) from None
-        changed = {
-            name: ours
-            for name, ours in fields.items()
-            if found.values.get(name) != ours and not self._equal(name, ours, found.values.get(name))
-        }
+        changed = changed_fields(fields, found.values, self._equal)
         if changed:
             self._client.update(self._obj, found.id, changed)
         logger.info(f"Save of {key.name} {excerpt(value)!r} was answered oddly; record {found.id} holds it.")
@@ -231,9 +227,9 @@ def remove_steps(
         remover.remove(obj, ids, removal, "records marked deleted in the source")
 
 
-def removes(step: Step, removal: RemovalAction, tag_ids: Sequence[str]) -> bool:
+def removes(step: Step, removal: RemovalAction, tag_ids: Collection[str]) -> bool:
     """Untagging acts only on records that hold a configured tag (or whose tags are unknown)."""
     if removal != "remove_tags":
         return True
     held = step.known.tag_ids if step.known else frozenset()
-    return held is None or bool(set(tag_ids) & held)
+    return held is None or not held.isdisjoint(tag_ids)

@@ -14,7 +14,7 @@ from typing import Any
 
 from destination_ontraport.batch import Batch, PendingRecord
 from destination_ontraport.client import PAGE_SIZE, RecordApi
-from destination_ontraport.executor import ApiExecutor, DryRunExecutor, Executor
+from destination_ontraport.executor import ApiExecutor, DryRunExecutor, Executor, removes
 from destination_ontraport.known_records import KnownRecord, KnownRecords, row_tag_ids
 from destination_ontraport.mapping import FieldInfo, key_normaliser, values_equal
 from destination_ontraport.messages import excerpt
@@ -279,10 +279,8 @@ class ObjectWriter:
         elif step.kind is Kind.REMOVE:
             if self._removal == "delete":
                 counts.deleted += 1
-            else:
-                held = step.known.tag_ids if step.known else frozenset()
-                if held is None or self._always & held:
-                    counts.untagged += 1
+            elif removes(step, "remove_tags", self._always):
+                counts.untagged += 1
         else:
             counts.skipped += 1
 

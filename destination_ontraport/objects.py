@@ -17,7 +17,6 @@ from destination_ontraport.coercion import EMAIL_TYPES
 from destination_ontraport.mapping import FieldCatalog, FieldInfo
 
 CONTACT_OBJECT_ID = 0
-TAG_OBJECT_ID = 14
 CUSTOM_OBJECT_MIN_ID = 10_000
 # Standard objects whose records the generic routes create and update (Ontraport's "accessible
 # objects": Deal 149 and Company 150; see ontraport_sandbox/standard_objects.py for the sources).

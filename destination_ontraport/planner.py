@@ -65,13 +65,18 @@ def _plan(pending: PendingRecord, record: KnownRecord | None, equal: Equal, remo
     held = record.values
     if pending.fields.items() <= held.items():  # every value identical: one C-level check
         return Step(pending, Kind.UNCHANGED, record.id, record)
-    changed = {
+    changed = changed_fields(pending.fields, held, equal)
+    return Step(pending, Kind.UPDATE if changed else Kind.UNCHANGED, record.id, record, changed)
+
+
+def changed_fields(fields: Mapping[str, str], held: Mapping[str, Any], equal: Equal) -> dict[str, str]:
+    """The fields whose value Ontraport does not hold already: all that an update needs to send."""
+    return {
         name: value
-        for name, value in pending.fields.items()
+        for name, value in fields.items()
         # identical strings first: most values of a re-sync are, and the typed comparison costs more
         if held.get(name) != value and not equal(name, value, held.get(name))
     }
-    return Step(pending, Kind.UPDATE if changed else Kind.UNCHANGED, record.id, record, changed)
 
 
 @dataclass
