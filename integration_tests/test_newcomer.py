@@ -10,7 +10,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from integration_tests.harness import ROOT, capture_path
+from integration_tests.harness import (
+    ROOT,
+    capture_path,
+    catalog_of,
+    config_for,
+    record,
+    run_connector,
+    stream_entry,
+)
+from ontraport_sandbox.testing import SandboxHandle
 
 # `python main.py ...` with a Python that has pydantic (so `spec` works) but not airbyte-cdk: what a
 # person gets who runs the README's command outside the project's virtualenv.
@@ -65,3 +74,51 @@ def test_a_python_without_any_dependency_gets_the_same_line_for_spec() -> None:
     assert proc.returncode == 1
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "make venv" in proc.stderr
+
+
+# --- item 13: a misspelled option ------------------------------------------------------------------
+PEOPLE = catalog_of(stream_entry("people"))
+TWO_PEOPLE = [record("people", {"email": f"p{n}@example.com"}) for n in range(2)]
+
+
+def test_write_refuses_a_misspelled_dry_run_before_sending_anything(sandbox: SandboxHandle) -> None:
+    run = run_connector("write", config_for(sandbox.url, dryrun=True), PEOPLE, TWO_PEOPLE)
+    assert run.returncode == 1
+    assert run.traces and run.traces[0]["error"]["failure_type"] == "config_error"
+    assert "unknown option 'dryrun' (did you mean 'dry_run'?)" in run.errors[0]
+    assert sandbox.stats()["total_requests"] == 0, "refused before any request"
+    assert sandbox.contacts() == []
+    assert not run.states
+
+
+def test_check_refuses_a_misspelled_option_in_any_case_or_spelling(sandbox: SandboxHandle) -> None:
+    for key, meant in (("Dry-Run", "dry_run"), ("max_removal", "max_removals"), ("tag", "tags")):
+        status = run_connector("check", config_for(sandbox.url, **{key: "x"})).connection_status()
+        assert status["status"] == "FAILED", key
+        assert f"unknown option '{key}' (did you mean '{meant}'?)" in status["message"]
+    assert sandbox.stats()["total_requests"] == 0
+
+
+def test_check_refuses_a_misspelled_key_inside_nested_settings(sandbox: SandboxHandle) -> None:
+    storage = {"storage_type": "S3", "s3_bucket_nme": "rejects", "bucket_path": "p"}
+    mapping = [{"sorce": "ltv", "target": "Lifetime Value"}]
+    run = run_connector(
+        "check", config_for(sandbox.url, object_storage_config=storage, field_mapping=mapping)
+    )
+    message = run.connection_status()["message"]
+    assert "unknown option 'object_storage_config.s3_bucket_nme' (did you mean 's3_bucket_name'?)" in message
+    assert "unknown option 'field_mapping[0].sorce' (did you mean 'source'?)" in message
+
+
+def test_another_unknown_option_only_warns_in_check_and_write(sandbox: SandboxHandle) -> None:
+    config = config_for(
+        sandbox.url, comment="set up by Ann", object_storage_config={"storage_type": "None", "x": 1}
+    )
+    warning = "Unknown config option(s) comment, object_storage_config.x are ignored"
+    check = run_connector("check", config)
+    assert check.connection_status()["status"] == "SUCCEEDED", check.stdout
+    assert any(warning in line for line in check.logs), check.logs
+    write = run_connector("write", config, PEOPLE, TWO_PEOPLE)
+    assert write.returncode == 0, write.stderr
+    assert any(warning in line for line in write.logs)
+    assert len(sandbox.contacts()) == 2
