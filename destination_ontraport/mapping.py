@@ -52,6 +52,11 @@ SYNONYMS: Mapping[str, str] = {
 }
 
 MAX_CACHED_ROUTES = 20_000  # bounded memory for sources with data-dependent keys
+TAG_LIST_FIELD = "contact_cat"  # a record's tags: written by tag calls, never as a field
+TAGS_HINT = (
+    " Tags per record come from a data-activation stream's `Add Tags` / `Remove Tags`; the `tags` "
+    "option adds the same tags to every contact (docs/ontraport.md, 'Tags per record')."
+)
 MAX_UNMAPPED_LISTED = 1_000  # per stream: unmapped paths beyond these are not remembered (bounded memory)
 MAX_DEPTH = 32  # deeper objects are not walked (their path is reported unmapped)
 MAX_SUGGESTIONS = 5
@@ -282,7 +287,7 @@ class RecordMapper:
             if not info.editable or info.name in {"id", "unique_id"}:
                 raise MappingConfigError(
                     f"Ontraport field {info.alias} ({info.name}) is read-only; the field mapping from "
-                    f"'{source}' cannot write it."
+                    f"'{source}' cannot write it.{TAGS_HINT if info.name == TAG_LIST_FIELD else ''}"
                 )
             if self._ignored(source):
                 raise MappingConfigError(f"Source field '{source}' is both mapped explicitly and ignored.")

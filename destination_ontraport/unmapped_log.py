@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from destination_ontraport.mapping import MAX_UNMAPPED_LISTED
+from destination_ontraport.mapping import MAX_UNMAPPED_LISTED, TAGS_HINT, normalise
 from destination_ontraport.streams import StreamPlan, StreamPlans
 
 logger = logging.getLogger("airbyte")
+
+
+TAG_COLUMN_NAMES = frozenset({"tag", "contactcat", "taglist", "tagnames"})
+
+
+def looks_like_tags(path: str) -> bool:
+    """A source column that most likely holds tag names (`tags`, `Contact Tags`, `customer_tags`):
+    the generic hint ("add a field_mapping entry") would lead to a mapping the writer refuses."""
+    leaf = normalise(path.rsplit(".", 1)[-1])
+    return leaf.endswith("tags") or leaf in TAG_COLUMN_NAMES
 
 
 class UnmappedLog:
@@ -30,7 +40,13 @@ class UnmappedLog:
             new = sorted(mapper.unmapped_paths - seen)
             seen.update(new)
             conflicts = mapper.conflicts
-            unmatched = [path for path in new if path not in conflicts]
+            tag_like = [] if plan.activation else [path for path in new if looks_like_tags(path)]
+            unmatched = [path for path in new if path not in conflicts and path not in tag_like]
+            for path in tag_like:
+                logger.info(
+                    f"Stream {plan.label!r}: source field {path!r} is not sent: Ontraport's tags are no "
+                    f"contact field a field_mapping can write.{TAGS_HINT}"
+                )
             if unmatched:
                 fields = ", ".join(unmatched)
                 if plan.activation:

@@ -13,7 +13,7 @@ from typing import Any
 
 from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, DestinationSyncMode
 
-from destination_ontraport.account import Account
+from destination_ontraport.account import Account, contact_mapper
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.errors import ConfigProblem
 from destination_ontraport.leftovers import remove_missing_contacts
@@ -146,14 +146,7 @@ class WriteRun:
         object_name = getattr(configured, "destination_object_name", None)
         if object_name:
             return self._activation_plan(label, configured, object_name, primary_key, cursor, mode)
-        config = self._config
-        mapper = RecordMapper(
-            self._account.fields,
-            self._account.match_field,
-            [(entry.source, entry.target) for entry in config.field_mapping],
-            auto_mapping=config.auto_mapping,
-            ignore=config.ignore_fields,
-        )
+        mapper = contact_mapper(self._config, self._account.fields, self._account.match_field)
         writer = self._writer(self._account.contacts, self._account.match_field, label)
         return StreamPlan(stream.name, stream.namespace, mode, mapper, writer, primary_key, cursor)
 

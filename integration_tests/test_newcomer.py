@@ -122,3 +122,36 @@ def test_another_unknown_option_only_warns_in_check_and_write(sandbox: SandboxHa
     assert write.returncode == 0, write.stderr
     assert any(warning in line for line in write.logs)
     assert len(sandbox.contacts()) == 2
+
+
+# --- item 15: per-record tags, and a field_mapping target the writer refuses ------------------------
+def test_check_refuses_a_read_only_mapping_target_with_the_message_write_gives(
+    sandbox: SandboxHandle,
+) -> None:
+    for target in ("Contact Tags", "Date Added"):
+        config = config_for(sandbox.url, field_mapping=[{"source": "tags", "target": target}])
+        status = run_connector("check", config).connection_status()
+        assert status["status"] == "FAILED", target
+        write = run_connector("write", config, PEOPLE, TWO_PEOPLE)
+        assert write.returncode == 1 and write.errors, write.stderr
+        assert status["message"] == write.errors[0]
+        assert "is read-only; the field mapping from 'tags' cannot write it." in status["message"]
+        assert ("Tags per record" in status["message"]) == (target == "Contact Tags")
+    assert sandbox.contacts() == []
+
+
+def test_check_refuses_two_mappings_to_one_field(sandbox: SandboxHandle) -> None:
+    mapping = [{"source": "a", "target": "First Name"}, {"source": "b", "target": "firstname"}]
+    status = run_connector("check", config_for(sandbox.url, field_mapping=mapping)).connection_status()
+    assert status["status"] == "FAILED"
+    assert "is the target of two field mappings ('a' and 'b')" in status["message"]
+
+
+def test_a_tags_column_of_a_classic_stream_points_to_tags_per_record(sandbox: SandboxHandle) -> None:
+    records = [record("people", {"email": "t@example.com", "tags": "VIP", "shoe_size": "44"})]
+    run = run_connector("write", config_for(sandbox.url), PEOPLE, records)
+    assert run.returncode == 0, run.stderr
+    hint = [line for line in run.logs if "'tags'" in line]
+    assert len(hint) == 1 and "Tags per record" in hint[0] and "Add Tags" in hint[0], run.logs
+    generic = [line for line in run.logs if "add a field_mapping entry" in line]
+    assert generic and "shoe_size" in generic[0] and "tags" not in generic[0]
