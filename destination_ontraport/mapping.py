@@ -308,6 +308,9 @@ class RecordMapper:
         self._unmapped: set[str] = set()
         self._conflicts: dict[str, str] = {}
         self._unmapped_overflow = False
+        self.records_mapped = 0
+        self._explicit_found: set[str] = set()  # explicit sources seen in a record (few: bounded)
+        self._displaced: dict[str, str] = {}  # field name -> a path automatic mapping gave up to it
 
     # routing ------------------------------------------------------------------------------------
 
@@ -351,6 +354,7 @@ class RecordMapper:
             return _Route(path)
         if info.name in self._explicit_source_of:
             winner = self._explicit_source_of[info.name]
+            self._displaced.setdefault(info.name, path)
             return _Route(path, lost_to=f"{info.name} (mapped explicitly from '{winner}')")
         return _Route(path, (self._target(info, path),))
 
@@ -388,6 +392,8 @@ class RecordMapper:
             self._conflicts.setdefault(path, conflict)
 
     def _apply(self, route: _Route, value: Any, out: dict[str, str], claimed: dict[str, str]) -> None:
+        if route.whole:
+            self._explicit_found.add(route.path)
         for target in route.targets:
             name = target.info.name
             holder = claimed.get(name)
@@ -414,6 +420,7 @@ class RecordMapper:
         a mapped value cannot be coerced. Null values are left out (they never blank a field).
 
         Every key is routed one by one, nested objects walked, conflicts settled in record order."""
+        self.records_mapped += 1
         out: dict[str, str] = {}
         claimed: dict[str, str] = {}  # field name -> the source path that reached it first
         nested: list[tuple[tuple[str, ...], Mapping[str, Any]]] = []
@@ -475,6 +482,16 @@ class RecordMapper:
     def match_key(self, fields: Mapping[str, str]) -> str:
         """The comparable identity of a contact: match field value, trimmed, lower-cased for email."""
         return self._key(fields.get(self._match.name) or "") if self._match is not None else ""
+
+    def unused_explicit(self) -> list[tuple[str, list[FieldInfo], str | None]]:
+        """Explicit mappings whose source was in no record mapped so far: (source, its targets, a
+        source path that would have reached the first target automatically but gave way to the
+        mapping). Such a mapping silently switches the automatic mapping of its target off."""
+        return [
+            (source, targets, self._displaced.get(targets[0].name))
+            for source, targets in self._explicit.items()
+            if source not in self._explicit_found
+        ]
 
     @property
     def match_field(self) -> FieldInfo | None:

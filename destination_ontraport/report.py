@@ -115,6 +115,7 @@ class SyncReport:
         *,
         retries: int = 0,
         rate_limited: int = 0,
+        unused_field_mappings: list[str] | None = None,
     ) -> dict[str, Any]:
         c = self.counts
         rate = 60.0 * requests / seconds if seconds > 0 else 0.0
@@ -129,6 +130,7 @@ class SyncReport:
             "requests_per_minute": round(rate, 1),
             "allowed_per_minute": round(allowed_per_minute, 1),
             "rate_share": round(rate / allowed_per_minute, 3) if allowed_per_minute else 0.0,
+            "unused_field_mappings": list(unused_field_mappings or []),
         }
 
     def log_summary(self, summary: dict[str, Any], dry_run: bool = False) -> None:
@@ -141,7 +143,7 @@ class SyncReport:
             f"untagged {s['untagged']}, deleted {s['deleted']}, skipped {s['skipped']}, "
             f"superseded {s['superseded']}, rejected {s['rejected']} ({s['rejected_percent']}%); "
             f"requests {s['requests']} ({s['requests_per_record']} per record; {s['retries']} retried, "
-            f"{s['rate_limited']} answered 429), {_rate(s)}"
+            f"{s['rate_limited']} answered 429), {_rate(s)}{_unused(s)}"
         )
         for example in self.dry_run_examples:
             logger.info(f"Dry run: {example}")
@@ -152,6 +154,13 @@ class SyncReport:
             where = f" (all of them are in {self.rejected_path})" if self.rejected_path else ""
             logger.info(f"... and {more} more rejected records{where}")
         logger.info("SYNC_SUMMARY " + json.dumps(summary, sort_keys=True))
+
+
+def _unused(s: dict[str, Any]) -> str:
+    sources = s.get("unused_field_mappings") or []
+    if not sources:
+        return ""
+    return "; field_mapping source(s) in no record: " + ", ".join(repr(source) for source in sources)
 
 
 def _rate(s: dict[str, Any]) -> str:

@@ -35,7 +35,7 @@ from destination_ontraport.streams import (
 )
 from destination_ontraport.sync import SyncRun
 from destination_ontraport.tag_book import TagBook
-from destination_ontraport.unmapped_log import UnmappedLog
+from destination_ontraport.unmapped_log import UnmappedLog, unused_field_mappings
 
 logger = logging.getLogger("airbyte")
 
@@ -80,6 +80,7 @@ class WriteRun:
         self.report = SyncReport(rejected_path=config.rejected_records_path, on_reject=self._ledger.rejected)
         self._progress = Progress(self.report, lambda: self._client.stats.requests, clock)
         self._writers: dict[tuple[int, str | None], ObjectWriter] = {}
+        self._plans: StreamPlans | None = None
         self.summary: dict[str, Any] = {}
 
     def run(self, items: Iterable[InputItem]) -> Iterator[AirbyteMessage]:
@@ -99,7 +100,7 @@ class WriteRun:
                 self._tag_ids,
                 dry_run=self._config.dry_run,
             )
-            plans = StreamPlans([self._plan(*keys) for keys in stream_keys(self._catalog)])
+            plans = self._plans = StreamPlans([self._plan(*keys) for keys in stream_keys(self._catalog)])
             if not plans.plans:
                 logger.warning("The configured catalog names no streams: every record will be rejected.")
             sync = SyncRun(
@@ -267,6 +268,7 @@ class WriteRun:
             self._client.allowed_requests_per_minute(),
             retries=stats.retries,
             rate_limited=stats.rate_limited,
+            unused_field_mappings=unused_field_mappings(self._plans) if self._plans else [],
         )
         if sync is not None and sync.withheld_states:
             logger.info(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from integration_tests.harness import (
     ROOT,
+    Run,
     capture_path,
     catalog_of,
     config_for,
@@ -155,3 +156,40 @@ def test_a_tags_column_of_a_classic_stream_points_to_tags_per_record(sandbox: Sa
     assert len(hint) == 1 and "Tags per record" in hint[0] and "Add Tags" in hint[0], run.logs
     generic = [line for line in run.logs if "add a field_mapping entry" in line]
     assert generic and "shoe_size" in generic[0] and "tags" not in generic[0]
+
+
+# --- item 14: a field_mapping source that no record has ---------------------------------------------
+def test_a_mapping_source_in_no_record_is_named_at_the_end(sandbox: SandboxHandle) -> None:
+    config = config_for(sandbox.url, field_mapping=[{"source": "ltv", "target": "Lifetime Value"}])
+    records = [record("people", {"email": f"v{n}@example.com", "lifetime_value": 10 * n}) for n in range(20)]
+    run = run_connector("write", config, PEOPLE, records)
+    assert run.returncode == 0, run.stderr
+    warnings = [line for line in run.logs if line.startswith("field_mapping source 'ltv'")]
+    assert len(warnings) == 1, run.logs
+    assert "was in none of 20 records (stream(s) 'people')" in warnings[0]
+    assert "Lifetime Value (f1002)" in warnings[0] and "records had 'lifetime_value'" in warnings[0]
+    assert warning_level(run, warnings[0]) == "WARN"
+    assert run.summary["unused_field_mappings"] == ["ltv"]
+    assert "field_mapping source(s) in no record: 'ltv'" in next(
+        line for line in run.logs if line.startswith("Sync summary:")
+    )
+    assert all(not c.get("f1002") for c in sandbox.contacts()), "the field got no value"
+
+
+def test_a_mapping_source_found_in_one_stream_is_not_named(sandbox: SandboxHandle) -> None:
+    config = config_for(sandbox.url, field_mapping=[{"source": "ltv", "target": "Lifetime Value"}])
+    catalog = catalog_of(stream_entry("people"), stream_entry("buyers"))
+    records = [
+        record("people", {"email": "a@example.com"}),
+        record("buyers", {"email": "b@example.com", "ltv": 5}),
+    ]
+    run = run_connector("write", config, catalog, records)
+    assert run.returncode == 0, run.stderr
+    assert run.summary["unused_field_mappings"] == []
+    assert not [line for line in run.logs if line.startswith("field_mapping source")]
+
+
+def warning_level(run: Run, message: str) -> str:
+    return next(
+        m["log"]["level"] for m in run.messages if m.get("type") == "LOG" and m["log"]["message"] == message
+    )
