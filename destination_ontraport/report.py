@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from destination_ontraport.rejection_groups import FULL_LINES_PER_REASON, RejectionGroups
+
 logger = logging.getLogger("airbyte")
 
 LISTED_REJECTIONS = 20
@@ -58,6 +60,7 @@ class SyncReport:
     rejections: list[Rejection] = field(default_factory=list)
     dry_run_examples: list[str] = field(default_factory=list)
     rejected_streams: set[str | None] = field(default_factory=set)
+    reasons: RejectionGroups = field(default_factory=RejectionGroups)
     on_reject: Callable[[int, str | None, str | None, str, Any], None] | None = None
     """Told of every rejection (position, stream, key, reason, record): the rejected-records bucket."""
     _file: IO[str] | None = None
@@ -75,7 +78,14 @@ class SyncReport:
         self.rejected_streams.add(stream)
         if len(self.rejections) < LISTED_REJECTIONS:
             self.rejections.append(rejection)
-        logger.warning(f"Rejected record at {rejection.line()}")
+        group = self.reasons.add(reason, rejection.line())
+        if group.count < FULL_LINES_PER_REASON:
+            logger.warning(f"Rejected record at {rejection.line()}")
+        elif group.count == FULL_LINES_PER_REASON:
+            logger.warning(
+                f"Rejected record at {rejection.line()}. Further records rejected for this reason are "
+                "counted, not logged one by one (the summary gives their number)."
+            )
         if self.on_reject is not None:
             self.on_reject(position, stream, key, reason, record)
         if self.rejected_path:
@@ -153,6 +163,14 @@ class SyncReport:
             more = self.counts.rejected - len(self.rejections)
             where = f" (all of them are in {self.rejected_path})" if self.rejected_path else ""
             logger.info(f"... and {more} more rejected records{where}")
+        if self.counts.rejected > 1:
+            shown = self.reasons.most_common()
+            for group in shown:
+                logger.info(
+                    f"Rejected {group.count:,} record(s) for this reason; the first: {group.first_line}"
+                )
+            if len(self.reasons) > len(shown):
+                logger.info(f"... and {len(self.reasons) - len(shown)} more reasons")
         logger.info("SYNC_SUMMARY " + json.dumps(summary, sort_keys=True))
 
 

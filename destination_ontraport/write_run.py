@@ -28,6 +28,7 @@ from destination_ontraport.removal import RemovalGuard, Remover
 from destination_ontraport.report import SyncReport
 from destination_ontraport.streams import (
     RECORD_ID_PROPERTY,
+    STOP_AFTER_STRAYS,
     SUPPORTED_MODES,
     StreamPlan,
     StreamPlans,
@@ -100,7 +101,12 @@ class WriteRun:
                 self._tag_ids,
                 dry_run=self._config.dry_run,
             )
-            plans = self._plans = StreamPlans([self._plan(*keys) for keys in stream_keys(self._catalog)])
+            plans = self._plans = StreamPlans(
+                [self._plan(*keys) for keys in stream_keys(self._catalog)],
+                stop_after_strays=STOP_AFTER_STRAYS
+                if self._config.rejected_records_threshold < 100
+                else None,
+            )
             if not plans.plans:
                 logger.warning("The configured catalog names no streams: every record will be rejected.")
             sync = SyncRun(
@@ -286,8 +292,12 @@ class WriteRun:
             where = (
                 f" and in {self._config.rejected_records_path}" if self._config.rejected_records_path else ""
             )
+            frequent = "; ".join(
+                f"{group.count:,} like {group.first_reason}" for group in self.report.reasons.most_common(3)
+            )
             raise ConfigProblem(
                 f"{c.rejected} of {c.records_read} records ({share:.1f}%) were rejected, more than the "
-                f"rejected_records_threshold of {limit:g}%. The reasons are listed in the log above{where}; "
-                "fix the records or the field mapping, or raise the threshold."
+                f"rejected_records_threshold of {limit:g}%. Most often: {frequent}. The reasons are listed "
+                f"in the log above{where}; fix what they name (the records, the field mapping or the "
+                "connection's streams), or raise the threshold."
             )

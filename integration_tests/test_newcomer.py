@@ -193,3 +193,57 @@ def warning_level(run: Run, message: str) -> str:
     return next(
         m["log"]["level"] for m in run.messages if m.get("type") == "LOG" and m["log"]["message"] == message
     )
+
+
+# --- item 18: records for a stream the catalog lacks -----------------------------------------------
+TWO_STREAMS = catalog_of(stream_entry("people"), stream_entry("deals"))
+STRAYS = [record("peoples", {"email": f"s{n}@example.com"}) for n in range(3_000)]
+
+
+def rejection_warnings(run: Run) -> list[str]:
+    return [
+        m["log"]["message"]
+        for m in run.messages
+        if m.get("type") == "LOG"
+        and m["log"]["level"] == "WARN"
+        and m["log"]["message"].startswith("Rejected record")
+    ]
+
+
+def test_records_that_all_go_nowhere_stop_the_sync_after_1000(sandbox: SandboxHandle) -> None:
+    run = run_connector("write", config_for(sandbox.url), TWO_STREAMS, STRAYS)
+    assert run.returncode == 1
+    assert run.traces[-1]["error"]["failure_type"] == "config_error"
+    assert run.errors[-1].startswith(
+        "The first 1,000 records all name streams the configured catalog does not have (the first: "
+        "'peoples'; its streams: 'people', 'deals'), so the sync stops here: nothing was written."
+    )
+    assert run.summary["records_read"] == 1_000 and run.summary["rejected"] == 1_000
+    warnings = rejection_warnings(run)
+    assert len(warnings) == 5, "the first few in full, then counted"
+    assert "its streams: 'people', 'deals'" in warnings[0]
+    assert "Further records rejected for this reason are counted" in warnings[-1]
+    assert any(
+        line.startswith("Rejected 1,000 record(s) for this reason; the first: line 1") for line in run.logs
+    )
+    assert sandbox.stats()["write_requests"] == 0 and sandbox.contacts() == []
+
+
+def test_strays_after_a_good_record_fail_at_the_threshold_naming_the_streams(sandbox: SandboxHandle) -> None:
+    records = [record("people", {"email": "good@example.com"}), *STRAYS]
+    run = run_connector("write", config_for(sandbox.url), TWO_STREAMS, records)
+    assert run.returncode == 1
+    assert run.summary["records_read"] == 3_001 and run.summary["rejected"] == 3_000
+    error = run.errors[-1]
+    assert "3000 of 3001 records (100.0%) were rejected" in error
+    assert "Most often: 3,000 like stream 'peoples' is not in the configured catalog (its streams: " in error
+    assert "'people', 'deals')" in error and "the connection's streams" in error
+    assert len(rejection_warnings(run)) == 5
+    assert [c["email"] for c in sandbox.contacts()] == ["good@example.com"]
+
+
+def test_a_threshold_of_100_percent_never_stops_early(sandbox: SandboxHandle) -> None:
+    run = run_connector("write", config_for(sandbox.url, rejected_records_threshold=100), TWO_STREAMS, STRAYS)
+    assert run.returncode == 0, run.errors
+    assert run.summary["rejected"] == 3_000
+    assert len(rejection_warnings(run)) == 5
