@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from destination_ontraport.rejection_groups import FULL_LINES_PER_REASON, RejectionGroups
+from destination_ontraport.request_rate import WindowRate
 
 logger = logging.getLogger("airbyte")
 
 LISTED_REJECTIONS = 20
-MIN_RATE_SECONDS = 10.0
 
 
 @dataclass
@@ -123,12 +123,17 @@ class SyncReport:
         seconds: float,
         allowed_per_minute: float,
         *,
+        measured: WindowRate | None = None,
+        window_seconds: float = 60.0,
         retries: int = 0,
         rate_limited: int = 0,
         unused_field_mappings: list[str] | None = None,
     ) -> dict[str, Any]:
+        """`measured`: the rate over whole rate-limit windows (request_rate.py); None when the
+        requests took less than one window, and then the rate and its share are null, not a figure
+        taken over a few seconds."""
         c = self.counts
-        rate = 60.0 * requests / seconds if seconds > 0 else 0.0
+        rate = measured.per_minute if measured is not None else None
         return {
             **asdict(c),
             "rejected_percent": round(self.rejected_share(), 2),
@@ -137,9 +142,13 @@ class SyncReport:
             "rate_limited": rate_limited,
             "requests_per_record": round(requests / c.records_read, 4) if c.records_read else 0.0,
             "request_seconds": round(seconds, 3),
-            "requests_per_minute": round(rate, 1),
+            "requests_per_minute": round(rate, 1) if rate is not None else None,
             "allowed_per_minute": round(allowed_per_minute, 1),
-            "rate_share": round(rate / allowed_per_minute, 3) if allowed_per_minute else 0.0,
+            "rate_share": round(rate / allowed_per_minute, 3)
+            if rate is not None and allowed_per_minute
+            else None,
+            "rate_windows": measured.windows if measured is not None else 0,
+            "rate_window_seconds": window_seconds,
             "unused_field_mappings": list(unused_field_mappings or []),
         }
 
@@ -182,10 +191,15 @@ def _unused(s: dict[str, Any]) -> str:
 
 
 def _rate(s: dict[str, Any]) -> str:
-    """A rate over a few seconds says nothing about pacing; say so rather than print 1000%."""
-    if s["request_seconds"] < MIN_RATE_SECONDS:
-        return f"request rate not measured (requests took {s['request_seconds']:.1f} s)"
+    """The rate over whole windows (request_rate.py), or why there is none."""
+    window = s["rate_window_seconds"]
+    if s["requests_per_minute"] is None or s["rate_share"] is None:
+        return (
+            f"request rate not measured (the requests took {s['request_seconds']:.1f} s, less than one "
+            f"whole rate window of {window:g} s)"
+        )
+    windows = s["rate_windows"]
     return (
         f"{s['requests_per_minute']}/min against {s['allowed_per_minute']}/min allowed "
-        f"({100 * s['rate_share']:.0f}%)"
+        f"({100 * s['rate_share']:.0f}%, over {windows} whole {window:g}-s window{'s' if windows != 1 else ''})"
     )

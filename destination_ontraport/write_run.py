@@ -21,6 +21,7 @@ from destination_ontraport.mapping import FieldInfo, RecordMapper
 from destination_ontraport.messages import InputItem
 from destination_ontraport.object_writer import ObjectWriter
 from destination_ontraport.objects import RECORD_ID_FIELD, ObjectType, find_object
+from destination_ontraport.progress import Progress
 from destination_ontraport.read_probe import probe_read_path
 from destination_ontraport.reject_ledger import RejectLedger
 from destination_ontraport.rejected_objects import RejectedObjects, open_rejected_objects
@@ -40,27 +41,7 @@ from destination_ontraport.unmapped_log import UnmappedLog, unused_field_mapping
 
 logger = logging.getLogger("airbyte")
 
-PROGRESS_SECONDS = 30.0
 KEYED_MODES = (DestinationSyncMode.append_dedup, DestinationSyncMode.update, DestinationSyncMode.soft_delete)
-
-
-class Progress:
-    """A log line at least every 30 seconds on long syncs, from wherever the work is happening."""
-
-    def __init__(self, report: SyncReport, requests: Callable[[], int], clock: Callable[[], float]) -> None:
-        self._report, self._requests, self._clock = report, requests, clock
-        self._last = clock()
-
-    def tick(self) -> None:
-        now = self._clock()
-        if now - self._last < PROGRESS_SECONDS:
-            return
-        self._last = now
-        c = self._report.counts
-        logger.info(
-            f"Progress: {c.records_read} records read; {c.created} created, {c.updated} updated, "
-            f"{c.unchanged} unchanged, {c.rejected} rejected; {self._requests()} requests."
-        )
 
 
 class WriteRun:
@@ -253,7 +234,7 @@ class WriteRun:
             remover=self._remover,
             case_variants=self._case_variants,
             track_seen=obj.is_contact and config.missing_contacts != "keep",
-            progress=self._progress.tick,
+            progress=self._progress,
         )
         self._writers[slot] = writer
         return writer
@@ -272,6 +253,8 @@ class WriteRun:
             stats.requests,
             last - first,
             self._client.allowed_requests_per_minute(),
+            measured=stats.windows.rate(last),
+            window_seconds=self._config.rate_limit_window_seconds,
             retries=stats.retries,
             rate_limited=stats.rate_limited,
             unused_field_mappings=unused_field_mappings(self._plans) if self._plans else [],

@@ -190,8 +190,12 @@ def test_a_mapping_source_found_in_one_stream_is_not_named(sandbox: SandboxHandl
 
 
 def warning_level(run: Run, message: str) -> str:
-    return next(
-        m["log"]["level"] for m in run.messages if m.get("type") == "LOG" and m["log"]["message"] == message
+    return str(
+        next(
+            m["log"]["level"]
+            for m in run.messages
+            if m.get("type") == "LOG" and m["log"]["message"] == message
+        )
     )
 
 
@@ -247,3 +251,36 @@ def test_a_threshold_of_100_percent_never_stops_early(sandbox: SandboxHandle) ->
     assert run.returncode == 0, run.errors
     assert run.summary["rejected"] == 3_000
     assert len(rejection_warnings(run)) == 5
+
+
+# --- item 17: progress and rate on a long run ----------------------------------------------------------
+def test_a_long_batch_shows_counts_and_time_left_as_it_goes_and_a_whole_window_rate(
+    sandbox: SandboxHandle,
+) -> None:
+    """One batch of 160 new contacts at 20 requests per 5-s window (about 40 s): the progress line
+    at 30 s already counts the contacts created so far and estimates the batch's time left; the
+    summary's rate, over whole windows, is not above the allowed rate."""
+    sandbox.configure(rate_limit=20, window_seconds=5)
+    config = config_for(sandbox.url, rate_limit_window_seconds=5)
+    records = [record("people", {"email": f"long{n}@example.com"}) for n in range(160)]
+    run = run_connector("write", config, PEOPLE, records)
+    assert run.returncode == 0, run.errors
+    lines = [line for line in run.logs if line.startswith("Progress:")]
+    assert lines, run.logs
+    first = lines[0]
+    created = int(first.split(" created")[0].rsplit("; ", 1)[-1].replace(",", ""))
+    assert 0 < created < 160, first  # counted as the writes finish, before the batch ends
+    assert "this batch: " in first and " of 160 writes done, about " in first and " left" in first
+    summary = run.summary
+    assert summary["created"] == 160
+    assert summary["rate_windows"] >= 5 and summary["rate_window_seconds"] == 5
+    assert 0 < summary["rate_share"] <= 1.0, summary
+    assert summary["allowed_per_minute"] == 240.0
+
+
+def test_a_short_run_reports_no_rate_rather_than_a_figure_of_a_few_seconds(sandbox: SandboxHandle) -> None:
+    run = run_connector("write", config_for(sandbox.url), PEOPLE, TWO_PEOPLE)
+    assert run.returncode == 0, run.errors
+    assert run.summary["rate_share"] is None and run.summary["requests_per_minute"] is None
+    human = next(line for line in run.logs if line.startswith("Sync summary:"))
+    assert "request rate not measured" in human and "less than one whole rate window of 60 s" in human
