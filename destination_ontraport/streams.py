@@ -210,7 +210,7 @@ class StreamPlans:
         """`its streams: 'people', 'deals'` (the first few), for messages about stream names."""
         if not self.plans:
             return "the catalog names no streams"
-        labels = [repr(plan.label) for plan in self.plans[:MAX_STREAMS_NAMED]]
+        labels = [repr(excerpt(plan.label, 80)) for plan in self.plans[:MAX_STREAMS_NAMED]]
         more = len(self.plans) - len(labels)
         return "its streams: " + ", ".join(labels) + (f" and {more} more" if more > 0 else "")
 
