@@ -257,7 +257,7 @@ class WriteRun:
             window_seconds=self._config.rate_limit_window_seconds,
             retries=stats.retries,
             rate_limited=stats.rate_limited,
-            unused_field_mappings=unused_field_mappings(self._plans) if self._plans else [],
+            unused_field_mappings=unused_field_mappings(self._plans) if self._plans is not None else [],
         )
         if sync is not None and sync.withheld_states:
             logger.info(
