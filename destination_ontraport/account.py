@@ -7,7 +7,7 @@ from functools import cached_property
 
 from destination_ontraport.client import OntraportClient
 from destination_ontraport.config import OntraportConfig
-from destination_ontraport.mapping import FieldCatalog, FieldInfo
+from destination_ontraport.mapping import FieldCatalog, FieldInfo, RecordMapper
 from destination_ontraport.objects import CONTACT_OBJECT_ID, ObjectType, object_types
 
 
@@ -27,6 +27,19 @@ def make_client(config: OntraportConfig, *, quick: bool = False) -> OntraportCli
     )
 
 
+def contact_mapper(config: OntraportConfig, fields: FieldCatalog, match_field: FieldInfo) -> RecordMapper:
+    """The mapper of a classic (contact) stream. `check` builds it too, so that every field_mapping a
+    write would refuse (an unknown or read-only target, two mappings to one field, a mapped and
+    ignored source) fails `check` with the very message the write would give."""
+    return RecordMapper(
+        fields,
+        match_field,
+        [(entry.source, entry.target) for entry in config.field_mapping],
+        auto_mapping=config.auto_mapping,
+        ignore=config.ignore_fields,
+    )
+
+
 @dataclass
 class Account:
     """The contact fields and the config's match field (every sync needs them); the other object
@@ -43,8 +56,7 @@ class Account:
         try:
             fields = FieldCatalog.from_meta(client.contact_fields())
             match_field = fields.require(config.match_field, "match_field")
-            for entry in config.field_mapping:
-                fields.require(entry.target, f"field_mapping target of {entry.source!r}")
+            contact_mapper(config, fields, match_field)  # refuses here what a write would refuse
         except BaseException:
             client.close()
             raise

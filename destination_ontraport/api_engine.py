@@ -36,6 +36,7 @@ from destination_ontraport.api_errors import (
     decide,
 )
 from destination_ontraport.pacing import Pacer, RateHeaders
+from destination_ontraport.request_rate import WindowCounter
 
 JsonDict = dict[str, Any]
 
@@ -84,6 +85,8 @@ class RequestStats:
     first_request_at: float | None = None
     last_response_at: float | None = None
     server_limit: int | None = None
+    windows: WindowCounter = field(default_factory=lambda: WindowCounter(60.0))
+    """Sends per rate-limit window, for the rate over whole windows (see request_rate.py)."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ class ApiEngine:
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
         self._jitter = jitter or random.random
-        self.stats = RequestStats()
+        self.stats = RequestStats(windows=WindowCounter(float(window_seconds)))
         self._stats_lock = threading.Lock()
         self._pacer = Pacer(
             window_seconds=window_seconds,
@@ -255,6 +258,7 @@ class ApiEngine:
             self.stats.by_route[route] = self.stats.by_route.get(route, 0) + 1
             if self.stats.first_request_at is None:
                 self.stats.first_request_at = sent_at
+            self.stats.windows.count(sent_at)
 
     def _read(self, response: requests.Response, rate: RateHeaders) -> _Outcome:
         """Status and envelope -> outcome. Ontraport's errors are short plain text, not JSON."""

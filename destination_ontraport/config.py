@@ -11,7 +11,9 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from destination_ontraport.config_keys import unknown_keys
 from destination_ontraport.object_storage_config import ObjectStorage, object_storage_field
 
 DEFAULT_API_URL = "https://api.ontraport.com/1"
@@ -225,6 +227,21 @@ class OntraportConfig(BaseModel):
         json_schema_extra=_ui(18),
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_misspelled_option(cls, data: Any) -> Any:
+        """A near miss of a known option (`dryrun`) is refused: ignored, it would do something else
+        than the person meant (really write). Other unknown keys only warn (`unknown_option_warning`)."""
+        misspelled = [key for key in unknown_keys(cls, data) if key.suggestion is not None]
+        if misspelled:
+            raise PydanticCustomError(
+                "misspelled_option",
+                "{problems}. A misspelled option would be ignored and the sync would do something else "
+                "than meant, so nothing runs until it is spelled as in the spec (docs/ontraport.md)",
+                {"problems": "; ".join(key.describe() for key in misspelled)},
+            )
+        return data
+
     @field_validator("api_url")
     @classmethod
     def _secure_api_url(cls, value: str) -> str:
@@ -281,6 +298,17 @@ class OntraportConfig(BaseModel):
             if part.strip():
                 seen.setdefault(part.strip(), None)
         return list(seen)
+
+
+def unknown_option_warning(config: Any) -> str | None:
+    """The warning for unknown keys that are no near miss of an option (those are refused), or None."""
+    unknown = [key.path for key in unknown_keys(OntraportConfig, config) if key.suggestion is None]
+    if not unknown:
+        return None
+    return (
+        f"Unknown config option(s) {', '.join(unknown)} are ignored; check their spelling against the "
+        "spec (docs/ontraport.md lists the options)."
+    )
 
 
 def _header_safe(value: str, what: str) -> str:

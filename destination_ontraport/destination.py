@@ -40,7 +40,7 @@ from destination_ontraport.api_errors import (
     PermissionDeniedError,
     TransientError,
 )
-from destination_ontraport.config import OntraportConfig
+from destination_ontraport.config import OntraportConfig, unknown_option_warning
 from destination_ontraport.discover import NothingToDiscoverError, read_catalog
 from destination_ontraport.errors import as_traced, user_message
 from destination_ontraport.mapping import MappingConfigError
@@ -63,6 +63,7 @@ class DestinationOntraport(Destination):
         raises: a FAILED status with a plain message is what a person setting up the connector can act on."""
         try:
             parsed = OntraportConfig.model_validate(config)
+            _warn_unknown_options(config)
             account = Account.open(parsed, quick=True)
             try:
                 account.client.count(account.contacts)
@@ -90,14 +91,10 @@ class DestinationOntraport(Destination):
     ) -> Iterator[AirbyteMessage]:
         try:
             parsed = OntraportConfig.model_validate(config)
+            _warn_unknown_options(config)
             account = Account.open(parsed)
         except Exception as exc:
             raise as_traced(exc) from exc
-        unknown = sorted(set(config) - set(OntraportConfig.model_fields))
-        if unknown:
-            logging.getLogger("airbyte").warning(
-                f"Unknown config option(s) {', '.join(unknown)} are ignored; check their spelling against the spec."
-            )
         try:
             yield from WriteRun(parsed, catalog, account).run(items)
         except Exception as exc:
@@ -166,7 +163,9 @@ class DestinationOntraport(Destination):
         FAILED with the message `check` gives for the same config, and a normal exit, as `check` has."""
         logger = logging.getLogger("airbyte")
         try:
-            found = read_catalog(OntraportConfig.model_validate(config))
+            parsed = OntraportConfig.model_validate(config)
+            _warn_unknown_options(config)
+            found = read_catalog(parsed)
         except Exception as exc:
             if isinstance(
                 exc, ValidationError | MappingConfigError | OntraportError | NothingToDiscoverError
@@ -224,6 +223,13 @@ class DestinationOntraport(Destination):
             logger.error(str(exc))
             exc.emit_message()
             sys.exit(1)
+
+
+def _warn_unknown_options(config: Mapping[str, Any]) -> None:
+    """Unknown keys that are no near miss of an option (the config model refuses those)."""
+    warning = unknown_option_warning(config)
+    if warning:
+        logging.getLogger("airbyte").warning(warning)
 
 
 def _check_bucket(settings: object) -> AirbyteConnectionStatus:

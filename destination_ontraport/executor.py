@@ -25,6 +25,7 @@ from destination_ontraport.messages import excerpt
 from destination_ontraport.objects import ObjectType
 from destination_ontraport.parallel import Workers
 from destination_ontraport.planner import Equal, Kind, Step, TagPlan, changed_fields
+from destination_ontraport.progress import NO_PROGRESS, ProgressSink
 from destination_ontraport.removal import RemovalAction, Remover
 
 logger = logging.getLogger("airbyte")
@@ -61,6 +62,7 @@ class ApiExecutor:
         remover: Remover | None = None,
         removal: RemovalAction | None = None,
         pause: Callable[[float], None] = time.sleep,
+        progress: ProgressSink = NO_PROGRESS,
     ) -> None:
         self._client = client
         self._obj = obj
@@ -71,9 +73,12 @@ class ApiExecutor:
         self._remover = remover
         self._removal = removal
         self._pause = pause
+        self._progress = progress
 
     def execute(self, steps: Sequence[Step]) -> None:
-        self._workers.map(self._write, [s for s in steps if s.kind in (Kind.CREATE, Kind.UPDATE)])
+        writes = [s for s in steps if s.kind in (Kind.CREATE, Kind.UPDATE)]
+        self._progress.batch_started(len(writes))
+        self._workers.map(self._write_and_tell, writes)
         remove_steps(self._obj, steps, self._remover, self._removal)
 
     def apply_tags(self, plan: TagPlan) -> None:
@@ -90,6 +95,11 @@ class ApiExecutor:
         self._workers.map(lambda call: call[0](self._obj, call[1], call[2]), calls)
 
     # --- one record --------------------------------------------------------------------------
+    def _write_and_tell(self, step: Step) -> None:
+        """The progress line counts each result as its request completes, not at the batch's end."""
+        self._write(step)
+        self._progress.written(step)
+
     def _write(self, step: Step) -> None:
         """Runs in a worker thread; fills the step in or raises what must stop the sync."""
         planned_create = step.kind is Kind.CREATE

@@ -52,6 +52,11 @@ SYNONYMS: Mapping[str, str] = {
 }
 
 MAX_CACHED_ROUTES = 20_000  # bounded memory for sources with data-dependent keys
+TAG_LIST_FIELD = "contact_cat"  # a record's tags: written by tag calls, never as a field
+TAGS_HINT = (
+    " Tags per record come from a data-activation stream's `Add Tags` / `Remove Tags`; the `tags` "
+    "option adds the same tags to every contact (docs/ontraport.md, 'Tags per record')."
+)
 MAX_UNMAPPED_LISTED = 1_000  # per stream: unmapped paths beyond these are not remembered (bounded memory)
 MAX_DEPTH = 32  # deeper objects are not walked (their path is reported unmapped)
 MAX_SUGGESTIONS = 5
@@ -282,7 +287,7 @@ class RecordMapper:
             if not info.editable or info.name in {"id", "unique_id"}:
                 raise MappingConfigError(
                     f"Ontraport field {info.alias} ({info.name}) is read-only; the field mapping from "
-                    f"'{source}' cannot write it."
+                    f"'{source}' cannot write it.{TAGS_HINT if info.name == TAG_LIST_FIELD else ''}"
                 )
             if self._ignored(source):
                 raise MappingConfigError(f"Source field '{source}' is both mapped explicitly and ignored.")
@@ -303,6 +308,9 @@ class RecordMapper:
         self._unmapped: set[str] = set()
         self._conflicts: dict[str, str] = {}
         self._unmapped_overflow = False
+        self.records_mapped = 0
+        self._explicit_found: set[str] = set()  # explicit sources seen in a record (few: bounded)
+        self._displaced: dict[str, str] = {}  # field name -> a path automatic mapping gave up to it
 
     # routing ------------------------------------------------------------------------------------
 
@@ -346,6 +354,7 @@ class RecordMapper:
             return _Route(path)
         if info.name in self._explicit_source_of:
             winner = self._explicit_source_of[info.name]
+            self._displaced.setdefault(info.name, path)
             return _Route(path, lost_to=f"{info.name} (mapped explicitly from '{winner}')")
         return _Route(path, (self._target(info, path),))
 
@@ -383,6 +392,8 @@ class RecordMapper:
             self._conflicts.setdefault(path, conflict)
 
     def _apply(self, route: _Route, value: Any, out: dict[str, str], claimed: dict[str, str]) -> None:
+        if route.whole:
+            self._explicit_found.add(route.path)
         for target in route.targets:
             name = target.info.name
             holder = claimed.get(name)
@@ -409,6 +420,7 @@ class RecordMapper:
         a mapped value cannot be coerced. Null values are left out (they never blank a field).
 
         Every key is routed one by one, nested objects walked, conflicts settled in record order."""
+        self.records_mapped += 1
         out: dict[str, str] = {}
         claimed: dict[str, str] = {}  # field name -> the source path that reached it first
         nested: list[tuple[tuple[str, ...], Mapping[str, Any]]] = []
@@ -470,6 +482,16 @@ class RecordMapper:
     def match_key(self, fields: Mapping[str, str]) -> str:
         """The comparable identity of a contact: match field value, trimmed, lower-cased for email."""
         return self._key(fields.get(self._match.name) or "") if self._match is not None else ""
+
+    def unused_explicit(self) -> list[tuple[str, list[FieldInfo], str | None]]:
+        """Explicit mappings whose source was in no record mapped so far: (source, its targets, a
+        source path that would have reached the first target automatically but gave way to the
+        mapping). Such a mapping silently switches the automatic mapping of its target off."""
+        return [
+            (source, targets, self._displaced.get(targets[0].name))
+            for source, targets in self._explicit.items()
+            if source not in self._explicit_found
+        ]
 
     @property
     def match_field(self) -> FieldInfo | None:

@@ -21,6 +21,7 @@ from destination_ontraport.messages import excerpt
 from destination_ontraport.objects import RECORD_ID_FIELD, ObjectType
 from destination_ontraport.parallel import Workers
 from destination_ontraport.planner import Kind, Step, plan_records, plan_tags, tags_after
+from destination_ontraport.progress import NO_PROGRESS, ProgressSink
 from destination_ontraport.removal import RemovalAction, Remover
 from destination_ontraport.report import SyncReport
 
@@ -48,7 +49,7 @@ class ObjectWriter:
         remover: Remover | None = None,
         case_variants: bool = True,
         track_seen: bool = False,
-        progress: Callable[[], None] = lambda: None,
+        progress: ProgressSink = NO_PROGRESS,
         known_capacity: int = 50_000,
         pause: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -68,7 +69,8 @@ class ObjectWriter:
         self.seen_ids: set[str] = set()  # every record this sync wrote or found unchanged
         self._known = KnownRecords(known_capacity)
         self._batch = Batch()
-        self._workers = Workers(client.max_in_flight, progress)
+        self._progress = progress
+        self._workers = Workers(client.max_in_flight, progress.tick)
         self._executor: Executor
         if dry_run:
             self._executor = DryRunExecutor(obj, report.dry_run_examples, remover=remover, removal=removal)
@@ -83,6 +85,7 @@ class ObjectWriter:
                 remover=remover,
                 removal=removal,
                 pause=pause,
+                progress=progress,
             )
 
     @property
@@ -126,6 +129,7 @@ class ObjectWriter:
         for step in steps:
             self._count(step)
             self._remember(step, tag_id)
+        self._progress.batch_counted()
         self._settle_read_mode(steps)
 
     # --- lookup ------------------------------------------------------------------------------

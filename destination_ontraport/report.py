@@ -14,10 +14,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from destination_ontraport.rejection_groups import FULL_LINES_PER_REASON, RejectionGroups
+from destination_ontraport.request_rate import WindowRate
+
 logger = logging.getLogger("airbyte")
 
 LISTED_REJECTIONS = 20
-MIN_RATE_SECONDS = 10.0
 
 
 @dataclass
@@ -58,6 +60,7 @@ class SyncReport:
     rejections: list[Rejection] = field(default_factory=list)
     dry_run_examples: list[str] = field(default_factory=list)
     rejected_streams: set[str | None] = field(default_factory=set)
+    reasons: RejectionGroups = field(default_factory=RejectionGroups)
     on_reject: Callable[[int, str | None, str | None, str, Any], None] | None = None
     """Told of every rejection (position, stream, key, reason, record): the rejected-records bucket."""
     _file: IO[str] | None = None
@@ -75,7 +78,14 @@ class SyncReport:
         self.rejected_streams.add(stream)
         if len(self.rejections) < LISTED_REJECTIONS:
             self.rejections.append(rejection)
-        logger.warning(f"Rejected record at {rejection.line()}")
+        group = self.reasons.add(reason, rejection.line())
+        if group.count < FULL_LINES_PER_REASON:
+            logger.warning(f"Rejected record at {rejection.line()}")
+        elif group.count == FULL_LINES_PER_REASON:
+            logger.warning(
+                f"Rejected record at {rejection.line()}. Further records rejected for this reason are "
+                "counted, not logged one by one (the summary gives their number)."
+            )
         if self.on_reject is not None:
             self.on_reject(position, stream, key, reason, record)
         if self.rejected_path:
@@ -113,11 +123,17 @@ class SyncReport:
         seconds: float,
         allowed_per_minute: float,
         *,
+        measured: WindowRate | None = None,
+        window_seconds: float = 60.0,
         retries: int = 0,
         rate_limited: int = 0,
+        unused_field_mappings: list[str] | None = None,
     ) -> dict[str, Any]:
+        """`measured`: the rate over whole rate-limit windows (request_rate.py); None when the
+        requests took less than one window, and then the rate and its share are null, not a figure
+        taken over a few seconds."""
         c = self.counts
-        rate = 60.0 * requests / seconds if seconds > 0 else 0.0
+        rate = measured.per_minute if measured is not None else None
         return {
             **asdict(c),
             "rejected_percent": round(self.rejected_share(), 2),
@@ -126,9 +142,14 @@ class SyncReport:
             "rate_limited": rate_limited,
             "requests_per_record": round(requests / c.records_read, 4) if c.records_read else 0.0,
             "request_seconds": round(seconds, 3),
-            "requests_per_minute": round(rate, 1),
+            "requests_per_minute": round(rate, 1) if rate is not None else None,
             "allowed_per_minute": round(allowed_per_minute, 1),
-            "rate_share": round(rate / allowed_per_minute, 3) if allowed_per_minute else 0.0,
+            "rate_share": round(rate / allowed_per_minute, 3)
+            if rate is not None and allowed_per_minute
+            else None,
+            "rate_windows": measured.windows if measured is not None else 0,
+            "rate_window_seconds": window_seconds,
+            "unused_field_mappings": list(unused_field_mappings or []),
         }
 
     def log_summary(self, summary: dict[str, Any], dry_run: bool = False) -> None:
@@ -141,7 +162,7 @@ class SyncReport:
             f"untagged {s['untagged']}, deleted {s['deleted']}, skipped {s['skipped']}, "
             f"superseded {s['superseded']}, rejected {s['rejected']} ({s['rejected_percent']}%); "
             f"requests {s['requests']} ({s['requests_per_record']} per record; {s['retries']} retried, "
-            f"{s['rate_limited']} answered 429), {_rate(s)}"
+            f"{s['rate_limited']} answered 429), {_rate(s)}{_unused(s)}"
         )
         for example in self.dry_run_examples:
             logger.info(f"Dry run: {example}")
@@ -151,14 +172,34 @@ class SyncReport:
             more = self.counts.rejected - len(self.rejections)
             where = f" (all of them are in {self.rejected_path})" if self.rejected_path else ""
             logger.info(f"... and {more} more rejected records{where}")
+        if self.counts.rejected > 1:
+            shown = self.reasons.most_common()
+            for group in shown:
+                logger.info(
+                    f"Rejected {group.count:,} record(s) for this reason; the first: {group.first_line}"
+                )
+            if len(self.reasons) > len(shown):
+                logger.info(f"... and {len(self.reasons) - len(shown)} more reasons")
         logger.info("SYNC_SUMMARY " + json.dumps(summary, sort_keys=True))
 
 
+def _unused(s: dict[str, Any]) -> str:
+    sources = s.get("unused_field_mappings") or []
+    if not sources:
+        return ""
+    return "; field_mapping source(s) in no record: " + ", ".join(repr(source) for source in sources)
+
+
 def _rate(s: dict[str, Any]) -> str:
-    """A rate over a few seconds says nothing about pacing; say so rather than print 1000%."""
-    if s["request_seconds"] < MIN_RATE_SECONDS:
-        return f"request rate not measured (requests took {s['request_seconds']:.1f} s)"
+    """The rate over whole windows (request_rate.py), or why there is none."""
+    window = s["rate_window_seconds"]
+    if s["requests_per_minute"] is None or s["rate_share"] is None:
+        return (
+            f"request rate not measured (the requests took {s['request_seconds']:.1f} s, less than one "
+            f"whole rate window of {window:g} s)"
+        )
+    windows = s["rate_windows"]
     return (
         f"{s['requests_per_minute']}/min against {s['allowed_per_minute']}/min allowed "
-        f"({100 * s['rate_share']:.0f}%)"
+        f"({100 * s['rate_share']:.0f}%, over {windows} whole {window:g}-s window{'s' if windows != 1 else ''})"
     )

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, DestinationSyncMode
 
 from destination_ontraport.dedup import LatestByCursor
+from destination_ontraport.errors import ConfigProblem
 from destination_ontraport.mapping import FieldInfo, RecordMapper, RecordRejected
 from destination_ontraport.messages import excerpt
 from destination_ontraport.objects import ObjectType
@@ -25,6 +26,9 @@ SUPPORTED_MODES = tuple(DestinationSyncMode(name) for name in SUPPORTED_MODE_NAM
 ADD_TAGS = "Add Tags"
 REMOVE_TAGS = "Remove Tags"
 RECORD_ID_PROPERTY = "id"
+STOP_AFTER_STRAYS = 1_000
+"""Records that all went to streams the catalog lacks before a sync stops (see StreamPlans)."""
+MAX_STREAMS_NAMED = 10
 CDC_DELETED_AT = "_ab_cdc_deleted_at"
 
 
@@ -170,10 +174,19 @@ def _freeze(value: Any) -> Any:
 
 
 class StreamPlans:
-    """Looks up the plan of a record's stream: by namespace and name, or by name when unambiguous."""
+    """Looks up the plan of a record's stream: by namespace and name, or by name when unambiguous.
 
-    def __init__(self, plans: Sequence[StreamPlan]) -> None:
+    Records for a stream the catalog lacks are rejected with a reason that names the catalog's
+    streams. When the first `stop_after_strays` records all went to such streams (a catalog that
+    does not match the source's stream names), `stop_if_all_strays` ends the sync with a config
+    error instead of rejecting every record one by one: a sync that rejects everything fails at its
+    end anyway (unless the rejection threshold is 100%, in which case the caller passes None)."""
+
+    def __init__(self, plans: Sequence[StreamPlan], *, stop_after_strays: int | None = None) -> None:
         self.plans = list(plans)
+        self._stop_after_strays = stop_after_strays
+        self._strays = 0
+        self._first_stray = ""
         self._exact = {(p.namespace, p.name): p for p in plans}
         by_name: dict[str, list[StreamPlan]] = {}
         for plan in plans:
@@ -185,6 +198,33 @@ class StreamPlans:
 
     def __iter__(self) -> Iterator[StreamPlan]:
         return iter(self.plans)
+
+    def unknown_stream(self, name: str, namespace: str | None) -> str:
+        """The rejection reason of a record whose stream the catalog lacks (counted as a stray)."""
+        where = f"{namespace}.{name}" if namespace else name
+        self._strays += 1
+        self._first_stray = self._first_stray or where
+        return f"stream {excerpt(where, 80)!r} is not in the configured catalog ({self.describe()})"
+
+    def describe(self) -> str:
+        """`its streams: 'people', 'deals'` (the first few), for messages about stream names."""
+        if not self.plans:
+            return "the catalog names no streams"
+        labels = [repr(excerpt(plan.label, 80)) for plan in self.plans[:MAX_STREAMS_NAMED]]
+        more = len(self.plans) - len(labels)
+        return "its streams: " + ", ".join(labels) + (f" and {more} more" if more > 0 else "")
+
+    def stop_if_all_strays(self, records_read: int) -> None:
+        """Raises ConfigProblem when the first `stop_after_strays` records all went to unknown streams."""
+        limit = self._stop_after_strays
+        if limit is None or records_read < limit or self._strays != records_read:
+            return
+        raise ConfigProblem(
+            f"The first {records_read:,} records all name streams the configured catalog does not have "
+            f"(the first: {excerpt(self._first_stray, 80)!r}; {self.describe()}), so the sync stops "
+            "here: nothing was written. Make the connection's streams (names and namespaces) match "
+            "the streams the source sends."
+        )
 
     @property
     def buffered(self) -> int:

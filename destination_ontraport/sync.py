@@ -135,9 +135,9 @@ class SyncRun:
         self._ledger.track(item)
         plan = self._plans.find(item.stream, item.namespace)
         if plan is None:
-            where = f"{item.namespace}.{item.stream}" if item.namespace else item.stream
-            reason = f"stream {where!r} is not in the configured catalog"
+            reason = self._plans.unknown_stream(item.stream, item.namespace)
             self._report.reject(item.position, item.stream, None, reason, item.data)
+            self._plans.stop_if_all_strays(self._report.counts.records_read)
             return
         try:
             superseded = plan.take(item.data, item.position)

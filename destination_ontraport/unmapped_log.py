@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from destination_ontraport.mapping import MAX_UNMAPPED_LISTED
+from destination_ontraport.mapping import MAX_UNMAPPED_LISTED, TAGS_HINT, FieldInfo, normalise
 from destination_ontraport.streams import StreamPlan, StreamPlans
 
 logger = logging.getLogger("airbyte")
+
+
+TAG_COLUMN_NAMES = frozenset({"tag", "contactcat", "taglist", "tagnames"})
+
+
+def looks_like_tags(path: str) -> bool:
+    """A source column that most likely holds tag names (`tags`, `Contact Tags`, `customer_tags`):
+    the generic hint ("add a field_mapping entry") would lead to a mapping the writer refuses."""
+    leaf = normalise(path.rsplit(".", 1)[-1])
+    return leaf.endswith("tags") or leaf in TAG_COLUMN_NAMES
 
 
 class UnmappedLog:
@@ -30,7 +40,13 @@ class UnmappedLog:
             new = sorted(mapper.unmapped_paths - seen)
             seen.update(new)
             conflicts = mapper.conflicts
-            unmatched = [path for path in new if path not in conflicts]
+            tag_like = [] if plan.activation else [path for path in new if looks_like_tags(path)]
+            unmatched = [path for path in new if path not in conflicts and path not in tag_like]
+            for path in tag_like:
+                logger.info(
+                    f"Stream {plan.label!r}: source field {path!r} is not sent: Ontraport's tags are no "
+                    f"contact field a field_mapping can write.{TAGS_HINT}"
+                )
             if unmatched:
                 fields = ", ".join(unmatched)
                 if plan.activation:
@@ -54,3 +70,37 @@ class UnmappedLog:
                 f"Stream {plan.label!r}: more than {MAX_UNMAPPED_LISTED:,} source fields match no Ontraport "
                 f"{target} field; the others are not sent and not listed (ignore_fields acknowledges them)."
             )
+
+
+def unused_field_mappings(plans: StreamPlans) -> list[str]:
+    """At the end of a sync: each `field_mapping` source that was in none of the records of the
+    classic streams, named in a WARN line (the mapping switched off the automatic mapping of its
+    target, so the field got no value at all). Returns those sources, for the summary."""
+    classic = [plan for plan in plans if not plan.activation]
+    records = sum(plan.mapper.records_mapped for plan in classic)
+    if not records:
+        return []
+    # Every classic stream has the config's mappings: a source is unused when no stream had it.
+    unused = [
+        {source: (targets, displaced) for source, targets, displaced in plan.mapper.unused_explicit()}
+        for plan in classic
+    ]
+    found: dict[str, tuple[list[FieldInfo], str | None]] = {}
+    for source, (targets, _) in unused[0].items():
+        if all(source in per_stream for per_stream in unused):
+            displaced = next((per_stream[source][1] for per_stream in unused if per_stream[source][1]), None)
+            found[source] = (targets, displaced)
+    streams = ", ".join(repr(plan.label) for plan in classic)
+    for source, (targets, displaced) in found.items():
+        fields = ", ".join(info.label for info in targets)
+        instead = (
+            f"; records had {displaced!r}, which would reach it automatically without this entry"
+            if displaced
+            else ""
+        )
+        logger.warning(
+            f"field_mapping source '{source}' was in none of {records:,} records (stream(s) {streams}), so "
+            f"{fields} got no value from it, and the mapping keeps automatic mapping off that field"
+            f"{instead}. Fix the source path or remove the entry."
+        )
+    return list(found)

@@ -13,7 +13,7 @@ from typing import Any
 
 from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, DestinationSyncMode
 
-from destination_ontraport.account import Account
+from destination_ontraport.account import Account, contact_mapper
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.errors import ConfigProblem
 from destination_ontraport.leftovers import remove_missing_contacts
@@ -21,6 +21,7 @@ from destination_ontraport.mapping import FieldInfo, RecordMapper
 from destination_ontraport.messages import InputItem
 from destination_ontraport.object_writer import ObjectWriter
 from destination_ontraport.objects import RECORD_ID_FIELD, ObjectType, find_object
+from destination_ontraport.progress import Progress
 from destination_ontraport.read_probe import probe_read_path
 from destination_ontraport.reject_ledger import RejectLedger
 from destination_ontraport.rejected_objects import RejectedObjects, open_rejected_objects
@@ -28,6 +29,7 @@ from destination_ontraport.removal import RemovalGuard, Remover
 from destination_ontraport.report import SyncReport
 from destination_ontraport.streams import (
     RECORD_ID_PROPERTY,
+    STOP_AFTER_STRAYS,
     SUPPORTED_MODES,
     StreamPlan,
     StreamPlans,
@@ -35,31 +37,11 @@ from destination_ontraport.streams import (
 )
 from destination_ontraport.sync import SyncRun
 from destination_ontraport.tag_book import TagBook
-from destination_ontraport.unmapped_log import UnmappedLog
+from destination_ontraport.unmapped_log import UnmappedLog, unused_field_mappings
 
 logger = logging.getLogger("airbyte")
 
-PROGRESS_SECONDS = 30.0
 KEYED_MODES = (DestinationSyncMode.append_dedup, DestinationSyncMode.update, DestinationSyncMode.soft_delete)
-
-
-class Progress:
-    """A log line at least every 30 seconds on long syncs, from wherever the work is happening."""
-
-    def __init__(self, report: SyncReport, requests: Callable[[], int], clock: Callable[[], float]) -> None:
-        self._report, self._requests, self._clock = report, requests, clock
-        self._last = clock()
-
-    def tick(self) -> None:
-        now = self._clock()
-        if now - self._last < PROGRESS_SECONDS:
-            return
-        self._last = now
-        c = self._report.counts
-        logger.info(
-            f"Progress: {c.records_read} records read; {c.created} created, {c.updated} updated, "
-            f"{c.unchanged} unchanged, {c.rejected} rejected; {self._requests()} requests."
-        )
 
 
 class WriteRun:
@@ -80,6 +62,7 @@ class WriteRun:
         self.report = SyncReport(rejected_path=config.rejected_records_path, on_reject=self._ledger.rejected)
         self._progress = Progress(self.report, lambda: self._client.stats.requests, clock)
         self._writers: dict[tuple[int, str | None], ObjectWriter] = {}
+        self._plans: StreamPlans | None = None
         self.summary: dict[str, Any] = {}
 
     def run(self, items: Iterable[InputItem]) -> Iterator[AirbyteMessage]:
@@ -99,7 +82,12 @@ class WriteRun:
                 self._tag_ids,
                 dry_run=self._config.dry_run,
             )
-            plans = StreamPlans([self._plan(*keys) for keys in stream_keys(self._catalog)])
+            plans = self._plans = StreamPlans(
+                [self._plan(*keys) for keys in stream_keys(self._catalog)],
+                stop_after_strays=STOP_AFTER_STRAYS
+                if self._config.rejected_records_threshold < 100
+                else None,
+            )
             if not plans.plans:
                 logger.warning("The configured catalog names no streams: every record will be rejected.")
             sync = SyncRun(
@@ -146,14 +134,7 @@ class WriteRun:
         object_name = getattr(configured, "destination_object_name", None)
         if object_name:
             return self._activation_plan(label, configured, object_name, primary_key, cursor, mode)
-        config = self._config
-        mapper = RecordMapper(
-            self._account.fields,
-            self._account.match_field,
-            [(entry.source, entry.target) for entry in config.field_mapping],
-            auto_mapping=config.auto_mapping,
-            ignore=config.ignore_fields,
-        )
+        mapper = contact_mapper(self._config, self._account.fields, self._account.match_field)
         writer = self._writer(self._account.contacts, self._account.match_field, label)
         return StreamPlan(stream.name, stream.namespace, mode, mapper, writer, primary_key, cursor)
 
@@ -253,7 +234,7 @@ class WriteRun:
             remover=self._remover,
             case_variants=self._case_variants,
             track_seen=obj.is_contact and config.missing_contacts != "keep",
-            progress=self._progress.tick,
+            progress=self._progress,
         )
         self._writers[slot] = writer
         return writer
@@ -272,8 +253,11 @@ class WriteRun:
             stats.requests,
             last - first,
             self._client.allowed_requests_per_minute(),
+            measured=stats.windows.rate(last),
+            window_seconds=self._config.rate_limit_window_seconds,
             retries=stats.retries,
             rate_limited=stats.rate_limited,
+            unused_field_mappings=unused_field_mappings(self._plans) if self._plans is not None else [],
         )
         if sync is not None and sync.withheld_states:
             logger.info(
@@ -291,8 +275,12 @@ class WriteRun:
             where = (
                 f" and in {self._config.rejected_records_path}" if self._config.rejected_records_path else ""
             )
+            frequent = "; ".join(
+                f"{group.count:,} like {group.first_reason}" for group in self.report.reasons.most_common(3)
+            )
             raise ConfigProblem(
                 f"{c.rejected} of {c.records_read} records ({share:.1f}%) were rejected, more than the "
-                f"rejected_records_threshold of {limit:g}%. The reasons are listed in the log above{where}; "
-                "fix the records or the field mapping, or raise the threshold."
+                f"rejected_records_threshold of {limit:g}%. Most often: {frequent}. The reasons are listed "
+                f"in the log above{where}; fix what they name (the records, the field mapping or the "
+                "connection's streams), or raise the threshold."
             )

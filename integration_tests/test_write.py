@@ -260,12 +260,12 @@ def test_write_with_rejected_credentials_fails_with_config_error(sandbox: Sandbo
 
 
 def test_an_unknown_config_option_is_named_in_a_warning(sandbox: SandboxHandle) -> None:
-    config = config_for(sandbox.url, tag="Typo")
+    config = config_for(sandbox.url, comment="set up by Ann")
     run = run_connector(
         "write", config, catalog_of(stream_entry("people")), [record("people", {"email": "t@example.com"})]
     )
     assert run.returncode == 0
-    assert any("Unknown config option(s) tag are ignored" in line for line in run.logs)
+    assert any("Unknown config option(s) comment are ignored" in line for line in run.logs)
 
 
 def test_airbyte_columns_in_records_are_not_named_as_unmapped(sandbox: SandboxHandle) -> None:
