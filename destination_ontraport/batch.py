@@ -3,11 +3,16 @@
 Records for the same key are merged in arrival order, later fields winning, exactly as if they had
 been written one after another; a deletion replaces whatever came before it in the batch, and a
 write after a deletion keeps the record with the later fields.
+
+Where the account's comparison of text is not known, two keys that differ only in case (`ABC-1`,
+`abc-1`) may be one record or two. The batch then holds the later one (and everything after it with
+that key, ignoring case) for a later round of the same flush: it is looked up after the earlier one
+was written, so the account decides, exactly as it does when the two come in separate batches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -30,14 +35,31 @@ class PendingRecord:
 
 
 class Batch:
-    """Pending records by key, in first-arrival order; `take()` empties it."""
+    """Pending records by key, in first-arrival order; `take()` hands out one round and keeps the
+    rest. `fold` (None: keys are compared only as they are) names keys that may be one record."""
 
-    def __init__(self) -> None:
+    def __init__(self, fold: Callable[[str], str] | None = None) -> None:
+        self._fold = fold
         self._pending: dict[str, PendingRecord] = {}
-        self.records = 0  # input records collapsed into the pending ones
+        self._first_of: dict[str, str] = {}  # folded key -> the key pending in this round
+        self._held: set[str] = set()  # folded keys whose later records wait for the next round
+        self._next: Batch | None = None
+        self.records = 0  # input records collapsed into the pending ones, later rounds included
 
     def __len__(self) -> int:
         return len(self._pending)
+
+    def _later(self, key: str) -> Batch | None:
+        """The next round, when this key differs only in case from one pending in this round."""
+        if self._fold is None:
+            return None
+        folded = self._fold(key)
+        if folded not in self._held and self._first_of.setdefault(folded, key) == key:
+            return None
+        self._held.add(folded)
+        if self._next is None:
+            self._next = Batch(self._fold)
+        return self._next
 
     def add(
         self,
@@ -51,6 +73,10 @@ class Batch:
     ) -> None:
         """The batch takes `fields` over (and may change it): the caller passes a dict of its own."""
         self.records += 1
+        later = self._later(key)
+        if later is not None:
+            later.add(key, fields, position, stream, may_create=may_create, tags=tags)
+            return
         pending = self._pending.get(key)
         if pending is None or pending.remove:
             sources = [*pending.sources, (position, stream)] if pending else [(position, stream)]
@@ -66,12 +92,18 @@ class Batch:
         """The record is gone from the source: whatever earlier records of this batch said is moot.
         `fields` holds what finds the record (its match value), nothing to write."""
         self.records += 1
+        later = self._later(key)
+        if later is not None:
+            later.add_removal(key, fields, position, stream)
+            return
         pending = self._pending.get(key)
         sources = [*pending.sources, (position, stream)] if pending else [(position, stream)]
         self._pending[key] = PendingRecord(key, fields, sources, False, remove=True)
 
     def take(self) -> list[PendingRecord]:
+        """This round's records; the next round (if any) becomes the batch."""
         batch = list(self._pending.values())
-        self._pending = {}
-        self.records = 0
+        later = self._next if self._next is not None else Batch(self._fold)
+        self._pending, self._first_of, self._held = later._pending, later._first_of, later._held
+        self._next, self.records = later._next, later.records
         return batch

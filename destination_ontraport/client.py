@@ -20,6 +20,7 @@ import orjson
 
 from destination_ontraport.api_engine import ApiEngine, ApiRequest, JsonDict, RequestStats
 from destination_ontraport.api_errors import OntraportError, UnexpectedAnswerError, UnsafeRequestError
+from destination_ontraport.coercion import whole_number
 from destination_ontraport.objects import CONTACT_OBJECT_ID, ObjectType
 
 logger = logging.getLogger("airbyte")
@@ -30,6 +31,11 @@ LOOKUP_VALUES = PAGE_SIZE - 1
 """Values per bulk lookup: one below the page size, so that a full page of rows proves duplicates."""
 MAX_REQUEST_LINE = 6000
 """Bytes a lookup's request line may take (method, path, query): well under common 8 KB limits."""
+MAX_LOOKUP_VALUE = 4000
+"""Bytes one value may take, percent-encoded, in a lookup's query string: MAX_REQUEST_LINE less room
+for the path and the fields listed (200 of them take about 1,600 bytes). A longer match value or tag
+name cannot be looked up in a request a server accepts, on any retry: its record is rejected instead
+(see `lookup_value_fits`)."""
 _POSITIVE_ID = re.compile(r"[1-9][0-9]*")
 
 
@@ -94,7 +100,9 @@ class OntraportClient:
         )
         self.max_in_flight = max_in_flight
         self.condition_needs_ids_zero: bool | None = None
-        self._known_empty = False  # the account held no contact when sampled, and none was created since
+        # Object types sampled empty, with no record created since: an empty lookup of one needs no
+        # second look. Per type: an account without contacts may well hold custom-object records.
+        self._empty_types: set[int] = set()
 
     def __repr__(self) -> str:
         return f"OntraportClient(base_url={self._engine.base_url!r}, api_key=<hidden>)"
@@ -136,16 +144,21 @@ class OntraportClient:
         path = f"{obj.collection_path}/getInfo"
         params = {**obj.selector, **({"condition": condition} if condition else {})}
         data = self._send(ApiRequest("GET", path, params=params))
-        if not isinstance(data, dict) or "count" not in data:
-            raise _shape_error("GET", path, "no data.count")
-        return int(data["count"])
+        count = whole_number(data.get("count")) if isinstance(data, dict) else None
+        if count is None:
+            raise _shape_error("GET", path, "no data.count as a whole number")
+        return count
 
     def sample(self, obj: ObjectType, list_fields: Sequence[str]) -> list[JsonDict]:
         """GET /Contacts range=50 listFields, no condition: a few rows for the read-path probe. None at
-        all means an empty account, where an empty lookup needs no second look until a record is made."""
+        all means no record of this type, where an empty lookup needs no second look until one is made
+        (this type only: the other types of the account are not known to be empty)."""
         params = {**obj.selector, "listFields": ",".join(list_fields), "start": "0", "range": str(PAGE_SIZE)}
         rows = _rows(self._send(ApiRequest("GET", obj.collection_path, params=params)), obj.collection_path)
-        self._known_empty = not rows
+        if rows:
+            self._empty_types.discard(obj.id)
+        else:
+            self._empty_types.add(obj.id)
         return rows
 
     def find(
@@ -179,7 +192,7 @@ class OntraportClient:
             "range": str(PAGE_SIZE),
         }
         rows = self._condition_read(obj.collection_path, params)
-        if rows or start or self._known_empty or self.condition_needs_ids_zero is not None:
+        if rows or start or obj.id in self._empty_types or self.condition_needs_ids_zero is not None:
             if rows and self.condition_needs_ids_zero is None:
                 self.condition_needs_ids_zero = False
             return rows
@@ -210,7 +223,8 @@ class OntraportClient:
     ) -> list[list[str]]:
         """`values` cut into lookups of at most 49 values whose request line stays under 6,000
         bytes: long match values (49 of 254 characters made 14 KB) would otherwise meet a server's
-        or proxy's limit on request lines. A single value longer than that goes alone."""
+        or proxy's limit on request lines (HTTP 414, on every retry). A single value longer than
+        that goes alone. For `id` the estimate is the condition's, which is longer than `ids=`."""
         fixed_params = {
             **obj.selector,
             "condition": in_condition(field_name, []),
@@ -219,22 +233,13 @@ class OntraportClient:
             "range": str(PAGE_SIZE),
             "ids": "0",
         }
-        path = urlsplit(self._engine.base_url).path + obj.collection_path
-        fixed = len(f"GET {path}? HTTP/1.1") + len(urlencode(fixed_params))
-        chunks: list[list[str]] = []
-        current: list[str] = []
-        size = fixed
-        for value in values:
-            # percent-encoding works character by character, so each value's share adds up exactly
-            cost = len(quote_plus(orjson.dumps({"value": value}).decode())) + len(quote_plus(","))
-            if current and (len(current) >= LOOKUP_VALUES or size + cost > MAX_REQUEST_LINE):
-                chunks.append(current)
-                current, size = [], fixed
-            current.append(value)
-            size += cost
-        if current:
-            chunks.append(current)
-        return chunks
+        fixed = self._request_line("GET", obj.collection_path, fixed_params)
+        return _cut_to_fit(values, fixed, _condition_cost, LOOKUP_VALUES)
+
+    def _request_line(self, method: str, path: str, params: Mapping[str, str]) -> int:
+        """Bytes of `METHOD /1/path?params HTTP/1.1`, the line a server's limit counts."""
+        full_path = urlsplit(self._engine.base_url).path + path
+        return len(f"{method} {full_path}? HTTP/1.1") + len(urlencode(params))
 
     def records_with_tag(
         self, obj: ObjectType, tag_id: str, list_fields: Sequence[str], start: int
@@ -260,7 +265,7 @@ class OntraportClient:
         """POST /Contacts (form) or POST /objects (JSON, objectID): always creates. Never re-sent by the
         engine once it may have arrived: a lost answer raises AmbiguousWriteError so that the caller
         can look up before trying again. Returns the new id."""
-        self._known_empty = False  # from the moment it is sent: it may take effect even if it fails
+        self._empty_types.discard(obj.id)  # from the moment it is sent: it may take effect even if it fails
         data = self._send(self._write_request("POST", obj, dict(fields), repeat_safe=False))
         if isinstance(data, dict) and data.get("id") not in (None, ""):
             return str(data["id"])
@@ -276,7 +281,7 @@ class OntraportClient:
         raises UnexpectedAnswerError at once instead of being re-sent: the caller resolves it.
         """
         path = f"{obj.collection_path}/saveorupdate"
-        self._known_empty = False
+        self._empty_types.discard(obj.id)
         form = {**obj.selector, **fields}
         data = self._send(ApiRequest("POST", path, form=form, odd_answer_is_final=True))
         if isinstance(data, dict):
@@ -300,11 +305,13 @@ class OntraportClient:
     def delete(self, obj: ObjectType, ids: Sequence[str]) -> None:
         """DELETE /Contacts?ids=... (or /objects?objectID=&ids=): in the query string, as Ontraport's
         SDK sends it (a form body on DELETE is not read by PHP, and Ontraport deletes every record when
-        a bulk delete names no ids). Refuses empty ids, `0`, or non-numeric ids; never `performAll`,
-        `group_id` or `condition`."""
+        a bulk delete names no ids), in as many requests as keep each request line under 6,000 bytes.
+        Refuses empty ids, `0`, or non-numeric ids; never `performAll`, `group_id` or `condition`."""
         checked = _explicit_ids(ids, "DELETE", obj.collection_path, what="record ids")
-        params = {**obj.selector, "ids": ",".join(checked)}
-        self._send(ApiRequest("DELETE", obj.collection_path, params=params))
+        fixed = self._request_line("DELETE", obj.collection_path, {**obj.selector, "ids": ""})
+        for chunk in _cut_to_fit(checked, fixed, _id_cost, len(checked)):
+            params = {**obj.selector, "ids": ",".join(chunk)}
+            self._send(ApiRequest("DELETE", obj.collection_path, params=params))
 
     def _write_request(
         self, method: str, obj: ObjectType, fields: dict[str, str], *, repeat_safe: bool
@@ -317,22 +324,34 @@ class OntraportClient:
     def find_tags(self, names: Sequence[str], object_type_id: int = CONTACT_OBJECT_ID) -> dict[str, str]:
         """GET /Tags with condition tag_name IN names -> {our name: tag_id} among the object's tags.
 
-        Pages of 50 until a short page. A tag is ours when its name is exactly ours or, failing that,
-        equal ignoring case and the only one that is (whether Ontraport compares tag names by case is
-        not settled: it refuses a second tag that differs only in case on a case-insensitive account).
+        The names go in lookups cut as `lookup_chunks` cuts values (1,000 tag names in one request
+        line made a 414 on every retry), each paged by 50 until a short page. A tag is ours when its
+        name is exactly ours or, failing that, equal ignoring case and the only one that is (whether
+        Ontraport compares tag names by case is not settled: it refuses a second tag that differs
+        only in case on a case-insensitive account).
         """
         unique = list(dict.fromkeys(names))
+        fixed_params = {
+            "condition": in_condition("tag_name", []),
+            "start": "0" * 10,
+            "range": str(PAGE_SIZE),
+            "ids": "0",
+        }
+        fixed = self._request_line("GET", "/Tags", fixed_params)
         rows: list[JsonDict] = []
-        while unique:
-            params = {
-                "condition": in_condition("tag_name", unique),
-                "start": str(len(rows)),
-                "range": str(PAGE_SIZE),
-            }
-            page = self._condition_read("/Tags", params)
-            rows.extend(page)
-            if len(page) < PAGE_SIZE:
-                break
+        for chunk in _cut_to_fit(unique, fixed, _condition_cost, LOOKUP_VALUES):
+            found = 0
+            while True:
+                params = {
+                    "condition": in_condition("tag_name", chunk),
+                    "start": str(found),
+                    "range": str(PAGE_SIZE),
+                }
+                page = self._condition_read("/Tags", params)
+                rows.extend(page)
+                found += len(page)
+                if len(page) < PAGE_SIZE:
+                    break
         return _tags_by_name(unique, rows, object_type_id)
 
     def all_tags(self, names: Sequence[str], object_type_id: int = CONTACT_OBJECT_ID) -> dict[str, str]:
@@ -370,10 +389,14 @@ class OntraportClient:
     def remove_tags(self, obj: ObjectType, ids: Sequence[str], tag_ids: Sequence[str]) -> None:
         """DELETE /objects/tag?objectID=&remove_list=&ids=: parameters in the query string, as
         Ontraport's SDK sends every DELETE (a tag action that lost its ids would apply to every
-        record). Refuses empty ids."""
+        record), in as many requests as keep each request line under 6,000 bytes. Refuses empty ids."""
         records, tags = _bulk_selection("DELETE", ids, tag_ids)
-        params = {"objectID": str(obj.id), "remove_list": tags, "ids": records}
-        self._send(ApiRequest("DELETE", "/objects/tag", params=params))
+        fixed_params = {"objectID": str(obj.id), "remove_list": tags, "ids": ""}
+        fixed = self._request_line("DELETE", "/objects/tag", fixed_params)
+        every = records.split(",")
+        for chunk in _cut_to_fit(every, fixed, _id_cost, len(every)):
+            params = {"objectID": str(obj.id), "remove_list": tags, "ids": ",".join(chunk)}
+            self._send(ApiRequest("DELETE", "/objects/tag", params=params))
 
 
 # --- module helpers ----------------------------------------------------------------------------
@@ -381,6 +404,42 @@ def in_condition(field_name: str, values: Sequence[str]) -> str:
     """Ontraport criteria JSON for `<field> IN [values]` (the SDK's Criteria shape)."""
     clause = {"field": {"field": field_name}, "op": "IN", "value": {"list": [{"value": v} for v in values]}}
     return orjson.dumps([clause]).decode()
+
+
+def _condition_cost(value: str) -> int:
+    """Bytes one value adds to an IN condition in a query string (percent-encoding works character by
+    character, so the shares add up exactly)."""
+    return len(quote_plus(orjson.dumps({"value": value}).decode())) + len(quote_plus(","))
+
+
+def lookup_value_fits(value: str) -> bool:
+    """Whether one value can be looked up by condition (see MAX_LOOKUP_VALUE). A character takes at
+    most 12 bytes encoded (4 UTF-8 bytes, each `%XX`), so short values, most of them, skip encoding."""
+    return len(value) * 12 + 40 <= MAX_LOOKUP_VALUE or _condition_cost(value) <= MAX_LOOKUP_VALUE
+
+
+def _id_cost(value: str) -> int:
+    """Bytes one id adds to `ids=1,2,3` in a query string."""
+    return len(value) + len(quote_plus(","))
+
+
+def _cut_to_fit(values: Sequence[str], fixed: int, cost: Callable[[str], int], most: int) -> list[list[str]]:
+    """`values` in pieces of at most `most`, each keeping a request line of `fixed` bytes plus its
+    values' costs under MAX_REQUEST_LINE (a value too long on its own goes alone). Every request that
+    names a list of values is cut here: a server refuses a line that is too long on every retry."""
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    size = fixed
+    for value in values:
+        share = cost(value)
+        if current and (len(current) >= most or size + share > MAX_REQUEST_LINE):
+            chunks.append(current)
+            current, size = [], fixed
+        current.append(value)
+        size += share
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _rows(data: Any, path: str) -> list[JsonDict]:
@@ -455,4 +514,12 @@ def _explicit_ids(ids: Sequence[str], method: str, path: str, *, what: str = "co
     return list(dict.fromkeys(checked))
 
 
-__all__ = ["LOOKUP_VALUES", "PAGE_SIZE", "OntraportClient", "RecordApi", "in_condition"]
+__all__ = [
+    "LOOKUP_VALUES",
+    "MAX_LOOKUP_VALUE",
+    "PAGE_SIZE",
+    "OntraportClient",
+    "RecordApi",
+    "in_condition",
+    "lookup_value_fits",
+]

@@ -35,10 +35,11 @@ CHECK_TYPES = frozenset({"check"})
 DROP_TYPES = frozenset({"drop"})
 LIST_TYPES = frozenset({"list"})
 EMAIL_TYPES = frozenset({"email"})
+LINK_TYPES = frozenset({"parent"})  # a link to another record, written as that record's id
 # Compared as numbers when reading back; for the second set "" (or null) and "0" are the same value:
-# an unchecked box, and Ontraport's "no date".
-_NUMERIC_COMPARE = NUMBER_TYPES | CHECK_TYPES | DROP_TYPES | DATE_TYPES
-_ZERO_IS_EMPTY = CHECK_TYPES | DATE_TYPES
+# an unchecked box, Ontraport's "no date", and a link to no record.
+_NUMERIC_COMPARE = NUMBER_TYPES | CHECK_TYPES | DROP_TYPES | DATE_TYPES | LINK_TYPES
+_ZERO_IS_EMPTY = CHECK_TYPES | DATE_TYPES | LINK_TYPES
 
 _EXPONENT_BOUND = 100
 _DAY = 86_400
@@ -55,6 +56,8 @@ _MIN_SECONDS = (datetime(1900, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(seconds=
 _MAX_SECONDS = (datetime(2101, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(seconds=1) - 1
 _MILLISECONDS_ABOVE = 10**11  # |epoch| above this is milliseconds (1e11 s is the year 5138)
 
+_DIGITS_RE = re.compile(r"[0-9]+", re.ASCII)  # str.isdigit() is also true for "²" and fullwidth digits
+_MAX_ID_DIGITS = 15  # ids stay below NUMBER_LIMIT; checked before int(), which refuses huge strings
 _NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 _GROUPED_NUMBER_RE = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII)
 _NOT_FINITE_RE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
@@ -269,6 +272,55 @@ def coerce_check(value: Any) -> str | None:
     raise CoercionError(f"{quote(value)} is not a yes/no value (use true/false or 1/0)")
 
 
+# record ids and links -----------------------------------------------------------------------------
+
+
+def whole_number(value: Any) -> int | None:
+    """A non-negative whole number written as an id is written: an int, a float without a fraction
+    (5.0), or a string of ASCII digits (trimmed). None for anything else: `"1e3"`, `"1.0"`, `-1`,
+    booleans, and digits other than 0-9 (`"²".isdigit()` is true, and int() reads fullwidth digits)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():  # also false for NaN and infinity
+            return None
+        value = int(value)
+    if isinstance(value, int):
+        return value if 0 <= value < _INT_LIMIT else None
+    if isinstance(value, str):
+        text = value.strip()
+        if not _DIGITS_RE.fullmatch(text):
+            return None
+        text = text.lstrip("0") or "0"
+        return int(text) if len(text) <= _MAX_ID_DIGITS else None
+    return None
+
+
+def record_id(value: Any) -> str | None:
+    """An Ontraport record id from a record value: a positive whole number in plain notation
+    (`"007"` -> `"7"`), or None when the value is no such id (0 names no record: Ontraport reads an
+    id of 0 as every record of the type)."""
+    number = whole_number(value)
+    return str(number) if number else None
+
+
+def coerce_link(value: Any) -> str | None:
+    """A link (parent) field holds the id of the linked record: a positive whole number, or 0, which
+    is how Ontraport writes "no linked record" (so 0 removes the link). An empty string carries no
+    value and is left out, as for number fields."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, list | dict):
+        raise CoercionError(_shape_problem(value, "link"))
+    number = whole_number(value)
+    if number is None:
+        raise CoercionError(
+            f"{quote(value)} is not a record id (a link takes the Ontraport id of the linked record, "
+            "a positive whole number, or 0 to remove the link)"
+        )
+    return str(number)
+
+
 # dates --------------------------------------------------------------------------------------------
 
 
@@ -325,21 +377,41 @@ def _parse_datetime(text: str) -> datetime | None:
         return None
 
 
-def _compact_date(text: str) -> datetime | None:
-    """`20240301` is a date (ISO 8601 basic format), not 8 digits of epoch seconds in 1970."""
-    if len(text) != 8 or not text.isdigit():
+def _calendar_digits(digits: str, value: Any) -> datetime | None:
+    """Digits that are a calendar date, not Unix seconds: exactly 4 are a year (ISO 8601's reduced
+    precision: its 1 January), 8 that start with a year from 1900 to 2100 are `YYYYMMDD` (ISO 8601's
+    basic format). As seconds they would all fall in 1970, which nobody writing them means. Other
+    digits are None (seconds). Raises CoercionError for a year out of range or a day that does not
+    exist (`20240231`)."""
+    if len(digits) == 4:
+        year = int(digits)
+        if not 1900 <= year <= 2100:
+            raise CoercionError(f"{quote(value)} {_RANGE}")
+        return datetime(year, 1, 1)
+    if len(digits) == 8 and 1900 <= int(digits[:4]) <= 2100:
+        try:
+            return datetime(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+        except ValueError:
+            raise CoercionError(f"{quote(value)} {_DATE_HINT}") from None
+    return None
+
+
+def _calendar_number(value: int | float) -> datetime | None:
+    """A JSON number of 4 or 8 digits read as `_calendar_digits` reads them (20240531, 2024)."""
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    if not 1000 <= value <= 99_999_999:
         return None
-    try:
-        moment = datetime(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        return None
-    return moment if 1900 <= moment.year <= 2100 else None
+    return _calendar_digits(str(value), value)
 
 
 def coerce_date(value: Any) -> str | None:
     """Unix seconds as an integer string, from epoch numbers (ms above 1e11) or a date/datetime string.
 
-    Naive datetimes and plain dates are taken as UTC.
+    Naive datetimes and plain dates are taken as UTC. A bare year (`2024`) and `YYYYMMDD`
+    (`20240531`), as a string or a number, are dates (see `_calendar_digits`).
     """
     if type(value) is str and len(value) == 10 and value[4] == "-" == value[7]:
         # `2024-03-01`, the most common shape, without the general parsing below
@@ -353,9 +425,9 @@ def coerce_date(value: Any) -> str | None:
         text = value.strip()
         if not text:
             return None
-        compact = _compact_date(text)
-        if compact is not None:
-            return _seconds_in_range(_datetime_seconds(compact), value)
+        calendar_day = _calendar_digits(text, value) if _DIGITS_RE.fullmatch(text) else None
+        if calendar_day is not None:
+            return _seconds_in_range(_datetime_seconds(calendar_day), value)
         number = parse_number(text) if _NUMBER_RE.fullmatch(text) else None
         if number is not None:
             if abs(number) > Decimal(10) ** 20:
@@ -369,11 +441,12 @@ def coerce_date(value: Any) -> str | None:
         return _seconds_in_range(_datetime_seconds(moment), value)
     if isinstance(value, bool):
         raise CoercionError(f"{quote(value)} {_DATE_HINT}")
-    if isinstance(value, int):
-        return _seconds_in_range(_epoch_to_seconds(value), value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
             raise CoercionError(f"{quote(value)} is not a finite number, so not a date")
+        calendar_day = _calendar_number(value)
+        if calendar_day is not None:
+            return _seconds_in_range(_datetime_seconds(calendar_day), value)
         return _seconds_in_range(_epoch_to_seconds(value), value)
     if isinstance(value, list | dict):
         raise CoercionError(_shape_problem(value, "date"))
@@ -505,6 +578,8 @@ def make_coercer(ftype: str, options: Mapping[str, str]) -> Coercer:
         return make_list_coercer(options)
     if ftype in EMAIL_TYPES:
         return coerce_email
+    if ftype in LINK_TYPES:
+        return coerce_link
     return coerce_text if ftype == "text" else partial(coerce_text, ftype=ftype)
 
 

@@ -55,9 +55,13 @@ class LatestByCursor(Generic[T]):
         self._batch[key] = _Entry(order, self._arrivals, item)
         return current.item if current is not None else None
 
-    def drain(self) -> list[T]:
-        """The winners in arrival order of the winning records; remembers their cursors."""
-        winners = sorted(self._batch.items(), key=lambda kv: kv[1].arrival)
+    def drain(self, *, by_cursor: bool = False) -> list[T]:
+        """The winners in arrival order of the winning records (`by_cursor`: oldest cursor first,
+        then by arrival); remembers their cursors."""
+        if by_cursor:
+            winners = sorted(self._batch.items(), key=lambda kv: (kv[1].cursor, kv[1].arrival))
+        else:
+            winners = sorted(self._batch.items(), key=lambda kv: kv[1].arrival)
         for key, entry in winners:
             self._applied[key] = entry.cursor
             self._applied.move_to_end(key)

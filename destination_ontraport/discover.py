@@ -42,6 +42,7 @@ from destination_ontraport.coercion import (
     DATE_ONLY_TYPES,
     DATE_TYPES,
     DROP_TYPES,
+    LINK_TYPES,
     LIST_TYPES,
     NUMBER_TYPES,
 )
@@ -50,7 +51,6 @@ from destination_ontraport.mapping import SYSTEM_FIELDS, FieldInfo, normalise
 from destination_ontraport.objects import ObjectType, object_types
 from destination_ontraport.streams import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS
 
-PARENT_TYPES = frozenset({"parent"})  # a link to another record, written as that record's id
 MAX_OPTIONS_DESCRIBED = 50
 # Record keys the writer takes for itself before mapping: no field may be offered under these
 # names (compared normalised, since the writer finds fields by normalised name).
@@ -207,9 +207,9 @@ def field_schema(info: FieldInfo) -> dict[str, Any]:
     elif kind in LIST_TYPES:
         schema = {"type": ["null", "array", "string"], "items": {"type": "string"}}
         hint = "options by label or id, as a list or one comma-separated string; " + _options(info.options)
-    elif kind in PARENT_TYPES:
+    elif kind in LINK_TYPES:
         schema = {"type": ["null", "integer"]}
-        hint = "the Ontraport id of the linked record"
+        hint = "the Ontraport id of the linked record (0 removes the link)"
     else:
         schema = {"type": ["null", "string"]}
         hint = ""

@@ -61,6 +61,7 @@ MAX_UNMAPPED_LISTED = 1_000  # per stream: unmapped paths beyond these are not r
 MAX_DEPTH = 32  # deeper objects are not walked (their path is reported unmapped)
 MAX_SUGGESTIONS = 5
 MAX_PATH_IN_MESSAGE = 80
+_SEEN = "\x00"  # `claimed` keys: a field name, or this + a field name for a path seen without a value
 
 
 class RecordRejected(Exception):
@@ -95,10 +96,32 @@ def _email_key(value: str) -> str:
     return value.strip().lower()
 
 
-def key_normaliser(match_field: FieldInfo) -> Callable[[str], str]:
-    """How match values compare: trimmed, and lower-cased for an email field (Ontraport's emails are
-    case-insensitive); chosen once, since it runs for every record and every looked-up row."""
-    return _email_key if match_field.type in EMAIL_TYPES else str.strip
+def _folded_key(value: str) -> str:
+    return value.strip().casefold()
+
+
+def key_normaliser(match_field: FieldInfo, ignores_case: bool | None = None) -> Callable[[str], str]:
+    """How match values compare, the one rule for deduplication, a batch, the lookups and what a sync
+    remembers: trimmed; an email ignoring case (Ontraport's emails are case-insensitive); any other
+    key as the account compares text (`ignores_case`, learned by the read-path probe): ignoring case
+    when it does, exactly when it does not or when that is not known (the writer then writes case
+    variants of one key one after another, so that the account decides; see Batch). Chosen once,
+    since it runs for every record and every looked-up row."""
+    if match_field.type in EMAIL_TYPES:
+        return _email_key
+    return _folded_key if ignores_case else str.strip
+
+
+def case_unsettled(match_field: FieldInfo | None, ignores_case: bool | None) -> bool:
+    """Whether two values of this key that differ only in case may or may not be one record: the
+    account's comparison is not known, and the key is text the account compares (not an email, which
+    always ignores case, and not Ontraport's own numeric record id)."""
+    return (
+        ignores_case is None
+        and match_field is not None
+        and match_field.type not in EMAIL_TYPES
+        and match_field.name != "id"
+    )
 
 
 def normalise(name: str) -> str:
@@ -301,7 +324,6 @@ class RecordMapper:
             if info not in targets:
                 targets.append(info)
         self._explicit_source_of = sources_of
-        self._key = key_normaliser(match_field) if match_field is not None else str.strip
         self._coercers: dict[str, Coercer] = {}
         self._top_routes: dict[str, _Route] = {}
         self._nested_routes: dict[tuple[str, ...], _Route] = {}
@@ -392,10 +414,17 @@ class RecordMapper:
             self._conflicts.setdefault(path, conflict)
 
     def _apply(self, route: _Route, value: Any, out: dict[str, str], claimed: dict[str, str]) -> None:
+        """A field goes to the first path of the record that gives it a value. A null, or a value
+        that carries nothing for its type (`""` for a number or a date; an empty match value), claims
+        nothing: `{"email": null, "Email": "x@x.io"}` writes x@x.io (the first path seen is kept for
+        the "no value" message only, under `_SEEN`)."""
         if route.whole:
             self._explicit_found.add(route.path)
         for target in route.targets:
             name = target.info.name
+            if value is None:
+                claimed.setdefault(_SEEN + name, route.path)
+                continue
             holder = claimed.get(name)
             if holder is not None:
                 conflict = f"{name} (taken by '{holder}' in the same record)"
@@ -404,25 +433,26 @@ class RecordMapper:
                 elif len(self._conflicts) < MAX_UNMAPPED_LISTED:
                     self._conflicts.setdefault(route.path, conflict)
                 continue
-            claimed[name] = route.path
-            if value is None:
-                continue
             try:
                 wire = target.coerce(value)
             except CoercionError as error:
                 raise RecordRejected(target.prefix + error.problem) from None
-            if wire is not None:
-                out[name] = wire
+            if wire is None or (not wire and self._match is not None and name == self._match.name):
+                claimed.setdefault(_SEEN + name, route.path)
+                continue
+            claimed[name] = route.path
+            out[name] = wire
 
     def map(self, record: Mapping[str, Any]) -> dict[str, str]:
         """Fields (Ontraport field name -> wire string) for one record, always including the match
         field when there is one. Raises RecordRejected when the match key is missing/empty/invalid or
-        a mapped value cannot be coerced. Null values are left out (they never blank a field).
+        a mapped value cannot be coerced. Null values are left out (they never blank a field), and never
+        take a field from another path of the record that has a value for it.
 
         Every key is routed one by one, nested objects walked, conflicts settled in record order."""
         self.records_mapped += 1
         out: dict[str, str] = {}
-        claimed: dict[str, str] = {}  # field name -> the source path that reached it first
+        claimed: dict[str, str] = {}  # field name -> the source path that gave it its value
         nested: list[tuple[tuple[str, ...], Mapping[str, Any]]] = []
         routes = self._top_routes
         for key, value in record.items():
@@ -439,7 +469,7 @@ class RecordMapper:
         for parts, obj in nested:
             self._walk(parts, obj, out, claimed)
         if self._match is not None and not out.get(self._match.name):
-            raise RecordRejected(self._no_match_value(self._match, claimed.get(self._match.name)))
+            raise RecordRejected(self._no_match_value(self._match, claimed.get(_SEEN + self._match.name)))
         return out
 
     def _walk(
@@ -478,10 +508,6 @@ class RecordMapper:
             if normalise(info.alias) != normalise(info.name):
                 looked.append(info.alias)
         return f"no value for the match field {info.label} (source field(s) looked at: {', '.join(looked)})"
-
-    def match_key(self, fields: Mapping[str, str]) -> str:
-        """The comparable identity of a contact: match field value, trimmed, lower-cased for email."""
-        return self._key(fields.get(self._match.name) or "") if self._match is not None else ""
 
     def unused_explicit(self) -> list[tuple[str, list[FieldInfo], str | None]]:
         """Explicit mappings whose source was in no record mapped so far: (source, its targets, a
@@ -531,6 +557,8 @@ __all__ = [
     "MappingConfigError",
     "RecordMapper",
     "RecordRejected",
+    "case_unsettled",
+    "key_normaliser",
     "normalise",
     "values_equal",
 ]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from destination_ontraport.batch import Batch, PendingRecord
 from destination_ontraport.client import PAGE_SIZE, RecordApi
+from destination_ontraport.coercion import record_id
 from destination_ontraport.executor import ApiExecutor, DryRunExecutor, Executor, removes
 from destination_ontraport.known_records import KnownRecord, KnownRecords, row_tag_ids
-from destination_ontraport.mapping import FieldInfo, key_normaliser, values_equal
+from destination_ontraport.mapping import FieldInfo, case_unsettled, key_normaliser, values_equal
 from destination_ontraport.messages import excerpt
 from destination_ontraport.objects import RECORD_ID_FIELD, ObjectType
 from destination_ontraport.parallel import Workers
@@ -27,8 +28,14 @@ from destination_ontraport.report import SyncReport
 
 logger = logging.getLogger("airbyte")
 
-TagIds = Callable[[Sequence[str], int], Mapping[str, str]]
-"""(tag names, object type id) -> {name: tag id}, creating missing tags (see TagBook)."""
+
+class TagIds(Protocol):
+    """(tag names, object type id) -> {name: tag id}; missing tags are created only with `create`
+    (see TagBook)."""
+
+    def __call__(
+        self, names: Sequence[str], object_type_id: int, *, create: bool = True
+    ) -> Mapping[str, str]: ...
 
 
 class ObjectWriter:
@@ -47,7 +54,7 @@ class ObjectWriter:
         dry_run: bool = False,
         removal: RemovalAction | None = None,
         remover: Remover | None = None,
-        case_variants: bool = True,
+        ignores_case: bool | None = None,
         track_seen: bool = False,
         progress: ProgressSink = NO_PROGRESS,
         known_capacity: int = 50_000,
@@ -56,7 +63,7 @@ class ObjectWriter:
         self._client = client
         self.obj = obj
         self.key = key
-        self._normalise_key = key_normaliser(key) if key is not None else str.strip
+        self._normalise_key = key_normaliser(key, ignores_case) if key is not None else str.strip
         self._always = frozenset(tag_ids)  # the config's tags, added to every record written
         self._tag_names = tag_names
         self._report = report
@@ -64,11 +71,11 @@ class ObjectWriter:
         self._dry_run = dry_run
         # Also look emails up as lower-cased, unless Ontraport proved to compare them ignoring case:
         # on an account that compares by case, `Ann@x.io` would not find a stored `ann@x.io`.
-        self._case_variants = case_variants and key is not None and key.type == "email"
+        self._case_variants = ignores_case is not True and key is not None and key.type == "email"
         self._track_seen = track_seen  # only a full refresh that removes leftovers needs it (memory)
         self.seen_ids: set[str] = set()  # every record this sync wrote or found unchanged
         self._known = KnownRecords(known_capacity)
-        self._batch = Batch()
+        self._batch = Batch(str.casefold if case_unsettled(key, ignores_case) else None)
         self._progress = progress
         self._workers = Workers(client.max_in_flight, progress.tick)
         self._executor: Executor
@@ -92,6 +99,11 @@ class ObjectWriter:
     def pending_records(self) -> int:
         return self._batch.records
 
+    def match_key(self, fields: Mapping[str, str]) -> str:
+        """The identity of the record these mapped fields name: its key field's value, compared as
+        this writer's lookups compare it (see key_normaliser). Every stream keys its records by it."""
+        return self._normalise_key(fields.get(self.key.name) or "") if self.key is not None else ""
+
     def add(
         self,
         key: str,
@@ -111,11 +123,12 @@ class ObjectWriter:
         self._workers.close()
 
     def flush(self) -> None:
-        """Write everything pending. Raises (after in-flight requests settle) on a failure that must
-        stop the sync; the caller then emits no STATE for these records."""
-        batch = self._batch.take()
-        if not batch:
-            return
+        """Write everything pending, round by round (see Batch). Raises (after in-flight requests
+        settle) on a failure that must stop the sync; the caller then emits no STATE for these records."""
+        while batch := self._batch.take():
+            self._write_round(batch)
+
+    def _write_round(self, batch: Sequence[PendingRecord]) -> None:
         steps = plan_records(batch, self._look_up(batch), self._equal, removes=self._removal is not None)
         self._executor.execute(steps)
         tag_id = self._record_tag_ids(steps)
@@ -147,7 +160,7 @@ class ObjectWriter:
         list_fields = sorted({"id", self.key_name, *self._tag_field()}.union(*(p.fields for p in missing)))
         if self.key is RECORD_ID_FIELD:
             ids = [p.key for p in missing]
-            chunks = [ids[i : i + PAGE_SIZE] for i in range(0, len(ids), PAGE_SIZE)]
+            chunks = self._client.lookup_chunks(self.obj, "id", ids, list_fields)
             found_rows = self._workers.map(
                 lambda ids: self._client.find_by_ids(self.obj, ids, list_fields), chunks
             )
@@ -239,10 +252,17 @@ class ObjectWriter:
 
     # --- tags and bookkeeping ----------------------------------------------------------------
     def _record_tag_ids(self, steps: Sequence[Step]) -> Mapping[str, str]:
-        names = {name for step in steps if step.written for name in step.pending.tags}
-        if not names or self._tag_names is None:
+        """The ids of the tags the batch's records name: those to add are created when missing, those
+        only to remove are looked up (a missing one is held by nobody, and is never created)."""
+        asked = [step.pending.tags for step in steps if step.written]
+        adding = {name for tags in asked for name, add in tags.items() if add}
+        removing = {name for tags in asked for name, add in tags.items() if not add} - adding
+        if self._tag_names is None or not adding | removing:
             return {}
-        return self._tag_names(sorted(names), self.obj.id)
+        found = dict(self._tag_names(sorted(adding), self.obj.id)) if adding else {}
+        if removing:
+            found.update(self._tag_names(sorted(removing), self.obj.id, create=False))
+        return found
 
     def _remember(self, step: Step, tag_id: Mapping[str, str]) -> None:
         if step.kind is Kind.REMOVE:
@@ -302,5 +322,7 @@ def _only(candidates: list[KnownRecord] | None) -> KnownRecord | None:
     return candidates[0] if candidates and len(candidates) == 1 else None
 
 
-def _id_order(record_id: str) -> tuple[int, str]:
-    return (int(record_id), "") if record_id.isdigit() else (1 << 62, record_id)
+def _id_order(raw_id: str) -> tuple[int, str]:
+    """Oldest first: by the number of an id Ontraport gave (any other text after every number)."""
+    number = record_id(raw_id)
+    return (int(number), "") if number is not None else (1 << 62, raw_id)

@@ -4,8 +4,11 @@ Ontraport deletes every contact when a bulk delete names no ids, and a source th
 looks, to a naive full refresh, like a source whose contacts all left. So removal is explicit ids
 only (in the query string, as Ontraport's SDK sends DELETE parameters), in bulk, after the contacts
 were found, under a per-sync guard, and (for full-refresh leftovers) only after every overwrite
-stream ended complete. One tripwire more: the first delete of a sync is bracketed by two counts of
-the account's contacts, and if more disappeared than were named, no further removal is sent.
+stream ended complete. One tripwire more: the first delete of each object type in a sync is
+bracketed by two counts of that type's records, and if more disappeared than were named, no further
+removal is sent. Per type: contacts and other objects are deleted through different routes
+(`/Contacts`, `/objects?objectID=`), so a delete of one type that went right proves nothing for
+another.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ class Remover:
         self._guard = guard
         self.tag_ids = list(tag_ids)  # what `remove_tags` takes off: the config's tags
         self._dry_run = dry_run  # a dry run counts against the guard and sends nothing
-        self._deletes_checked = False
+        self._checked_types: set[int] = set()  # object types whose first delete was bracketed
         self._tripped: str | None = None
 
     def remove(self, obj: ObjectType, ids: Sequence[str], action: RemovalAction, what: str) -> None:
@@ -68,18 +71,19 @@ class Remover:
                 raise RemovalTripwireError(self._tripped)
             if action == "remove_tags":
                 self._client.remove_tags(obj, chunk, self.tag_ids)
-            elif self._deletes_checked:
+            elif obj.id in self._checked_types:
                 self._client.delete(obj, chunk)
             else:
                 self._first_delete(obj, chunk)
 
     def _first_delete(self, obj: ObjectType, chunk: Sequence[str]) -> None:
-        """Counts before and after (two cheap reads, once a sync): a server that ignored the ids
-        would have deleted far more than the chunk, and this sync must not send another removal."""
+        """Counts before and after (two cheap reads, once per object type and sync): a server that
+        ignored the ids would have deleted far more than the chunk, and this sync must not send
+        another removal."""
         before = self._client.count(obj)
         self._client.delete(obj, chunk)
         after = self._client.count(obj)
-        self._deletes_checked = True
+        self._checked_types.add(obj.id)
         gone = before - after
         if gone > len(chunk):
             self._tripped = (

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, DestinationSyncMode
 
+from destination_ontraport.client import MAX_LOOKUP_VALUE, lookup_value_fits
+from destination_ontraport.coercion import record_id
 from destination_ontraport.dedup import LatestByCursor
 from destination_ontraport.errors import ConfigProblem
 from destination_ontraport.mapping import FieldInfo, RecordMapper, RecordRejected
@@ -39,6 +41,7 @@ class RecordSink(Protocol):
     def obj(self) -> ObjectType: ...
     @property
     def key(self) -> FieldInfo | None: ...
+    def match_key(self, fields: Mapping[str, str]) -> str: ...
     def add(
         self,
         key: str,
@@ -90,7 +93,10 @@ class StreamPlan:
         elif self.keyless:
             key = f"#{position}"
         else:
-            key = self.mapper.match_key(fields)
+            key = self.writer.match_key(fields)
+            _check_lookup_value(
+                fields.get(self.writer.key.name, "") if self.writer.key else "", "matching key"
+            )
         if self.mode == DestinationSyncMode.soft_delete or data.get(CDC_DELETED_AT) not in (None, ""):
             found_by = (
                 {}
@@ -100,7 +106,9 @@ class StreamPlan:
             self.writer.add_removal(key, found_by, position, self.label)
             return None
         if self.mode == DestinationSyncMode.append_dedup:
-            pk = self._primary_key_of(data) or (key,)
+            # A data-activation key is the matching key, in the object's property names: compared as
+            # the writer compares it. A classic stream's is the source's own, compared as written.
+            pk = (key,) if self.activation else self._primary_key_of(data, key)
             loser = self._dedup.offer(pk, self._cursor_of(data), (key, fields, position, tags))
             return loser[2] if loser is not None else None
         may_create = self.mode != DestinationSyncMode.update
@@ -109,7 +117,10 @@ class StreamPlan:
 
     def drain(self) -> None:
         """Hand the deduplicated winners to the writer (before it flushes)."""
-        for key, fields, position, tags in self._dedup.drain():
+        # By cursor for activation streams, whose winners differ by key only: where the account's
+        # comparison of text is not known, two keys that differ in case are written in turn (see
+        # Batch), and the newer must come last. A classic stream keeps the order of arrival.
+        for key, fields, position, tags in self._dedup.drain(by_cursor=self.activation):
             self.writer.add(key, fields, position, self.label, tags=tags)
 
     def _split(self, data: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[str, bool], str | None]:
@@ -129,18 +140,29 @@ class StreamPlan:
         if not self.by_record_id:
             return record, tags, None
         raw = record.pop(RECORD_ID_PROPERTY, None)
-        text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
-        if not text.isdigit() or text.strip("0") == "":
+        found = record_id(raw)
+        if found is None:
             raise RecordRejected(
-                f"no valid {self.writer.obj.name} id in {RECORD_ID_PROPERTY!r} (the stream's key): "
-                f"{excerpt(str(raw), 40)!r}"
+                f"no valid {self.writer.obj.name} id in {RECORD_ID_PROPERTY!r} "
+                f"(the stream's key, a positive whole number): {excerpt(str(raw), 40)!r}"
             )
-        return record, tags, str(int(text))
+        return record, tags, found
 
-    def _primary_key_of(self, data: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    def _primary_key_of(self, data: Mapping[str, Any], match_key: str) -> tuple[Any, ...]:
+        """The source's primary key, or the match key when the stream has none. A key missing or null
+        in every part is no key: the record is rejected, never merged with every other keyless one.
+        A part null in some records is a value like any other (as Airbyte's warehouse destinations
+        deduplicate: only a key null in every part counts as missing)."""
         if not self.primary_key:
-            return None
-        return tuple(_freeze(_dig(data, path)) for path in self.primary_key)
+            return (match_key,)
+        parts = tuple(_freeze(_dig(data, path)) for path in self.primary_key)
+        if all(part is None for part in parts):
+            names = ", ".join(".".join(path) for path in self.primary_key)
+            raise RecordRejected(
+                f"no value for the stream's primary key {names}: append_dedup keeps the latest record per "
+                "primary key, and a record without one cannot be told apart from any other"
+            )
+        return parts
 
     def _cursor_of(self, data: Mapping[str, Any]) -> Any:
         return _dig(data, self.cursor) if self.cursor else None
@@ -155,7 +177,20 @@ def _tag_names(value: Any, prop: str) -> list[str]:
         raise RecordRejected(
             f"{prop}: {excerpt(str(value), 60)!r} is not a list of tag names or a comma-separated string"
         )
-    return [item.strip() for item in items if item.strip()]
+    names = [item.strip() for item in items if item.strip()]
+    for name in names:
+        _check_lookup_value(name, f"a tag name in {prop}")
+    return names
+
+
+def _check_lookup_value(value: str, what: str) -> None:
+    """A value the writer looks up by condition must fit in a request line a server accepts: a longer
+    one would fail the lookup on every retry, so it rejects its record instead."""
+    if not lookup_value_fits(value):
+        raise RecordRejected(
+            f"{what}: {excerpt(value, 40)!r} is {len(value):,} characters long, too long to look up in "
+            f"Ontraport (a lookup goes in the URL, which holds at most {MAX_LOOKUP_VALUE:,} bytes of one value)"
+        )
 
 
 def _dig(data: Any, path: Sequence[str]) -> Any:

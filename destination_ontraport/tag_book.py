@@ -23,32 +23,43 @@ class TagBook:
         self._client = client
         self._create = create  # False in a dry run: missing tags are reported, not made
         self._ids: dict[tuple[int, str], str] = {}
-        self._missing: set[tuple[int, str]] = set()
+        self._absent: set[tuple[int, str]] = set()  # looked up, not found, not (yet) created
+        self._reported: set[tuple[int, str]] = set()  # dry run: "would be created" said once
         self._lock = threading.Lock()
 
-    def ids(self, names: Iterable[str], object_type_id: int) -> dict[str, str]:
-        """{name: tag id} for every name that exists or could be created (all of them, unless dry run)."""
+    def ids(self, names: Iterable[str], object_type_id: int, *, create: bool = True) -> dict[str, str]:
+        """{name: tag id} for every name that exists, and with `create` (outside a dry run) for every
+        other one, created. Tags only to be removed are looked up with `create=False`: a tag nobody
+        holds needs no removing, and creating it to remove it would leave it in the account."""
         wanted = list(dict.fromkeys(names))
         with self._lock:
             unknown = [
                 n
                 for n in wanted
-                if (object_type_id, n) not in self._ids and (object_type_id, n) not in self._missing
+                if (object_type_id, n) not in self._ids and (object_type_id, n) not in self._absent
             ]
             if unknown:
-                self._resolve(unknown, object_type_id)
+                found = self._client.find_tags(unknown, object_type_id)
+                for name in unknown:
+                    if name in found:
+                        self._ids[(object_type_id, name)] = found[name]
+                    else:
+                        self._absent.add((object_type_id, name))
+            if create:
+                for name in wanted:
+                    if (object_type_id, name) in self._absent:
+                        self._make(name, object_type_id)
             return {n: self._ids[(object_type_id, n)] for n in wanted if (object_type_id, n) in self._ids}
 
-    def _resolve(self, names: list[str], object_type_id: int) -> None:
-        found = self._client.find_tags(names, object_type_id)
-        for name in names:
-            if name not in found:
-                if not self._create:
-                    logger.info(f"Dry run: tag {name!r} does not exist and would be created.")
-                    self._missing.add((object_type_id, name))
-                    continue
-                found[name] = self._create_one(name, object_type_id)
-            self._ids[(object_type_id, name)] = found[name]
+    def _make(self, name: str, object_type_id: int) -> None:
+        slot = (object_type_id, name)
+        if not self._create:
+            if slot not in self._reported:
+                self._reported.add(slot)
+                logger.info(f"Dry run: tag {name!r} does not exist and would be created.")
+            return
+        self._ids[slot] = self._create_one(name, object_type_id)
+        self._absent.discard(slot)
 
     def _create_one(self, name: str, object_type_id: int) -> str:
         """A tag the lookup by condition missed but Ontraport says exists (it may differ only in case,

@@ -74,7 +74,7 @@ class WriteRun:
             self._tag_ids = [contact_tags[n] for n in self._config.tag_names if n in contact_tags]
             probe = probe_read_path(self._client, self._account.match_field)
             logger.info(probe.describe(self._account.match_field.name))
-            self._case_variants = probe.ignores_case is not True
+            self._ignores_case = probe.ignores_case
             self._tags = tags
             self._remover = Remover(
                 self._client,
@@ -232,7 +232,7 @@ class WriteRun:
             dry_run=config.dry_run,
             removal=removal,
             remover=self._remover,
-            case_variants=self._case_variants,
+            ignores_case=self._ignores_case,
             track_seen=obj.is_contact and config.missing_contacts != "keep",
             progress=self._progress,
         )

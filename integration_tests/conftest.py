@@ -21,6 +21,7 @@ from integration_tests.harness import (
     secrets_check_failure,
 )
 from integration_tests.s3_server import S3Handle, running_s3
+from ontraport_sandbox.settings import MAX_REQUEST_LINE_DEFAULT
 from ontraport_sandbox.switches import CHOICES
 from ontraport_sandbox.testing import SandboxHandle, running_sandbox
 
@@ -79,6 +80,7 @@ def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
         save_failed_rate=0,
         save_failed_status=200,
         delete_overreach=0,
+        max_request_line=MAX_REQUEST_LINE_DEFAULT,
         **{choice.name: choice.default for choice in CHOICES},
     )
     return sandbox_server

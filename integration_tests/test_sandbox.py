@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "save_failed_rate": 0,
     "save_failed_status": 200,
     "delete_overreach": 0,
+    "max_request_line": 8190,
 }
 
 
@@ -253,6 +255,23 @@ def test_rate_limit_headers_on_every_response(api: Api, sandbox: SandboxHandle) 
     for response in responses:
         assert response.headers["X-Rate-Limit-Limit"] == "50"
         assert 1 <= int(response.headers["X-Rate-Limit-Reset"]) <= 20
+
+
+def test_a_request_line_over_the_limit_is_refused_with_414_before_auth_and_budget(
+    api: Api, sandbox: SandboxHandle
+) -> None:
+    """Like the web server in front of Ontraport's PHP: 8190 bytes by default (Apache's
+    LimitRequestLine), configurable; the limit counts the whole line, method and protocol included."""
+    fixed = len(f"GET {urlsplit(sandbox.url).path}/Contacts?search= HTTP/1.1")
+    assert api.get("/Contacts", search="x" * (8190 - fixed)).status_code == 200
+    too_long = api.get("/Contacts", search="x" * (8191 - fixed))
+    assert (too_long.status_code, too_long.text) == (414, "Request-URI Too Long")
+    assert "X-Rate-Limit-Remaining" not in too_long.headers
+    sandbox.configure(max_request_line=2000)
+    assert api.get("/Contacts", search="x" * 2000).status_code == 414
+    assert sandbox.stats()["by_status"].get("414") == 2
+    with pytest.raises(SandboxError):
+        sandbox.configure(max_request_line=100)
 
 
 def test_429_past_the_limit_then_the_window_rolls(api: Api, sandbox: SandboxHandle) -> None:

@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", default="demo-key", help="the accepted Api-Key")
     parser.add_argument("--seed", type=int, default=None, help="seed for faults, latency and unique ids")
     parser.add_argument("--meta", default=None, help="JSON meta document: contact fields and object types")
+    parser.add_argument(
+        "--max-request-line",
+        type=int,
+        default=None,
+        help="bytes a request line may take before 414 (default 8190, as Apache's LimitRequestLine)",
+    )
     switches = parser.add_argument_group("behaviour switches (no source settles these; see README)")
     for choice in CHOICES:
         switches.add_argument(
@@ -70,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             latency_ms=latency,
             seed=args.seed,
         )
-        settings = updated(base, _switches(args))
+        limits = {} if args.max_request_line is None else {"max_request_line": args.max_request_line}
+        settings = updated(base, {**_switches(args), **limits})
     except (OSError, ValueError) as exc:
         print(f"ontraport_sandbox: {exc}", file=sys.stderr)
         return 2

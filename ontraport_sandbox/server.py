@@ -33,6 +33,7 @@ AUTH_FAILED = "Your App ID and API Key do not authenticate."
 TEXT = "text/html;charset=UTF-8"  # what Ontraport sends with its plain-text errors
 JSON = "application/json"
 SERVER_ERROR = "An internal server error occurred."
+URI_TOO_LONG = "Request-URI Too Long"
 MAX_LINE = 65537
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
@@ -155,7 +156,11 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         app.stats.begin(method, path)
         status: int | None = None
         try:
-            status = self._api_pipeline(app, method, path, query, body)
+            if len(self.requestline) > app.settings.max_request_line:  # bytes: it is decoded as latin-1
+                # the web server in front of PHP refuses it: no auth, no rate limit, no envelope
+                status = self._send_text(414, URI_TOO_LONG)
+            else:
+                status = self._api_pipeline(app, method, path, query, body)
         finally:
             app.stats.end(status)
 

@@ -13,6 +13,13 @@ from typing import Any
 
 from .switches import CHOICE_BY_NAME, DELETE_OVERREACH, SAVE_FAILED_RATE, SAVE_FAILED_STATUS
 
+# Bytes a request line (method, path and query string, protocol) may take before the server answers
+# 414. Ontraport documents no limit; the web servers PHP runs behind refuse lines over about 8 KB by
+# default (Apache's LimitRequestLine is 8190; nginx's large_client_header_buffers is 8 KB), so a
+# client must never depend on more. http.server itself refuses lines over 65536 bytes.
+MAX_REQUEST_LINE_DEFAULT = 8190
+MAX_REQUEST_LINE_CEILING = 65536
+
 
 def parse_latency(value: Any) -> tuple[float, float]:
     """`0`, `25` or `"10-40"` (milliseconds; a range draws uniformly per request)."""
@@ -51,6 +58,7 @@ class Settings:
     not_found_status: int = 404
     rate_limit_body: str | None = None
     account_id: int = 50
+    max_request_line: int = MAX_REQUEST_LINE_DEFAULT
     # behaviour switches (switches.py): one per behaviour no source settles
     delete_form_body: str = CHOICE_BY_NAME["delete_form_body"].default
     text_case: str = CHOICE_BY_NAME["text_case"].default
@@ -127,6 +135,11 @@ def updated(settings: Settings, changes: dict[str, Any]) -> Settings:
             number = _number(key, value)
             if number < 0 or not number.is_integer():
                 raise ValueError(f"{key} must be a whole number >= 0")
+            values[key] = int(number)
+        elif key == "max_request_line":
+            number = _number(key, value)
+            if not number.is_integer() or not 256 <= number <= MAX_REQUEST_LINE_CEILING:
+                raise ValueError(f"{key} must be a whole number from 256 to {MAX_REQUEST_LINE_CEILING}")
             values[key] = int(number)
         elif key in _STATUSES or key == "account_id":
             number = _number(key, value)

@@ -531,24 +531,56 @@ def test_create_tag_posts_a_form_and_reads_tag_id(make: Any, mock: Any) -> None:
     assert client.create_tag("Other") == "13"
 
 
-def test_find_tags_pages_until_a_short_page_and_keeps_contact_tags(make: Any, mock: Any) -> None:
+def test_find_tags_looks_up_49_names_at_a_time_pages_until_a_short_page_and_keeps_contact_tags(
+    make: Any, mock: Any
+) -> None:
     names = [f"t{i}" for i in range(53)]
     page1 = [{"tag_id": str(i), "tag_name": f"t{i}", "object_type_id": "0"} for i in range(50)]
     page2 = [
         {"tag_id": "50", "tag_name": "t50", "object_type_id": "0"},
         {"tag_id": "99", "tag_name": "t51", "object_type_id": "10000"},
     ]
-    mock.get(f"{BASE}/Tags", [envelope(page1), envelope(page2)])
+    mock.get(f"{BASE}/Tags", [envelope(page1), envelope(page2), envelope([])])
     found = make().find_tags(names)
     assert len(found) == 51
     assert found["t0"] == "0"
     assert found["t50"] == "50"
     assert "t51" not in found
     starts = [query_of(r)["start"] for r in mock.request_history]
-    assert starts == [["0"], ["50"]]
-    condition = json.loads(query_of(mock.last_request)["condition"][0])
-    assert condition[0]["field"] == {"field": "tag_name"}
-    assert len(condition[0]["value"]["list"]) == 53
+    assert starts == [["0"], ["50"], ["0"]], "the first lookup pages on, the second starts again"
+    named = [json.loads(query_of(r)["condition"][0])[0]["value"]["list"] for r in mock.request_history]
+    assert [len(n) for n in named] == [49, 49, 4]
+    assert json.loads(query_of(mock.last_request)["condition"][0])[0]["field"] == {"field": "tag_name"}
+
+
+def test_every_request_naming_a_list_of_values_keeps_its_line_under_the_limit(make: Any, mock: Any) -> None:
+    """1,000 tag names, 1,000 long match values, 600 ids to untag or delete: each goes in as many
+    requests as keep every request line (method, path, query, protocol) under 6,000 bytes; a server
+    answers a longer one with 414 on every retry."""
+    mock.get(f"{BASE}/Tags", **envelope([]))
+    mock.delete(f"{BASE}/objects/tag", **envelope("The tag is now being processed."))
+    mock.delete(f"{BASE}/Contacts", **envelope("Deleted"))
+    client = make()
+    names = [f"Campaign 2026 spring newsletter variant {n:04d}" for n in range(1000)]
+    assert client.find_tags(names) == {}
+    looked_up = [
+        v["value"]
+        for r in mock.request_history
+        for v in json.loads(query_of(r)["condition"][0])[0]["value"]["list"]
+    ]
+    assert sorted(looked_up) == sorted(names)
+    ids = [str(10**9 + n) for n in range(600)]
+    client.remove_tags(CONTACTS, ids, ["7"])
+    client.delete(CONTACTS, ids)
+    for method in ("DELETE",):
+        sent = [r for r in mock.request_history if r.method == method]
+        named = [i for r in sent for i in query_of(r)["ids"][0].split(",")]
+        assert sorted(named) == sorted(ids * 2)
+    chunks = client.lookup_chunks(CONTACTS, "email", [f"{'x' * 200}{n}@x.io" for n in range(100)], ["id"])
+    assert sum(len(c) for c in chunks) == 100 and len(chunks) > 3
+    for request in mock.request_history:
+        line = f"{request.method} {request.path_url} HTTP/1.1"
+        assert len(line) <= 6000, (len(line), line[:80])
 
 
 def test_contacts_with_tag_reads_one_page(make: Any, mock: Any) -> None:

@@ -5,6 +5,7 @@ for streams the catalog lacks name its streams, and a sync whose records all go 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import pytest
 from airbyte_cdk.models import DestinationSyncMode
@@ -71,6 +72,9 @@ def plans(count: int, stop_after: int | None = 3) -> StreamPlans:
     class Sink:
         obj = ObjectType(0, "Contact", catalog)
         key = email
+
+        def match_key(self, fields: Mapping[str, str]) -> str:
+            return fields.get("email", "")
 
         def add(self, *args: object, **kwargs: object) -> None: ...
         def add_removal(self, *args: object, **kwargs: object) -> None: ...

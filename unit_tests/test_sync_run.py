@@ -51,6 +51,9 @@ class FakeWriter:
     def add_removal(self, key: str, fields: dict[str, str], position: int, stream: str) -> None:
         self.held.append(key)
 
+    def match_key(self, fields: Mapping[str, str]) -> str:
+        return fields["email"]
+
     def flush(self) -> None:
         self._log.append(f"flush {','.join(self.held)}")
         self.written += self.held

@@ -5,6 +5,7 @@ item 14)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import pytest
 from airbyte_cdk.models import DestinationSyncMode
@@ -23,6 +24,9 @@ MAPPING = [("ltv", "Lifetime Value"), ("address.town", "city")]
 class Sink:
     obj = ObjectType(0, "Contact", CATALOG)
     key = EMAIL
+
+    def match_key(self, fields: Mapping[str, str]) -> str:
+        return fields.get("email", "")
 
     def add(self, *args: object, **kwargs: object) -> None: ...
     def add_removal(self, *args: object, **kwargs: object) -> None: ...
