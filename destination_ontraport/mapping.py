@@ -303,6 +303,7 @@ class RecordMapper:
         self._unmapped: set[str] = set()
         self._conflicts: dict[str, str] = {}
         self._unmapped_overflow = False
+        self._only_the_key = False  # see match_key_despite_errors
 
     # routing ------------------------------------------------------------------------------------
 
@@ -399,6 +400,8 @@ class RecordMapper:
             try:
                 wire = target.coerce(value)
             except CoercionError as error:
+                if self._only_the_key and name != self._match_name:
+                    continue
                 raise RecordRejected(target.prefix + error.problem) from None
             if wire is not None:
                 out[name] = wire
@@ -466,6 +469,23 @@ class RecordMapper:
             if normalise(info.alias) != normalise(info.name):
                 looked.append(info.alias)
         return f"no value for the match field {info.label} (source field(s) looked at: {', '.join(looked)})"
+
+    def match_key_despite_errors(self, record: Mapping[str, Any]) -> str | None:
+        """The match key of a record `map` rejected for another field's value (a date it could not
+        read): the record still names its contact. None when the match field has no usable value."""
+        if self._match is None:
+            return None
+        self._only_the_key = True
+        try:
+            return self.match_key(self.map(record)) or None
+        except RecordRejected:
+            return None
+        finally:
+            self._only_the_key = False
+
+    @property
+    def _match_name(self) -> str | None:
+        return self._match.name if self._match is not None else None
 
     def match_key(self, fields: Mapping[str, str]) -> str:
         """The comparable identity of a contact: match field value, trimmed, lower-cased for email."""

@@ -17,6 +17,7 @@ from typing import IO, Any
 logger = logging.getLogger("airbyte")
 
 LISTED_REJECTIONS = 20
+LISTED_UNKEYED = 3  # per stream: input lines of rejected records that name no record, for a message
 MIN_RATE_SECONDS = 10.0
 
 
@@ -57,7 +58,11 @@ class SyncReport:
     counts: Counts = field(default_factory=Counts)
     rejections: list[Rejection] = field(default_factory=list)
     dry_run_examples: list[str] = field(default_factory=list)
-    rejected_streams: set[str | None] = field(default_factory=set)
+    spared: set[tuple[int, str, str]] = field(default_factory=set)
+    """(object type id, key field name, comparable value) of the records rejected records name:
+    removals of leftovers spare them (they are still in the source)."""
+    unkeyed: dict[str | None, list[int]] = field(default_factory=dict)
+    """Per stream, the first input lines of rejected records that name no record (no usable key)."""
     on_reject: Callable[[int, str | None, str | None, str, Any], None] | None = None
     """Told of every rejection (position, stream, key, reason, record): the rejected-records bucket."""
     _file: IO[str] | None = None
@@ -69,10 +74,19 @@ class SyncReport:
         key: str | None,
         reason: str,
         record: Any = None,
+        *,
+        names: tuple[int, str, str] | None = None,
     ) -> None:
+        """`names`: (object type id, key field, comparable value) of the Ontraport record the rejected
+        record names, when known."""
         rejection = Rejection(position, stream, key, reason)
         self.counts.rejected += 1
-        self.rejected_streams.add(stream)
+        if names is not None:
+            self.spared.add(names)
+        else:
+            lines = self.unkeyed.setdefault(stream, [])
+            if len(lines) < LISTED_UNKEYED:
+                lines.append(position)
         if len(self.rejections) < LISTED_REJECTIONS:
             self.rejections.append(rejection)
         logger.warning(f"Rejected record at {rejection.line()}")

@@ -1,4 +1,6 @@
-"""`write` end to end: `main.py` as a subprocess against the sandbox, for each sync mode."""
+"""`write` end to end: `main.py` as a subprocess against the sandbox, for each sync mode, run as the
+Airbyte platform runs it (`run_on_platform`: every STATE stamped with an id that must come back, every
+checksum compared); bad input a person might pipe in is run by hand."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from integration_tests.harness import (
     config_for,
     record,
     run_connector,
-    run_watching_states,
+    run_on_platform,
     state,
     stream_entry,
 )
@@ -51,7 +53,7 @@ def test_append_creates_mapped_tagged_contacts_and_echoes_state_after_them(sandb
         state("people", 2),
     ]
     config = config_for(sandbox.url, tags="Airbyte, VIP list", field_mapping=MAPPING)
-    run = run_connector("write", config, catalog_of(stream_entry("people")), messages)
+    run = run_on_platform(config, catalog_of(stream_entry("people")), messages)
     assert run.returncode == 0, run.stdout[-3000:]
 
     contacts = by_email(sandbox)
@@ -68,6 +70,8 @@ def test_append_creates_mapped_tagged_contacts_and_echoes_state_after_them(sandb
 
     assert [s["stream"]["stream_state"]["cursor"] for s in run.states] == [1, 2]
     assert [s["destinationStats"]["recordCount"] for s in run.states] == [1.0, 1.0]
+    assert [s["id"] for s in run.states] == run.stamped == [1, 2], "each STATE's id comes back"
+    assert [s["sourceStats"] for s in run.states] == [{"recordCount": 1.0}] * 2
     summary = run.summary
     assert (summary["records_read"], summary["created"], summary["tagged"], summary["rejected"]) == (
         2,
@@ -92,8 +96,8 @@ def test_state_comes_out_only_after_its_records_are_in_ontraport(sandbox: Sandbo
     def on_state(st: dict[str, Any]) -> None:
         seen.append((st["stream"]["stream_state"]["cursor"], {c["email"] for c in sandbox.contacts()}))
 
-    run = run_watching_states(
-        config_for(sandbox.url, batch_size=7), catalog_of(stream_entry("people")), messages, on_state
+    run = run_on_platform(
+        config_for(sandbox.url, batch_size=7), catalog_of(stream_entry("people")), messages, on_state=on_state
     )
     assert run.returncode == 0, run.stdout[-2000:]
     assert [cursor for cursor, _ in seen] == [9, 19, 29]
@@ -106,10 +110,10 @@ def test_rerun_of_unchanged_records_sends_no_writes(sandbox: SandboxHandle) -> N
     messages = [record("people", p) for p in PEOPLE] + [state("people", 1)]
     config = config_for(sandbox.url, tags="Airbyte", field_mapping=MAPPING)
     catalog = catalog_of(stream_entry("people"))
-    first = run_connector("write", config, catalog, messages)
+    first = run_on_platform(config, catalog, messages)
     assert first.returncode == 0, first.stdout[-2000:]
     before = sandbox.stats()
-    second = run_connector("write", config, catalog, messages)
+    second = run_on_platform(config, catalog, messages)
     assert second.returncode == 0
     after = sandbox.stats()
     assert after["write_requests"] == before["write_requests"], "an unchanged re-sync must not write"
@@ -121,15 +125,13 @@ def test_rerun_of_unchanged_records_sends_no_writes(sandbox: SandboxHandle) -> N
 def test_changed_record_updates_only_changed_fields(sandbox: SandboxHandle) -> None:
     catalog = catalog_of(stream_entry("people"))
     config = config_for(sandbox.url)
-    run_connector(
-        "write",
+    run_on_platform(
         config,
         catalog,
         [record("people", {"email": "a@example.com", "first_name": "A", "company": "X"})],
     )
     before = sandbox.stats()["by_route"]
-    run = run_connector(
-        "write",
+    run = run_on_platform(
         config,
         catalog,
         [record("people", {"email": "a@example.com", "first_name": "B", "company": "X"})],
@@ -148,7 +150,7 @@ def test_append_applies_every_record_in_arrival_order(sandbox: SandboxHandle) ->
         record("people", {"email": "x@example.com", "first_name": "Two"}),
         record("people", {"email": "X@example.com", "last_name": "Three"}),
     ]
-    run = run_connector("write", config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
+    run = run_on_platform(config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
     assert run.returncode == 0
     contacts = sandbox.contacts()
     assert len(contacts) == 1
@@ -180,7 +182,7 @@ def test_append_dedup_keeps_the_latest_record_by_cursor(sandbox: SandboxHandle) 
         record("people", {"pk": 2, "email": "e@example.com", "first_name": "E2", "updated": 5}),
         state("people", "s"),
     ]
-    run = run_connector("write", config_for(sandbox.url), catalog_of(entry), messages)
+    run = run_on_platform(config_for(sandbox.url), catalog_of(entry), messages)
     assert run.returncode == 0, run.stdout[-2000:]
     contacts = by_email(sandbox)
     assert contacts["d@example.com"]["firstname"] == "Newest"
@@ -197,7 +199,7 @@ def test_append_dedup_across_batches_ignores_an_older_version(sandbox: SandboxHa
         record("people", {"pk": 1, "email": "f@example.com", "first_name": "Old", "updated": 3}),
         state("people", 2),
     ]
-    run = run_connector("write", config_for(sandbox.url, batch_size=1), catalog_of(entry), messages)
+    run = run_on_platform(config_for(sandbox.url, batch_size=1), catalog_of(entry), messages)
     assert run.returncode == 0
     assert by_email(sandbox)["f@example.com"]["firstname"] == "New"
 
@@ -205,8 +207,8 @@ def test_append_dedup_across_batches_ignores_an_older_version(sandbox: SandboxHa
 def test_overwrite_writes_like_append_and_keeps_other_contacts_by_default(sandbox: SandboxHandle) -> None:
     sandbox.seed([{"email": "keep@example.com", "firstname": "Keep"}])
     messages = [record("people", {"email": "o@example.com", "first_name": "O"}), state("people", 1)]
-    run = run_connector(
-        "write", config_for(sandbox.url, tags="T"), catalog_of(stream_entry("people", "overwrite")), messages
+    run = run_on_platform(
+        config_for(sandbox.url, tags="T"), catalog_of(stream_entry("people", "overwrite")), messages
     )
     assert run.returncode == 0, run.stdout[-2000:]
     assert set(by_email(sandbox)) == {"keep@example.com", "o@example.com"}
@@ -235,11 +237,28 @@ def test_bad_records_are_rejected_counted_and_listed(sandbox: SandboxHandle, tmp
     assert len(run.states) == 1
 
 
+def test_rejected_records_on_the_platform_count_in_their_state(sandbox: SandboxHandle) -> None:
+    """recordCount counts the accepted records, rejectedRecordCount the refused ones: 3 + 2 = the 5
+    records the platform forwarded before that STATE, as its checksum requires."""
+    messages: list[Any] = [record("people", {"email": f"ok{i}@example.com"}) for i in range(3)]
+    messages += [record("people", {"first_name": "No email"}), record("people", {"email": "not an email"})]
+    messages += [state("people", 1), record("people", {"email": "later@example.com"}), state("people", 2)]
+    run = run_on_platform(
+        config_for(sandbox.url, rejected_records_threshold=50), catalog_of(stream_entry("people")), messages
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert [(c.id, c.forwarded, c.record_count, c.rejected_count) for c in run.checks] == [
+        (1, 5, 3.0, 2.0),
+        (2, 1, 1.0, 0.0),
+    ]
+    assert run.unacknowledged == []
+
+
 def test_too_many_rejections_fail_the_sync_with_a_config_error(sandbox: SandboxHandle) -> None:
     messages = [record("people", {"email": "fine@example.com"})] + [
         record("people", {"nope": i}) for i in range(3)
     ]
-    run = run_connector("write", config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
+    run = run_on_platform(config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
     assert run.returncode != 0
     traces = [t for t in run.traces if t.get("type") == "ERROR"]
     assert traces and traces[0]["error"]["failure_type"] == "config_error"
@@ -248,8 +267,7 @@ def test_too_many_rejections_fail_the_sync_with_a_config_error(sandbox: SandboxH
 
 
 def test_write_with_rejected_credentials_fails_with_config_error(sandbox: SandboxHandle) -> None:
-    run = run_connector(
-        "write",
+    run = run_on_platform(
         config_for(sandbox.url, api_key="bad-key-42"),
         catalog_of(stream_entry("people")),
         [record("people", {"email": "z@example.com"})],
@@ -261,8 +279,8 @@ def test_write_with_rejected_credentials_fails_with_config_error(sandbox: Sandbo
 
 def test_an_unknown_config_option_is_named_in_a_warning(sandbox: SandboxHandle) -> None:
     config = config_for(sandbox.url, tag="Typo")
-    run = run_connector(
-        "write", config, catalog_of(stream_entry("people")), [record("people", {"email": "t@example.com"})]
+    run = run_on_platform(
+        config, catalog_of(stream_entry("people")), [record("people", {"email": "t@example.com"})]
     )
     assert run.returncode == 0
     assert any("Unknown config option(s) tag are ignored" in line for line in run.logs)
@@ -283,7 +301,7 @@ def test_airbyte_columns_in_records_are_not_named_as_unmapped(sandbox: SandboxHa
         ),
         state("people", 1),
     ]
-    run = run_connector("write", config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
+    run = run_on_platform(config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
     assert run.returncode == 0, run.stdout[-3000:]
     assert by_email(sandbox)["lin@example.com"]["firstname"] == "Lin"
     unmapped = [line for line in run.logs if "match no Ontraport contact field" in line]
