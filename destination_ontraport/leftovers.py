@@ -144,7 +144,7 @@ class _Spared:
     def __init__(
         self, pairs: Collection[tuple[str, str]], normalise: Mapping[str, Callable[[str], str]]
     ) -> None:
-        self._pairs = frozenset((name, value.casefold()) for name, value in pairs)
+        self._pairs = frozenset((name, normalise[name](value).casefold()) for name, value in pairs)
         self._normalise = normalise
         self.fields = sorted({name for name, _ in pairs} - {RECORD_ID_FIELD.name})
 

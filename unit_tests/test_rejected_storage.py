@@ -298,7 +298,7 @@ def test_a_state_counts_the_streams_it_answers_for_exactly_as_the_platform_keys_
     ledger.track(item(1, "people", None))
     ledger.track(item(2, "ghosts"))
     ledger.track(item(3, "people", "crm"))
-    for position, stream, namespace in ((1, "people", None), (2, "ghosts", None), (3, "people", "crm")):
+    for position, stream in ((1, "people"), (2, "ghosts"), (3, "people")):
         ledger.rejected(position, stream, None, "r", None)
     namespaced = state(4, "people", "crm")
     ledger.state_arrived(namespaced)
