@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer, Type
+
+from destination_ontraport.destination import DestinationOntraport
 from integration_tests.harness import (
     catalog_of,
     config_for,
@@ -308,3 +311,19 @@ def test_airbyte_columns_in_records_are_not_named_as_unmapped(sandbox: SandboxHa
     assert len(unmapped) == 1 and "shoe_size" in unmapped[0], run.logs
     log = "\n".join(run.logs)
     assert not [column for column in airbyte_columns if column in log], log
+
+
+def test_the_cdk_write_entry_still_writes_and_yields_each_state(sandbox: SandboxHandle) -> None:
+    """`Destination.write()` (the CDK's contract, parsed messages in and out) takes the same path; its
+    models cannot carry the platform's `id`, which `main.py write` echoes."""
+    catalog = ConfiguredAirbyteCatalogSerializer.load(catalog_of(stream_entry("people")))
+    messages = [
+        AirbyteMessageSerializer.load(m)
+        for m in (record("people", {"email": "cdk@example.com"}), record("people", {}), state("people", 1))
+    ]
+    config = config_for(sandbox.url, rejected_records_threshold=100)
+    out = list(DestinationOntraport().write(config, catalog, messages))
+    assert [m.type for m in out] == [Type.STATE]
+    assert out[0].state is not None and out[0].state.destinationStats is not None
+    assert out[0].state.destinationStats.recordCount == 1.0
+    assert set(by_email(sandbox)) == {"cdk@example.com"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -307,7 +307,9 @@ class Sink:
     def add_removal(self, *args: Any, **kwargs: Any) -> None: ...
 
 
-def mirror(client: OntraportClient, statuses: dict[tuple[str | None, str], str], report: SyncReport) -> None:
+def mirror(
+    client: OntraportClient, statuses: Mapping[tuple[str | None, str], str], report: SyncReport
+) -> None:
     config = OntraportConfig.model_validate(
         {"app_id": "a", "api_key": "k", "tags": "Audience", "missing_contacts": "delete"}
     )
@@ -344,7 +346,12 @@ def test_without_complete_a_mirror_sends_no_request_at_all(
     mock: requests_mock.Mocker, client: OntraportClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     tagged_page(mock)
-    for statuses in ({}, {(None, "people"): "INCOMPLETE"}, {(None, "other"): "COMPLETE"}):
+    cases: list[dict[tuple[str | None, str], str]] = [
+        {},
+        {(None, "people"): "INCOMPLETE"},
+        {(None, "other"): "COMPLETE"},
+    ]
+    for statuses in cases:
         mirror(client, statuses, SyncReport())
     assert mock.call_count == 0
     assert "stream(s) people received no STREAM_STATUS COMPLETE" in caplog.text
