@@ -74,6 +74,23 @@ def test_overwrite_arrives_as_append_with_generation_ids_and_still_mirrors(sandb
     assert "left@example.com" in deleted and "also-left@example.com" in deleted, "the line names them"
 
 
+def test_the_empty_state_the_platform_adds_for_a_full_refresh_comes_back_with_its_counts(
+    sandbox: SandboxHandle,
+) -> None:
+    """A full-refresh source that sends no STATE: the platform adds an empty one at the end
+    (MissingStateInjector); it comes back with its id, counting the stream's records, before the mirror."""
+    seed_audience(sandbox)
+    config = config_for(
+        sandbox.url, tags="Audience", missing_contacts="delete", rejected_records_threshold=50
+    )
+    source = [*FULL_REFRESH[:2], record("audience", {"email": "no email here"})]
+    run = every_state_acknowledged(run_on_platform(config, OVERWRITE, source))
+    (echoed,) = run.states
+    assert echoed["stream"]["stream_state"] == {} and echoed["id"] == 1
+    assert echoed["destinationStats"] == {"recordCount": 2.0, "rejectedRecordCount": 1.0}
+    assert len(sandbox.contacts()) == 5, "a record without a usable key was rejected: nothing removed"
+
+
 def test_overwrite_remove_tags_untags_instead_of_deleting(sandbox: SandboxHandle) -> None:
     seed_audience(sandbox)
     config = config_for(sandbox.url, tags="Audience", missing_contacts="remove_tags")
