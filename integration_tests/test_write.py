@@ -58,6 +58,7 @@ def test_append_creates_mapped_tagged_contacts_and_echoes_state_after_them(sandb
     config = config_for(sandbox.url, tags="Airbyte, VIP list", field_mapping=MAPPING)
     run = run_on_platform(config, catalog_of(stream_entry("people")), messages)
     assert run.returncode == 0, run.stdout[-3000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
 
     contacts = by_email(sandbox)
     assert set(contacts) == {"ada@example.com", "grace@example.com"}
@@ -103,6 +104,7 @@ def test_state_comes_out_only_after_its_records_are_in_ontraport(sandbox: Sandbo
         config_for(sandbox.url, batch_size=7), catalog_of(stream_entry("people")), messages, on_state=on_state
     )
     assert run.returncode == 0, run.stdout[-2000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
     assert [cursor for cursor, _ in seen] == [9, 19, 29]
     for cursor, emails in seen:
         expected = {f"p{i}@example.com" for i in range(cursor + 1)}
@@ -115,9 +117,11 @@ def test_rerun_of_unchanged_records_sends_no_writes(sandbox: SandboxHandle) -> N
     catalog = catalog_of(stream_entry("people"))
     first = run_on_platform(config, catalog, messages)
     assert first.returncode == 0, first.stdout[-2000:]
+    assert first.unacknowledged == [], "every STATE's id came back"
     before = sandbox.stats()
     second = run_on_platform(config, catalog, messages)
     assert second.returncode == 0
+    assert second.unacknowledged == [], "every STATE's id came back"
     after = sandbox.stats()
     assert after["write_requests"] == before["write_requests"], "an unchanged re-sync must not write"
     assert second.summary["unchanged"] == 2 and second.summary["created"] == 0
@@ -140,6 +144,7 @@ def test_changed_record_updates_only_changed_fields(sandbox: SandboxHandle) -> N
         [record("people", {"email": "a@example.com", "first_name": "B", "company": "X"})],
     )
     assert run.returncode == 0
+    assert run.unacknowledged == [], "every STATE's id came back"
     after = sandbox.stats()["by_route"]
     assert after.get("PUT /1/Contacts", 0) - before.get("PUT /1/Contacts", 0) == 1
     contact = by_email(sandbox)["a@example.com"]
@@ -155,6 +160,7 @@ def test_append_applies_every_record_in_arrival_order(sandbox: SandboxHandle) ->
     ]
     run = run_on_platform(config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
     assert run.returncode == 0
+    assert run.unacknowledged == [], "every STATE's id came back"
     contacts = sandbox.contacts()
     assert len(contacts) == 1
     assert (contacts[0]["firstname"], contacts[0]["lastname"], contacts[0]["company"]) == (
@@ -187,6 +193,7 @@ def test_append_dedup_keeps_the_latest_record_by_cursor(sandbox: SandboxHandle) 
     ]
     run = run_on_platform(config_for(sandbox.url), catalog_of(entry), messages)
     assert run.returncode == 0, run.stdout[-2000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
     contacts = by_email(sandbox)
     assert contacts["d@example.com"]["firstname"] == "Newest"
     assert contacts["d@example.com"].get("company", "") == "", "the older record must not be applied at all"
@@ -204,6 +211,7 @@ def test_append_dedup_across_batches_ignores_an_older_version(sandbox: SandboxHa
     ]
     run = run_on_platform(config_for(sandbox.url, batch_size=1), catalog_of(entry), messages)
     assert run.returncode == 0
+    assert run.unacknowledged == [], "every STATE's id came back"
     assert by_email(sandbox)["f@example.com"]["firstname"] == "New"
 
 
@@ -214,6 +222,7 @@ def test_overwrite_writes_like_append_and_keeps_other_contacts_by_default(sandbo
         config_for(sandbox.url, tags="T"), catalog_of(stream_entry("people", "overwrite")), messages
     )
     assert run.returncode == 0, run.stdout[-2000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
     assert set(by_email(sandbox)) == {"keep@example.com", "o@example.com"}
 
 
@@ -250,6 +259,7 @@ def test_rejected_records_on_the_platform_count_in_their_state(sandbox: SandboxH
         config_for(sandbox.url, rejected_records_threshold=50), catalog_of(stream_entry("people")), messages
     )
     assert run.returncode == 0, run.stdout[-2000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
     assert [(c.id, c.forwarded, c.record_count, c.rejected_count) for c in run.checks] == [
         (1, 5, 3.0, 2.0),
         (2, 1, 1.0, 0.0),
@@ -286,6 +296,7 @@ def test_an_unknown_config_option_is_named_in_a_warning(sandbox: SandboxHandle) 
         config, catalog_of(stream_entry("people")), [record("people", {"email": "t@example.com"})]
     )
     assert run.returncode == 0
+    assert run.unacknowledged == [], "every STATE's id came back"
     assert any("Unknown config option(s) tag are ignored" in line for line in run.logs)
 
 
@@ -306,6 +317,7 @@ def test_airbyte_columns_in_records_are_not_named_as_unmapped(sandbox: SandboxHa
     ]
     run = run_on_platform(config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
     assert run.returncode == 0, run.stdout[-3000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
     assert by_email(sandbox)["lin@example.com"]["firstname"] == "Lin"
     unmapped = [line for line in run.logs if "match no Ontraport contact field" in line]
     assert len(unmapped) == 1 and "shoe_size" in unmapped[0], run.logs
