@@ -10,7 +10,7 @@ here on 127.0.0.1, it runs in the container:
 1. `spec`: one SPEC message offering the overwrite, append and append_dedup sync modes;
 2. `check` with the right key: SUCCEEDED; with a wrong key: FAILED, the key nowhere in the output;
 3. `write` with a small catalog and messages on stdin: every STATE comes out with
-   `destinationStats.recordCount`, the summary counts are right, and the sandbox then holds the
+   `destinationStats` (accepted and rejected records), the summary counts are right, and the sandbox then holds the
    contacts, with the configured tags.
 
 Not part of CI: the first run installs podman and builds a base image. Exit status 0 when every
@@ -310,7 +310,7 @@ def step_write(data_dir: Path, sandbox: SandboxHandle) -> ContainerRun:
     for st in states:
         print(
             f"  STATE {json.dumps(st['stream']['stream_state'])} "
-            f"recordCount={st.get('destinationStats', {}).get('recordCount')}"
+            f"destinationStats={json.dumps(st.get('destinationStats'))}"
         )
     for error in run.errors:
         print(f"  ERROR {error}")
@@ -319,8 +319,12 @@ def step_write(data_dir: Path, sandbox: SandboxHandle) -> ContainerRun:
         [s["stream"]["stream_state"]["updated_at"] for s in states] == ["2024-05-03", "2024-06-02"],
         f"expected both STATE messages, in order; got {states}",
     )
-    counts = [s.get("destinationStats", {}).get("recordCount") for s in states]
-    expect(counts == [3.0, 2.0], f"destinationStats.recordCount per STATE: {counts}, expected [3.0, 2.0]")
+    counts = [s.get("destinationStats") for s in states]
+    expected = [
+        {"recordCount": 2.0, "rejectedRecordCount": 1.0},
+        {"recordCount": 2.0, "rejectedRecordCount": 0.0},
+    ]
+    expect(counts == expected, f"destinationStats per STATE: {counts}, expected {expected}")
     summaries = [line for line in run.logs if line.startswith("SYNC_SUMMARY ")]
     expect(len(summaries) == 1, "expected one SYNC_SUMMARY log line")
     summary = json.loads(summaries[0].removeprefix("SYNC_SUMMARY "))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import logging
 import sys
 import time
@@ -49,7 +50,6 @@ from destination_ontraport.object_storage_config import S3ObjectStorage
 from destination_ontraport.read_probe import probe_read_path
 from destination_ontraport.s3_store import CHECK_ATTEMPTS, ObjectStorageError, S3Store
 from destination_ontraport.spec import DOCUMENTATION_URL, specification
-from destination_ontraport.state_stats import with_rejected_count
 from destination_ontraport.write_run import WriteRun
 
 
@@ -84,11 +84,15 @@ class DestinationOntraport(Destination):
         configured_catalog: ConfiguredAirbyteCatalog,
         input_messages: Iterable[AirbyteMessage],
     ) -> Iterable[AirbyteMessage]:
-        return self._write_items(config, configured_catalog, from_messages(input_messages))
+        """The CDK's contract, for callers that hold parsed messages. Its models carry neither the
+        platform's state `id` nor `rejectedRecordCount`; `main.py write` (`run`) echoes both."""
+        for state in self._write_items(config, configured_catalog, from_messages(input_messages)):
+            yield AirbyteMessageSerializer.load(state)
 
     def _write_items(
         self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, items: Iterable[InputItem]
-    ) -> Iterator[AirbyteMessage]:
+    ) -> Iterator[dict[str, Any]]:
+        """The STATE messages to emit, as JSON objects (see state_stats.py)."""
         try:
             parsed = OntraportConfig.model_validate(config)
             _warn_unknown_options(config)
@@ -106,11 +110,12 @@ class DestinationOntraport(Destination):
         self, config: Mapping[str, Any], configured_catalog_path: str, input_stream: io.TextIOWrapper
     ) -> Iterable[AirbyteMessage]:
         """Reads stdin itself so that every bad line is counted and reported, never dropped."""
-        yield from self._write_lines(config, configured_catalog_path, input_stream)
+        for state in self._write_lines(config, configured_catalog_path, input_stream):
+            yield AirbyteMessageSerializer.load(state)
 
     def _write_lines(
         self, config: Mapping[str, Any], configured_catalog_path: str, lines: Iterable[str | bytes]
-    ) -> Iterator[AirbyteMessage]:
+    ) -> Iterator[dict[str, Any]]:
         with open(configured_catalog_path, "rb") as handle:
             catalog = ConfiguredAirbyteCatalogSerializer.load(orjson.loads(handle.read()))
         yield from self._write_items(config, catalog, parse_lines(lines))
@@ -128,13 +133,18 @@ class DestinationOntraport(Destination):
                 type=Type.CONNECTION_STATUS, connectionStatus=self.check(logging.getLogger("airbyte"), config)
             )
         elif command == "write":
-            # Raw bytes: orjson parses them without a decode step, and invalid UTF-8 becomes a
-            # rejected line with a reason instead of silently replaced characters.
-            yield from self._write_lines(config, parsed_args.catalog, sys.stdin.buffer)
+            for state in self._write_lines(config, parsed_args.catalog, sys.stdin.buffer):
+                yield AirbyteMessageSerializer.load(state)  # the models' view: `run` prints the JSON
         else:
             raise ValueError(
                 f"Unknown command {command!r}; use spec, check or write (discover runs through run())."
             )
+
+    def _write_stdin(self, parsed_args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+        """`write`: raw bytes from stdin (orjson parses them without a decode step, and invalid UTF-8
+        becomes a rejected line with a reason instead of silently replaced characters)."""
+        config = self._load_config(parsed_args.config)
+        yield from self._write_lines(config, parsed_args.catalog, sys.stdin.buffer)
 
     def _load_config(self, path: str) -> dict[str, Any]:
         """The config file as a JSON object, its secrets registered for masking before anything runs."""
@@ -208,13 +218,12 @@ class DestinationOntraport(Destination):
             lines: Iterable[Mapping[str, Any]]
             if parsed_args.command == "discover":
                 lines = self.discover(self._load_config(parsed_args.config))
+            elif parsed_args.command == "write":
+                lines = self._write_stdin(parsed_args)  # STATEs as they arrived: not through the models
             else:
-                lines = (
-                    with_rejected_count(message, AirbyteMessageSerializer.dump(message))
-                    for message in self.run_cmd(parsed_args)
-                )
+                lines = (AirbyteMessageSerializer.dump(message) for message in self.run_cmd(parsed_args))
             for line in lines:
-                sys.stdout.write(orjson.dumps(line).decode() + "\n")
+                sys.stdout.write(_json_line(line) + "\n")
                 sys.stdout.flush()
         except AirbyteTracedException as exc:
             if exc.failure_type != FailureType.config_error:
@@ -230,6 +239,15 @@ def _warn_unknown_options(config: Mapping[str, Any]) -> None:
     warning = unknown_option_warning(config)
     if warning:
         logging.getLogger("airbyte").warning(warning)
+
+
+def _json_line(message: Mapping[str, Any]) -> str:
+    """One output line. orjson refuses integers beyond 64 bits, which a STATE echoed as it arrived may
+    hold (the input parser keeps them exact): those lines go through the standard library."""
+    try:
+        return orjson.dumps(message).decode()
+    except TypeError:
+        return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
 def _check_bucket(settings: object) -> AirbyteConnectionStatus:

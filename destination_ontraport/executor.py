@@ -215,10 +215,15 @@ class DryRunExecutor:
         else:
             before = step.known.values if step.known else {}
             changes = ", ".join(
-                f"{name}: {excerpt(str(before.get(name, '')), 30)!r} -> {excerpt(value, 30)!r}"
+                f"{self._label(name)}: {excerpt(str(before.get(name, '')), 30)!r} -> {excerpt(value, 30)!r}"
                 for name, value in list(step.changed.items())[:3]
             )
             self._examples.append(f"would update {what} (id {step.record_id}): {changes}")
+
+    def _label(self, name: str) -> str:
+        """A field as the user knows it (`Plan`, `First Name`), not by its API name (`f1003`)."""
+        info = self._obj.fields.get(name)
+        return info.alias if info is not None and info.alias else name
 
 
 def remove_steps(

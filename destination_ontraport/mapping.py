@@ -333,6 +333,7 @@ class RecordMapper:
         self.records_mapped = 0
         self._explicit_found: set[str] = set()  # explicit sources seen in a record (few: bounded)
         self._displaced: dict[str, str] = {}  # field name -> a path automatic mapping gave up to it
+        self._only_the_key = False  # see match_key_despite_errors
 
     # routing ------------------------------------------------------------------------------------
 
@@ -436,6 +437,8 @@ class RecordMapper:
             try:
                 wire = target.coerce(value)
             except CoercionError as error:
+                if self._only_the_key and name != self._match_name:
+                    continue
                 raise RecordRejected(target.prefix + error.problem) from None
             if wire is None or (not wire and self._match is not None and name == self._match.name):
                 claimed.setdefault(_SEEN + name, route.path)
@@ -518,6 +521,24 @@ class RecordMapper:
             for source, targets in self._explicit.items()
             if source not in self._explicit_found
         ]
+
+    def match_value_despite_errors(self, record: Mapping[str, Any]) -> str | None:
+        """The match field's value of a record `map` rejected for another field's value (a date it
+        could not read): the record still names its record. None when the match field has no usable
+        value. The caller compares it as its writer compares keys."""
+        if self._match is None:
+            return None
+        self._only_the_key = True
+        try:
+            return self.map(record).get(self._match.name) or None
+        except RecordRejected:
+            return None
+        finally:
+            self._only_the_key = False
+
+    @property
+    def _match_name(self) -> str | None:
+        return self._match.name if self._match is not None else None
 
     @property
     def match_field(self) -> FieldInfo | None:

@@ -4,6 +4,9 @@ The CDK's own parser drops a non-JSON line with an INFO log and crashes on JSON 
 Airbyte message; a destination that promises to lose nothing must count and report both.
 Records take a fast path (plain dicts via orjson) because they are the bulk of the input and the
 full dataclass deserialisation costs more CPU than everything else the connector does per record.
+A STATE is kept as the JSON object it arrived as: the platform reads its `id` (and `sourceStats`)
+back from the STATE the destination echoes, and airbyte-cdk's models drop every key they do not
+know; the models only validate it and say which streams it answers for.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Type
+from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, AirbyteStateType, Type
 
 EXCERPT_CHARS = 80
 
@@ -33,10 +36,21 @@ class RecordItem:
     data: Mapping[str, Any]
 
 
+StreamKey = tuple[str | None, str]
+"""(namespace, name), exactly as the record or STATE carries them: the platform keys its per-stream
+record counts by this pair (`ParallelStreamStatsTracker.getNameNamespacePair`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class StateItem:
+    """`raw`: the whole STATE message as it arrived, every key kept (the platform's `id` and
+    `sourceStats`, anything else), to be echoed with only `destinationStats` added. `streams`: the
+    streams it answers for, one for a per-stream STATE, those a GLOBAL one lists in `stream_states`;
+    None for a LEGACY state, which answers for every stream."""
+
     position: int
-    message: AirbyteMessage
+    raw: dict[str, Any]
+    streams: frozenset[StreamKey] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +118,7 @@ def parse_line(line: str | bytes, position: int) -> InputItem | None:
     if kind == "RECORD":
         return _record(obj, position)
     if kind == "STATE":
-        try:
-            return StateItem(position, AirbyteMessageSerializer.load(obj))
-        except Exception as exc:  # serpyco raises its own error types; all mean "malformed"
-            return InvalidItem(position, f"STATE message is malformed: {excerpt(str(exc))}")
+        return _state(obj, position)
     if kind == "TRACE":
         return _trace(obj, position)
     if isinstance(kind, str) and kind in Type.__members__:
@@ -127,6 +138,37 @@ def _record(obj: Mapping[str, Any], position: int) -> InputItem:
     if not isinstance(data, dict):
         return InvalidItem(position, "RECORD message has no `data` object", stream)
     return RecordItem(position, stream, namespace if isinstance(namespace, str) else None, data)
+
+
+def _state(obj: dict[str, Any], position: int, message: AirbyteMessage | None = None) -> InputItem:
+    """The models validate it (a malformed STATE is a counted rejection); the raw object is kept."""
+    try:
+        parsed = message if message is not None else AirbyteMessageSerializer.load(obj)
+        return StateItem(position, obj, state_streams(parsed))
+    except Exception as exc:  # serpyco raises its own error types; all mean "malformed"
+        return InvalidItem(position, f"STATE message is malformed: {excerpt(str(exc))}")
+
+
+def state_streams(message: AirbyteMessage) -> frozenset[StreamKey] | None:
+    """The streams a STATE answers for: its descriptor (per-stream), the descriptors of its
+    `stream_states` (GLOBAL), or None (LEGACY: everything). Raises ValueError when a per-stream or
+    global STATE names no stream where it must."""
+    state = message.state
+    if state is None:
+        raise ValueError("no `state` object")
+    if state.type == AirbyteStateType.STREAM:
+        descriptor = state.stream.stream_descriptor if state.stream is not None else None
+        if descriptor is None or not descriptor.name:
+            raise ValueError("a STREAM state without a stream descriptor")
+        return frozenset({(descriptor.namespace, descriptor.name)})
+    if state.type == AirbyteStateType.GLOBAL:
+        if state.global_ is None:
+            raise ValueError("a GLOBAL state without a `global` object")
+        return frozenset(
+            (s.stream_descriptor.namespace, s.stream_descriptor.name)
+            for s in state.global_.stream_states or []
+        )
+    return None
 
 
 def _trace(obj: Mapping[str, Any], position: int) -> InputItem:
@@ -154,13 +196,14 @@ def parse_lines(lines: Iterable[str | bytes]) -> Iterator[InputItem]:
 
 
 def from_messages(messages: Iterable[AirbyteMessage]) -> Iterator[InputItem]:
-    """Adapter for callers (the CDK's `write()` contract) that already hold parsed messages."""
+    """Adapter for callers (the CDK's `write()` contract) that already hold parsed messages (whose
+    STATEs have lost any key the models do not know: that path cannot echo the platform's `id`)."""
     for position, message in enumerate(messages, start=1):
         if message.type == Type.RECORD and message.record is not None:
             rec = message.record
             yield RecordItem(position, rec.stream, rec.namespace, rec.data)
         elif message.type == Type.STATE:
-            yield StateItem(position, message)
+            yield _state(AirbyteMessageSerializer.dump(message), position, message)
         elif (
             message.type == Type.TRACE
             and message.trace is not None

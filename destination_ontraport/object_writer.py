@@ -289,11 +289,21 @@ class ObjectWriter:
             step.pending.key, KnownRecord(step.record_id, values, tags_after(step, self._always, tag_id))
         )
 
+    def _names(self, step: Step) -> tuple[int, str, str] | None:
+        """The Ontraport record a refused record names (removals of leftovers spare it): the record
+        the lookup found, else its key; None for a keyless write."""
+        if step.known is not None:
+            return (self.obj.id, RECORD_ID_FIELD.name, step.known.id)
+        if self.key is None:
+            return None
+        return (self.obj.id, self.key.name, step.pending.key)
+
     def _count(self, step: Step) -> None:
         counts = self._report.counts
         if step.rejected:
+            names = self._names(step)
             for position, stream in step.pending.sources:
-                self._report.reject(position, stream, step.pending.key, step.rejected)
+                self._report.reject(position, stream, step.pending.key, step.rejected, names=names)
         elif step.kind is Kind.CREATE:
             counts.created += 1
         elif step.kind is Kind.UPDATE:

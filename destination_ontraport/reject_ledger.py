@@ -5,8 +5,10 @@ when its batch is written (Ontraport refuses the contact), after later STATE mes
 The ledger keeps every record that may still be refused (bounded by the batch: the sync loop calls
 `settled()` after each flush) so that a late rejection still finds the original record and its
 stream, and attributes each rejection to the first STATE after it that covers its stream, by the
-rule `destinationStats.recordCount` uses: a per-stream STATE covers its stream (and records sent
-without a namespace under the same name), any other STATE covers every stream.
+rule the platform counts records by (`StatsTracker.kt`: a STATE closes the count of each stream it
+answers for): a per-stream STATE covers its stream (namespace and name exactly as the record has
+them), a GLOBAL one the streams its `stream_states` list, a LEGACY one every stream. So the records a
+STATE's `rejectedRecordCount` counts are always among those its interval holds.
 """
 
 from __future__ import annotations
@@ -15,9 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from airbyte_cdk.models import AirbyteMessage, AirbyteStateType
-
-from destination_ontraport.messages import RecordItem
+from destination_ontraport.messages import RecordItem, StateItem, StreamKey
 from destination_ontraport.rejected_rows import INVALID_LINES_STREAM, RejectedRow
 
 
@@ -26,7 +26,7 @@ class RejectLedger:
         self._on_row = on_row
         self._in_flight: dict[int, RecordItem] = {}
         self._open: list[tuple[int, str | None, str]] = []  # (position, namespace, name), not yet counted
-        self._states: deque[tuple[int, AirbyteMessage]] = deque()
+        self._states: deque[StateItem] = deque()
 
     # --- records -----------------------------------------------------------------------------
     def track(self, item: RecordItem) -> None:
@@ -54,23 +54,21 @@ class RejectLedger:
             self._on_row(row)
 
     # --- states ------------------------------------------------------------------------------
-    def state_arrived(self, position: int, message: AirbyteMessage) -> None:
-        self._states.append((position, message))
+    def state_arrived(self, item: StateItem) -> None:
+        self._states.append(item)
 
-    def count_for(self, message: AirbyteMessage) -> int:
+    def count_for(self, item: StateItem) -> int:
         """At release, in arrival order: the rejected records this STATE covers. Every record before it
         is settled by then (a STATE is released only after its records are flushed)."""
         while self._states:
-            position, arrived = self._states.popleft()
-            if arrived is message:
+            if self._states.popleft() is item:
                 break
         else:
             return 0
-        scope = _scope(message)
         counted = 0
         still_open = []
         for entry in self._open:
-            if entry[0] < position and _covers(scope, entry[1], entry[2]):
+            if entry[0] < item.position and _covers(item.streams, (entry[1], entry[2])):
                 counted += 1
             else:
                 still_open.append(entry)
@@ -78,18 +76,5 @@ class RejectLedger:
         return counted
 
 
-def _scope(message: AirbyteMessage) -> tuple[str | None, str] | None:
-    """(namespace, name) of a per-stream STATE; None for a global or legacy one (covers everything)."""
-    state = message.state
-    if state is not None and state.type == AirbyteStateType.STREAM and state.stream is not None:
-        descriptor = state.stream.stream_descriptor
-        return (descriptor.namespace, descriptor.name)
-    return None
-
-
-def _covers(scope: tuple[str | None, str] | None, namespace: str | None, name: str) -> bool:
-    if scope is None:
-        return True
-    if (namespace, name) == scope:
-        return True
-    return scope[0] is not None and namespace is None and name == scope[1]
+def _covers(streams: frozenset[StreamKey] | None, stream: StreamKey) -> bool:
+    return streams is None or stream in streams

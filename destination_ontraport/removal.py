@@ -101,39 +101,47 @@ class Remover:
 
 
 def tagged_records_missing_from(
-    client: RecordApi, obj: ObjectType, tag_ids: Sequence[str], seen_ids: Collection[str]
-) -> list[str]:
-    """Contacts that carry every configured tag but were not touched by this sync, oldest first.
+    client: RecordApi,
+    obj: ObjectType,
+    tag_ids: Sequence[str],
+    seen_ids: Collection[str],
+    list_fields: Sequence[str] = (),
+) -> list[dict[str, object]]:
+    """Records that carry every configured tag but were not touched by this sync, oldest first: their
+    rows (`id` and `list_fields`, as the tag listing gives them, which costs no request more).
 
     Membership comes from `contact_cat` when Ontraport's tag listing carries it; when it does not
     (no source says it does), from paging the listing of every configured tag and intersecting.
     """
-    first: list[str] = []
+    first: list[dict[str, object]] = []
     complete: set[str] = set()
     tags_unknown = False
     wanted = frozenset(tag_ids)
-    for row in _members(client, obj, tag_ids[0]):
+    for row in _members(client, obj, tag_ids[0], list_fields):
         contact_id = str(row.get("id", ""))
         if not contact_id:
             continue
-        first.append(contact_id)
+        first.append({**row, "id": contact_id})
         tags = row_tag_ids(row)
         if tags is None:
             tags_unknown = True
         elif wanted <= tags:
             complete.add(contact_id)
     if tags_unknown:
-        complete = set(first)
+        complete = {str(row["id"]) for row in first}
         for tag_id in tag_ids[1:]:
             complete &= {str(row.get("id", "")) for row in _members(client, obj, tag_id)}
-    return [contact_id for contact_id in first if contact_id in complete and contact_id not in seen_ids]
+    return [row for row in first if row["id"] in complete and row["id"] not in seen_ids]
 
 
-def _members(client: RecordApi, obj: ObjectType, tag_id: str) -> Iterator[dict[str, object]]:
+def _members(
+    client: RecordApi, obj: ObjectType, tag_id: str, list_fields: Sequence[str] = ()
+) -> Iterator[dict[str, object]]:
     """Every record listed under one tag, page by page."""
     start = 0
+    fields = list(dict.fromkeys(["id", "contact_cat", *list_fields]))
     while True:
-        page = client.records_with_tag(obj, tag_id, ["id", "contact_cat"], start)
+        page = client.records_with_tag(obj, tag_id, fields, start)
         yield from page
         if len(page) < PAGE_SIZE:
             return

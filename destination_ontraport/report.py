@@ -20,6 +20,7 @@ from destination_ontraport.request_rate import WindowRate
 logger = logging.getLogger("airbyte")
 
 LISTED_REJECTIONS = 20
+LISTED_UNKEYED = 3  # per stream: input lines of rejected records that name no record, for a message
 
 
 @dataclass
@@ -61,6 +62,11 @@ class SyncReport:
     dry_run_examples: list[str] = field(default_factory=list)
     rejected_streams: set[str | None] = field(default_factory=set)
     reasons: RejectionGroups = field(default_factory=RejectionGroups)
+    spared: set[tuple[int, str, str]] = field(default_factory=set)
+    """(object type id, key field name, comparable value) of the records rejected records name:
+    removals of leftovers spare them (they are still in the source)."""
+    unkeyed: dict[str | None, list[int]] = field(default_factory=dict)
+    """Per stream, the first input lines of rejected records that name no record (no usable key)."""
     on_reject: Callable[[int, str | None, str | None, str, Any], None] | None = None
     """Told of every rejection (position, stream, key, reason, record): the rejected-records bucket."""
     _file: IO[str] | None = None
@@ -72,10 +78,19 @@ class SyncReport:
         key: str | None,
         reason: str,
         record: Any = None,
+        *,
+        names: tuple[int, str, str] | None = None,
     ) -> None:
+        """`names`: (object type id, key field, comparable value) of the Ontraport record the rejected
+        record names, when known."""
         rejection = Rejection(position, stream, key, reason)
         self.counts.rejected += 1
-        self.rejected_streams.add(stream)
+        if names is not None:
+            self.spared.add(names)
+        else:
+            lines = self.unkeyed.setdefault(stream, [])
+            if len(lines) < LISTED_UNKEYED:
+                lines.append(position)
         if len(self.rejections) < LISTED_REJECTIONS:
             self.rejections.append(rejection)
         group = self.reasons.add(reason, rejection.line())

@@ -1,32 +1,27 @@
-"""`destinationStats.rejectedRecordCount` on STATE messages, which airbyte-cdk 7.39.1 cannot carry.
+"""The STATE that goes back out: the message exactly as it arrived, plus `destinationStats`.
 
-The platform subtracts each STATE's `rejectedRecordCount` from the records it counts as committed and
-shows it in the sync's statistics. The key exists from protocol models 0.18 on; airbyte-cdk 7.39.1
-pins 0.17, whose `AirbyteStateStats` has only `recordCount` and whose serializer drops anything else.
-So the count rides along on a subclass the serializer ignores, and `with_rejected_count` writes it
-into the serialized message, the one place that knows both.
+The Airbyte platform stamps every source STATE with an integer `id` (and `sourceStats`) before the
+destination sees it and reads that `id` back from every STATE the destination emits
+(airbyte-platform `worker/state/StateWithId.kt`, `getIdFromStateMessage`, which casts it to an
+integer and throws when it is missing). airbyte-cdk 7.39.1's models drop keys they do not know, and
+their `AirbyteStateStats` (protocol models 0.17) has no `rejectedRecordCount`; so the echo is built
+on the JSON object itself, every key kept as it came (an integer stays an integer).
+
+`destinationStats`: for each STATE the platform checks that `recordCount + rejectedRecordCount`
+equals the records it forwarded since the previous STATE of that stream, and the STATE's
+`sourceStats.recordCount` (`bookkeeping/StateCheckSumCountEventHandler.kt`, `validateStateChecksum`);
+`recordCount` counts the records accepted (written, unchanged, superseded, skipped on purpose),
+`rejectedRecordCount` those refused, which the platform subtracts from what it reports committed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-from airbyte_cdk.models import AirbyteMessage, AirbyteStateStats, Type
 
-
-@dataclass
-class StateStats(AirbyteStateStats):
-    """`recordCount` as before, plus the rejected records among them (protocol 0.18's key name)."""
-
-    rejectedRecordCount: float | None = None
-
-
-def with_rejected_count(message: AirbyteMessage, payload: dict[str, Any]) -> dict[str, Any]:
-    """`payload` (the serialized `message`) with `state.destinationStats.rejectedRecordCount` added."""
-    if message.type != Type.STATE or message.state is None:
-        return payload
-    stats = message.state.destinationStats
-    if isinstance(stats, StateStats) and stats.rejectedRecordCount is not None:
-        payload["state"].setdefault("destinationStats", {})["rejectedRecordCount"] = stats.rejectedRecordCount
-    return payload
+def echoed_state(raw: Mapping[str, Any], accepted: int, rejected: int) -> dict[str, Any]:
+    """`raw` (a STATE message as it arrived) with `state.destinationStats` set, nothing else changed."""
+    state = dict(raw["state"])
+    state["destinationStats"] = {"recordCount": float(accepted), "rejectedRecordCount": float(rejected)}
+    return {**raw, "state": state}

@@ -69,6 +69,7 @@ class StreamPlan:
     activation: bool = False  # a data-activation stream (destination_object_name)
     by_record_id: bool = False  # keyed by Ontraport's own id, taken out of the record before mapping
     keyless: bool = False  # append without a key: every record is created
+    replaces: bool = False  # a full refresh that replaces what is there (see `replaces_existing`)
     _dedup: LatestByCursor[tuple[str, dict[str, str], int, dict[str, bool]]] = field(
         default_factory=LatestByCursor
     )
@@ -114,6 +115,23 @@ class StreamPlan:
         may_create = self.mode != DestinationSyncMode.update
         self.writer.add(key, fields, position, self.label, may_create=may_create, tags=tags)
         return None
+
+    def identity(self, data: Mapping[str, Any]) -> tuple[str, str] | None:
+        """For a rejected record: (key field name, comparable value) of the Ontraport record it names,
+        when it has a usable key despite what was wrong with it, so that removals spare that record;
+        None when it names none (no key, or the key itself is what was wrong)."""
+        key_field = self.writer.key
+        if self.keyless or key_field is None:
+            return None
+        if self.by_record_id:
+            found = record_id(data.get(RECORD_ID_PROPERTY))
+            return (key_field.name, found) if found is not None else None
+        record = (
+            {k: v for k, v in data.items() if k not in (ADD_TAGS, REMOVE_TAGS)} if self.activation else data
+        )
+        value = self.mapper.match_value_despite_errors(record)
+        key = self.writer.match_key({key_field.name: value}) if value else ""
+        return (key_field.name, key) if key else None
 
     def drain(self) -> None:
         """Hand the deduplicated winners to the writer (before it flushes)."""
@@ -266,6 +284,23 @@ class StreamPlans:
         return sum(plan.buffered for plan in self.plans if plan.mode == DestinationSyncMode.append_dedup)
 
 
+def replaces_existing(configured: Any, mode: DestinationSyncMode) -> bool:
+    """Whether a stream replaces what is there. `overwrite` says so (a catalog from PyAirbyte, a person
+    or a platform without refreshes). A platform that supports refreshes never sends `overwrite`: it
+    rewrites it to `append` (and `overwrite_dedup` to `append_dedup`, airbyte-platform
+    `DefaultProtocolSerializer.kt`) and says "replace" with `minimum_generation_id == generation_id`,
+    which it sets for a full-refresh overwrite and a refresh that removes records, its generation
+    bumped to 1 or more (`CatalogGenerationSetter.kt`, `GenerationBumper.kt`). A
+    `minimum_generation_id` of 0 (a normal sync, a refresh that keeps records) replaces nothing."""
+    if mode == DestinationSyncMode.overwrite:
+        return True
+    if mode not in (DestinationSyncMode.append, DestinationSyncMode.append_dedup):
+        return False
+    generation = getattr(configured, "generation_id", None)
+    minimum = getattr(configured, "minimum_generation_id", None)
+    return isinstance(generation, int) and generation > 0 and minimum == generation
+
+
 def stream_keys(
     catalog: ConfiguredAirbyteCatalog,
 ) -> list[tuple[Any, list[list[str]], list[str], DestinationSyncMode]]:
@@ -280,4 +315,12 @@ def stream_keys(
     return out
 
 
-__all__ = ["ADD_TAGS", "REMOVE_TAGS", "SUPPORTED_MODES", "FieldInfo", "StreamPlan", "StreamPlans"]
+__all__ = [
+    "ADD_TAGS",
+    "REMOVE_TAGS",
+    "SUPPORTED_MODES",
+    "FieldInfo",
+    "StreamPlan",
+    "StreamPlans",
+    "replaces_existing",
+]

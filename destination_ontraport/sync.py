@@ -6,16 +6,17 @@ rejections are stored in the bucket, if one is configured). States
 that arrive while records are pending are held and released after the next flush, so a source that
 sends a state after every record does not force a lookup and a tag call per record; a state is never
 held longer than STATE_HOLD_SECONDS when more input keeps coming.
+
+Each STATE goes out as it arrived (every key, the platform's `id` above all) plus
+`destinationStats`: of the records since the previous STATE of the streams it answers for (counted
+as the platform counts them), how many were accepted and how many rejected (see `state_stats.py`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
-
-from airbyte_cdk.models import AirbyteMessage, AirbyteStateType
+from typing import Any, Protocol
 
 from destination_ontraport.mapping import RecordRejected
 from destination_ontraport.messages import (
@@ -24,12 +25,13 @@ from destination_ontraport.messages import (
     InvalidItem,
     RecordItem,
     StateItem,
+    StreamKey,
     StreamStatusItem,
 )
 from destination_ontraport.reject_ledger import RejectLedger
 from destination_ontraport.rejected_objects import RejectedObjects
 from destination_ontraport.report import SyncReport
-from destination_ontraport.state_stats import StateStats
+from destination_ontraport.state_stats import echoed_state
 from destination_ontraport.streams import StreamPlans
 
 STATE_HOLD_SECONDS = 30.0
@@ -43,29 +45,24 @@ class Flushable(Protocol):
     def flush(self) -> None: ...
 
 
-@dataclass
-class _StateCounter:
-    """Records since the previous STATE, per stream and overall, for `destinationStats.recordCount`."""
+class RecordsSinceState:
+    """Records read since the previous STATE of their stream, as the platform counts what it forwarded
+    (airbyte-platform `bookkeeping/StatsTracker.kt`: one count per (namespace, name) of the records, which
+    a source STATE closes for each stream it answers for; `ParallelStreamStatsTracker.kt` sums those a
+    GLOBAL state lists). A LEGACY state, which the platform refuses, takes every stream's count."""
 
-    total: int = 0
-    per_stream: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self._counts: dict[StreamKey, int] = {}
 
-    def record(self, namespace: str | None, name: str) -> None:
-        self.total += 1
-        key = (namespace, name)
-        self.per_stream[key] = self.per_stream.get(key, 0) + 1
+    def record(self, stream: StreamKey) -> None:
+        self._counts[stream] = self._counts.get(stream, 0) + 1
 
-    def take(self, message: AirbyteMessage) -> int:
-        state = message.state
-        if state is not None and state.type == AirbyteStateType.STREAM and state.stream is not None:
-            desc = state.stream.stream_descriptor
-            count = self.per_stream.pop((desc.namespace, desc.name), 0)
-            if (desc.namespace, desc.name) not in self.per_stream:
-                count += self.per_stream.pop((None, desc.name), 0) if desc.namespace else 0
-            self.total = sum(self.per_stream.values())
-            return count
-        count, self.total, self.per_stream = self.total, 0, {}
-        return count
+    def take(self, streams: frozenset[StreamKey] | None) -> int:
+        if streams is None:
+            total = sum(self._counts.values())
+            self._counts.clear()
+            return total
+        return sum(self._counts.pop(stream, 0) for stream in streams)
 
 
 class SyncRun:
@@ -100,19 +97,20 @@ class SyncRun:
         self._hold_seconds = hold_seconds
         self._ledger = ledger or RejectLedger()
         self._objects = objects
-        self._held: list[AirbyteMessage] = []
+        self._held: list[tuple[StateItem, int]] = []  # with the records of its interval
         self._held_since: float | None = None
-        self._states = _StateCounter()
+        self._since_state = RecordsSinceState()
         self.statuses: dict[tuple[str | None, str], str] = {}
         self.withheld_states = 0
 
-    def run(self, items: Iterable[InputItem]) -> Iterator[AirbyteMessage]:
+    def run(self, items: Iterable[InputItem]) -> Iterator[dict[str, Any]]:
+        """The STATE messages to emit, as JSON objects, each once its records are settled."""
         for item in items:
             yield from self._handle(item)
             self._tick()
         yield from self.flush()
 
-    def _handle(self, item: InputItem) -> Iterator[AirbyteMessage]:
+    def _handle(self, item: InputItem) -> Iterator[dict[str, Any]]:
         if isinstance(item, RecordItem):
             self._on_record(item)
             if self.pending() >= self._batch_size:
@@ -123,7 +121,7 @@ class SyncRun:
             self._report.counts.records_read += 1
             self._report.reject(item.position, item.stream, None, item.reason)
         elif isinstance(item, StreamStatusItem):
-            self.statuses[(item.namespace, item.stream)] = item.status
+            self.statuses[(item.namespace or None, item.stream)] = item.status
         elif isinstance(item, IgnoredItem):
             self._report.counts.ignored_messages += 1
         if self._held_since is not None and self._clock() - self._held_since >= self._hold_seconds:
@@ -131,7 +129,7 @@ class SyncRun:
 
     def _on_record(self, item: RecordItem) -> None:
         self._report.counts.records_read += 1
-        self._states.record(item.namespace, item.stream)
+        self._since_state.record((item.namespace, item.stream))
         self._ledger.track(item)
         plan = self._plans.find(item.stream, item.namespace)
         if plan is None:
@@ -145,15 +143,21 @@ class SyncRun:
                 self._report.counts.superseded += 1
                 self._ledger.forget(superseded)  # replaced by a later version: it can no longer be refused
         except RecordRejected as exc:
-            self._report.reject(item.position, plan.label, None, exc.reason, item.data)
+            # Its key, when it still has a usable one: removals of leftovers spare that record.
+            names = plan.identity(item.data)
+            self._report.reject(
+                item.position,
+                plan.label,
+                names[1] if names else None,
+                exc.reason,
+                item.data,
+                names=(plan.writer.obj.id, *names) if names else None,
+            )
 
-    def _on_state(self, item: StateItem) -> Iterator[AirbyteMessage]:
-        message = item.message
+    def _on_state(self, item: StateItem) -> Iterator[dict[str, Any]]:
         self._report.counts.state_messages += 1
-        if message.state is not None:
-            message.state.destinationStats = StateStats(recordCount=float(self._states.take(message)))
-        self._ledger.state_arrived(item.position, message)
-        self._held.append(message)
+        self._ledger.state_arrived(item)
+        self._held.append((item, self._since_state.take(item.streams)))
         if self.pending() == 0:
             yield from self._release_states()
         elif self._held_since is None:
@@ -164,7 +168,7 @@ class SyncRun:
         waiting = self._objects.buffered if self._objects is not None else 0
         return sum(writer.pending_records for writer in self._writers) + self._plans.buffered + waiting
 
-    def flush(self) -> Iterator[AirbyteMessage]:
+    def flush(self) -> Iterator[dict[str, Any]]:
         """Every writer writes everything it holds; then the states held for those records go out."""
         self._before_flush()
         for plan in self._plans:
@@ -174,15 +178,16 @@ class SyncRun:
         self._ledger.settled()
         yield from self._release_states()
 
-    def _release_states(self) -> Iterator[AirbyteMessage]:
+    def _release_states(self) -> Iterator[dict[str, Any]]:
         self._report.sync_to_disk()
         if self._objects is not None:
             self._objects.store()  # raises when the bucket fails: the held states stay unreleased
         held, self._held, self._held_since = self._held, [], None
-        for message in held:
-            if message.state is not None and isinstance(message.state.destinationStats, StateStats):
-                message.state.destinationStats.rejectedRecordCount = float(self._ledger.count_for(message))
+        released = []
+        for item, records in held:
+            rejected = self._ledger.count_for(item)  # in arrival order: each STATE its own interval
+            released.append(echoed_state(item.raw, records - rejected, rejected))
         if self._withhold:
             self.withheld_states += len(held)
             return
-        yield from held
+        yield from released

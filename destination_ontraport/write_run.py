@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, DestinationSyncMode
+from airbyte_cdk.models import ConfiguredAirbyteCatalog, DestinationSyncMode
 
 from destination_ontraport.account import Account, contact_mapper
 from destination_ontraport.config import OntraportConfig
@@ -33,6 +33,7 @@ from destination_ontraport.streams import (
     SUPPORTED_MODES,
     StreamPlan,
     StreamPlans,
+    replaces_existing,
     stream_keys,
 )
 from destination_ontraport.sync import SyncRun
@@ -65,7 +66,7 @@ class WriteRun:
         self._plans: StreamPlans | None = None
         self.summary: dict[str, Any] = {}
 
-    def run(self, items: Iterable[InputItem]) -> Iterator[AirbyteMessage]:
+    def run(self, items: Iterable[InputItem]) -> Iterator[dict[str, Any]]:
         started = self._clock()
         sync: SyncRun | None = None
         try:
@@ -103,14 +104,15 @@ class WriteRun:
                 objects=self._objects,
             )
             yield from sync.run(items)
-            contacts = self._writers.get((self._account.contacts.id, self._account.match_field.name))
+            # Every contact any writer wrote or found, whatever its stream or key: none of them left.
+            seen = set().union(*(w.seen_ids for w in self._writers.values() if w.obj.is_contact))
             remove_missing_contacts(
                 self._client,
                 self._account.contacts,
                 self._config,
                 plans.plans,
                 sync.statuses,
-                contacts.seen_ids if contacts else set(),
+                seen,
                 self._tag_ids,
                 self._remover,
                 self.report,
@@ -133,10 +135,27 @@ class WriteRun:
             )
         object_name = getattr(configured, "destination_object_name", None)
         if object_name:
-            return self._activation_plan(label, configured, object_name, primary_key, cursor, mode)
+            plan = self._activation_plan(label, configured, object_name, primary_key, cursor, mode)
+            if replaces_existing(configured, mode):
+                logger.warning(
+                    f"Stream {label!r} is a refresh that replaces what it wrote before (generation "
+                    f"{configured.generation_id}), but a data-activation stream removes nothing: "
+                    f"{plan.writer.obj.name} records missing from it are kept. Send soft_delete records "
+                    "to remove records."
+                )
+            return plan
         mapper = contact_mapper(self._config, self._account.fields, self._account.match_field)
         writer = self._writer(self._account.contacts, self._account.match_field, label)
-        return StreamPlan(stream.name, stream.namespace, mode, mapper, writer, primary_key, cursor)
+        return StreamPlan(
+            stream.name,
+            stream.namespace,
+            mode,
+            mapper,
+            writer,
+            primary_key,
+            cursor,
+            replaces=replaces_existing(configured, mode),
+        )
 
     def _activation_plan(
         self,
@@ -148,6 +167,13 @@ class WriteRun:
         mode: DestinationSyncMode,
     ) -> StreamPlan:
         stream = configured.stream
+        if mode == DestinationSyncMode.overwrite:
+            raise ConfigProblem(
+                f"Stream {label!r} writes {object_name!r} in overwrite, which data activation does not "
+                "offer (discover lists append, append_dedup, update and soft_delete): a data-activation "
+                "stream never removes the records it did not name. Choose append or append_dedup, and "
+                "send soft_delete records to remove records."
+            )
         objects = self._account.objects()
         obj = find_object(objects, object_name)
         if obj is None:
@@ -192,11 +218,7 @@ class WriteRun:
             )
         prop = primary_key[0][0]
         if prop == RECORD_ID_PROPERTY:
-            if mode in (
-                DestinationSyncMode.append,
-                DestinationSyncMode.append_dedup,
-                DestinationSyncMode.overwrite,
-            ):
+            if mode in (DestinationSyncMode.append, DestinationSyncMode.append_dedup):
                 raise ConfigProblem(
                     f"Stream {label!r}: {mode.value} creates records, and Ontraport gives new records their "
                     f"own id: match on a unique field instead, or use update to change records by id."

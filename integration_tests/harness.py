@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from integration_tests.launcher import FRESH_ENV, LAUNCHER, SOCKET_ENV
+from integration_tests.platform import ReplicationWorker, StateCheck
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "main.py"
@@ -176,6 +177,24 @@ class Run:
         return status
 
 
+@dataclass
+class PlatformRun(Run):
+    """A `write` run through the platform replica (`platform.py`): its output passed the platform's
+    reading (every STATE's id one the platform stamped, in order, every checksum equal), else
+    `run_on_platform` raised PlatformError."""
+
+    catalog: dict[str, Any] = field(default_factory=dict)  # as the connector received it
+    sent: list[dict[str, Any]] = field(default_factory=list)  # its stdin, as the platform forwarded it
+    stamped: list[int] = field(default_factory=list)  # the ids of the STATEs the connector received
+    checks: list[StateCheck] = field(default_factory=list)  # one per STATE it echoed
+
+    @property
+    def unacknowledged(self) -> list[int]:
+        """Stamped ids no STATE came back with (a dry run withholds them all; a failed run the last)."""
+        echoed = {check.id for check in self.checks}
+        return [state_id for state_id in self.stamped if state_id not in echoed]
+
+
 def config_for(url: str, **overrides: Any) -> dict[str, Any]:
     config: dict[str, Any] = {"app_id": APP_ID, "api_key": API_KEY, "api_url": url}
     config.update(overrides)
@@ -272,6 +291,47 @@ def run_connector(
         sink.write(proc.stdout)
         sink.write(proc.stderr)
     return Run(proc.returncode, proc.stdout, proc.stderr, parse_output(proc.stdout))
+
+
+def run_on_platform(
+    config: Mapping[str, Any],
+    catalog: Mapping[str, Any],
+    source: Iterable[Mapping[str, Any] | str],
+    *,
+    source_succeeded: bool = True,
+    job_id: int = 1,
+    generations: Mapping[str, int] | None = None,
+    refresh: Mapping[str, str] | None = None,
+    on_state: Any = None,
+    timeout: float = 240,
+) -> PlatformRun:
+    """`write` as the Airbyte platform runs it (integration_tests/platform.py): `catalog` as the user
+    configured the connection (`overwrite` and all) becomes the catalog the platform hands over
+    (modes rewritten, generation ids, `sync_id` = `job_id`); `source` is what the source printed
+    (RECORD, STATE, its own traces: only RECORD and STATE get through, each STATE stamped with an
+    `id` and `sourceStats`); when `source_succeeded`, the platform's end follows (an empty STATE for a
+    full-refresh stream that sent none, one STREAM_STATUS COMPLETE per stream). `generations`: each
+    stream's generation before this job; `refresh`: streams a refresh job refreshes ("truncate" or
+    "merge"); `on_state(state)`: called as each STATE line is printed (see `run_watching_states`).
+    The connector's STATEs are then read as the platform reads them; a violation raises PlatformError."""
+    worker = ReplicationWorker(catalog, job_id=job_id, generations=generations, refresh=refresh)
+    destination_catalog = worker.destination_catalog()
+    messages = worker.forward(source, source_succeeded=source_succeeded)
+    if on_state is None:
+        run = run_connector("write", config, destination_catalog, messages, timeout=timeout)
+    else:
+        run = run_watching_states(config, destination_catalog, messages, on_state, timeout=timeout)
+    checks = worker.read_destination(run.messages)
+    return PlatformRun(
+        run.returncode,
+        run.stdout,
+        run.stderr,
+        run.messages,
+        catalog=destination_catalog,
+        sent=messages,
+        stamped=list(worker.stamped),
+        checks=checks,
+    )
 
 
 def parse_output(stdout: str) -> list[dict[str, Any]]:

@@ -5,7 +5,9 @@ a matching key per source stream in the UI, and the platform sends each stream w
 name, `destination_object_name`, the chosen key as `primary_key`, and records already renamed to
 the destination's property names. This module does exactly that for Contacts and a custom object
 (the sandbox's Pet) in all four modes, then checks Ontraport's side: each record exactly once, tags
-applied and removed, and a second identical sync that writes nothing.
+applied and removed, and a second identical sync that writes nothing. Every sync runs as the
+platform runs it (`run_on_platform`: STATE ids echoed, checksums equal); a hand-written catalog the
+platform would never send, by hand.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from integration_tests.harness import Run, config_for, run_connector
+from integration_tests.harness import PlatformRun, config_for, run_connector, run_on_platform
 from ontraport_sandbox.testing import SandboxHandle
 
 PET = 10000
@@ -68,8 +70,9 @@ def done(stream: str) -> dict[str, Any]:
     }
 
 
-def ok(run: Run) -> Run:
+def ok(run: PlatformRun) -> PlatformRun:
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.unacknowledged == [], "every STATE the platform stamped came back"
     return run
 
 
@@ -128,8 +131,18 @@ def test_discover_then_write_every_mode_for_contacts_and_a_custom_object(account
         *[done(entry["stream"]["name"]) for entry in streams],
     ]
     config = config_for(account.url)
-    first = ok(run_connector("write", config, catalog, messages))
-    assert len(first.states) == len(streams)
+    first = ok(run_on_platform(config, catalog, messages))
+    assert [state["id"] for state in first.states] == first.stamped and len(first.stamped) == len(streams)
+    assert [(c.forwarded, c.record_count, c.rejected_count) for c in first.checks] == [
+        (2, 2.0, 0.0),
+        (2, 2.0, 0.0),
+        (2, 2.0, 0.0),
+        (1, 1.0, 0.0),
+        (2, 2.0, 0.0),
+        (2, 2.0, 0.0),
+        (1, 1.0, 0.0),
+        (1, 1.0, 0.0),
+    ], "each STATE counts the records of its stream, superseded and skipped ones as accepted"
     assert first.summary["rejected"] == 0
 
     contacts = {c["email"]: c for c in account.contacts()}
@@ -158,7 +171,7 @@ def test_discover_then_write_every_mode_for_contacts_and_a_custom_object(account
     assert account.stats()["delete_all"] == 0
 
     before = account.stats()
-    second = ok(run_connector("write", config, catalog, messages))
+    second = ok(run_on_platform(config, catalog, messages))
     after = account.stats()
     assert after["write_requests"] == before["write_requests"], f"a re-sync wrote: {after['by_route']}"
     assert (second.summary["created"], second.summary["updated"]) == (0, 0)
@@ -184,3 +197,86 @@ def test_a_stream_naming_an_object_the_account_lacks_fails_with_the_objects_it_h
     run = run_connector("write", config_for(sandbox.url), catalog, [rec("x", {"Name": "a"})])
     assert run.returncode != 0
     assert any("'Spaceship'" in e and "Pet" in e and "Contact" in e for e in run.errors), run.errors
+
+
+def test_a_data_activation_stream_in_overwrite_is_refused_and_removes_nothing(account: SandboxHandle) -> None:
+    """Issue 22 item 3: discover never offers overwrite, and a hand-written catalog that asks for it
+    once deleted every tagged contact, those it had just written included."""
+    ops = discover(account)
+    entry = configured("customers", ops[("Contact", "append")], None, ["Email", "First Name"])
+    entry["destination_sync_mode"] = "overwrite"
+    entry["primary_key"] = []
+    account.seed([{"email": "tagged@example.com", "tags": ["Airbyte"]}])
+    config = config_for(account.url, tags="Airbyte", missing_contacts="delete")
+    run = run_connector(
+        "write", config, {"streams": [entry]}, [rec("customers", {"Email": "stay@example.com"})]
+    )
+    assert run.returncode != 0
+    assert any(
+        "'customers' writes 'Contact' in overwrite, which data activation does not offer" in e
+        for e in run.errors
+    )
+    assert {c["email"] for c in account.contacts()} >= {"tagged@example.com", "update-me@example.com"}
+    assert account.stats()["by_route"].get("DELETE /1/Contacts") is None
+
+
+def test_contacts_an_activation_stream_wrote_are_never_leftovers_of_a_mirror(account: SandboxHandle) -> None:
+    """A classic overwrite stream mirrors the tagged contacts (delete) while an activation stream, with
+    another key than the config's match field, writes contacts tagged the same: those are in this
+    sync, whichever writer wrote them, and stay."""
+    ops = discover(account)
+    account.seed(
+        [
+            {"email": "left@example.com", "tags": ["Airbyte"]},
+            {"email": "act@example.com", "tags": ["Airbyte"]},
+        ]
+    )
+    activation = configured("signups", ops[("Contact", "append")], ["Email"], ["Email", "First Name"])
+    classic = {
+        "stream": {
+            "name": "audience",
+            "json_schema": {"type": "object"},
+            "supported_sync_modes": ["full_refresh"],
+        },
+        "sync_mode": "full_refresh",
+        "destination_sync_mode": "overwrite",
+    }
+    messages = [
+        {
+            "type": "RECORD",
+            "record": {
+                "stream": "audience",
+                "data": {"External ID": "A-1", "email": "stay@example.com"},
+                "emitted_at": 1,
+            },
+        },
+        rec("signups", {"Email": "fresh@example.com", "First Name": "Fresh"}),
+        rec("signups", {"Email": "act@example.com", "First Name": "Act"}),
+        done("audience"),
+        done("signups"),
+    ]
+    config = config_for(account.url, tags="Airbyte", missing_contacts="delete", match_field="External ID")
+    run = ok(run_on_platform(config, {"streams": [classic, activation]}, messages))
+    emails = {c["email"] for c in account.contacts()}
+    assert {"stay@example.com", "fresh@example.com", "act@example.com"} <= emails, (
+        "nothing this sync wrote goes"
+    )
+    assert "left@example.com" not in emails and run.summary["deleted"] == 1
+
+
+def test_a_refresh_of_an_activation_stream_removes_nothing_and_says_why(account: SandboxHandle) -> None:
+    ops = discover(account)
+    entry = configured("pets", ops[("Pet", "append_dedup")], ["Pet ID"], ["Pet ID", "Pet Name"])
+    config = config_for(account.url, tags="Airbyte", missing_contacts="delete")
+    messages = [rec("pets", {"Pet ID": "PET-9", "Pet Name": "Nine"}), done("pets")]
+    run = ok(
+        run_on_platform(
+            config, {"streams": [entry]}, messages, generations={"pets": 1}, refresh={"pets": "truncate"}
+        )
+    )
+    assert (
+        run.catalog["streams"][0]["minimum_generation_id"] == run.catalog["streams"][0]["generation_id"] == 2
+    )
+    assert any("'pets' is a refresh that replaces" in line and "removes nothing" in line for line in run.logs)
+    assert {p["f2001"] for p in account.objects(PET)} == {"PET-UPD", "PET-DEL", "PET-9"}
+    assert len(account.contacts()) == 3

@@ -186,6 +186,25 @@ def no_streams_case() -> Case:
     )
 
 
+def state_echoed_whole_case() -> Case:
+    """A STATE comes back as it arrived: its id, a key no model knows, an integer beyond 64 bits."""
+    line = (
+        '{"type":"STATE","state":{"type":"STREAM","id":12,"unknownKey":[1],"stream":{"stream_descriptor":'
+        '{"name":"people"},"stream_state":{"cursor":123456789012345678901234567890}}}}'
+    )
+
+    def every_key_kept(run: Run, sandbox: SandboxHandle) -> None:
+        assert [(s["id"], s["unknownKey"]) for s in run.states] == [(12, [1])], run.states
+
+    return Case(
+        "state_echoed_whole_with_an_integer_beyond_64_bits",
+        [rec("big@example.com"), line],
+        contacts={"big@example.com": {}},
+        states=[123456789012345678901234567890],
+        check=every_key_kept,
+    )
+
+
 def empty_stream_case() -> Case:
     catalog = catalog_of(stream_entry("people"), stream_entry("orders"))
     return Case(
@@ -466,6 +485,7 @@ CASES: list[Case] = [
         contacts={"r@example.com": {}},
         states=[5, 5, 5],
     ),
+    state_echoed_whole_case(),
     Case("empty_input", [], contacts={}, states=[]),
     no_streams_case(),
     # --- configs -----------------------------------------------------------------------------------

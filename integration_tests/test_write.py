@@ -1,15 +1,20 @@
-"""`write` end to end: `main.py` as a subprocess against the sandbox, for each sync mode."""
+"""`write` end to end: `main.py` as a subprocess against the sandbox, for each sync mode, run as the
+Airbyte platform runs it (`run_on_platform`: every STATE stamped with an id that must come back, every
+checksum compared); bad input a person might pipe in is run by hand."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer, Type
+
+from destination_ontraport.destination import DestinationOntraport
 from integration_tests.harness import (
     catalog_of,
     config_for,
     record,
     run_connector,
-    run_watching_states,
+    run_on_platform,
     state,
     stream_entry,
 )
@@ -51,8 +56,9 @@ def test_append_creates_mapped_tagged_contacts_and_echoes_state_after_them(sandb
         state("people", 2),
     ]
     config = config_for(sandbox.url, tags="Airbyte, VIP list", field_mapping=MAPPING)
-    run = run_connector("write", config, catalog_of(stream_entry("people")), messages)
+    run = run_on_platform(config, catalog_of(stream_entry("people")), messages)
     assert run.returncode == 0, run.stdout[-3000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
 
     contacts = by_email(sandbox)
     assert set(contacts) == {"ada@example.com", "grace@example.com"}
@@ -68,6 +74,8 @@ def test_append_creates_mapped_tagged_contacts_and_echoes_state_after_them(sandb
 
     assert [s["stream"]["stream_state"]["cursor"] for s in run.states] == [1, 2]
     assert [s["destinationStats"]["recordCount"] for s in run.states] == [1.0, 1.0]
+    assert [s["id"] for s in run.states] == run.stamped == [1, 2], "each STATE's id comes back"
+    assert [s["sourceStats"] for s in run.states] == [{"recordCount": 1.0}] * 2
     summary = run.summary
     assert (summary["records_read"], summary["created"], summary["tagged"], summary["rejected"]) == (
         2,
@@ -92,10 +100,11 @@ def test_state_comes_out_only_after_its_records_are_in_ontraport(sandbox: Sandbo
     def on_state(st: dict[str, Any]) -> None:
         seen.append((st["stream"]["stream_state"]["cursor"], {c["email"] for c in sandbox.contacts()}))
 
-    run = run_watching_states(
-        config_for(sandbox.url, batch_size=7), catalog_of(stream_entry("people")), messages, on_state
+    run = run_on_platform(
+        config_for(sandbox.url, batch_size=7), catalog_of(stream_entry("people")), messages, on_state=on_state
     )
     assert run.returncode == 0, run.stdout[-2000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
     assert [cursor for cursor, _ in seen] == [9, 19, 29]
     for cursor, emails in seen:
         expected = {f"p{i}@example.com" for i in range(cursor + 1)}
@@ -106,11 +115,13 @@ def test_rerun_of_unchanged_records_sends_no_writes(sandbox: SandboxHandle) -> N
     messages = [record("people", p) for p in PEOPLE] + [state("people", 1)]
     config = config_for(sandbox.url, tags="Airbyte", field_mapping=MAPPING)
     catalog = catalog_of(stream_entry("people"))
-    first = run_connector("write", config, catalog, messages)
+    first = run_on_platform(config, catalog, messages)
     assert first.returncode == 0, first.stdout[-2000:]
+    assert first.unacknowledged == [], "every STATE's id came back"
     before = sandbox.stats()
-    second = run_connector("write", config, catalog, messages)
+    second = run_on_platform(config, catalog, messages)
     assert second.returncode == 0
+    assert second.unacknowledged == [], "every STATE's id came back"
     after = sandbox.stats()
     assert after["write_requests"] == before["write_requests"], "an unchanged re-sync must not write"
     assert second.summary["unchanged"] == 2 and second.summary["created"] == 0
@@ -121,20 +132,19 @@ def test_rerun_of_unchanged_records_sends_no_writes(sandbox: SandboxHandle) -> N
 def test_changed_record_updates_only_changed_fields(sandbox: SandboxHandle) -> None:
     catalog = catalog_of(stream_entry("people"))
     config = config_for(sandbox.url)
-    run_connector(
-        "write",
+    run_on_platform(
         config,
         catalog,
         [record("people", {"email": "a@example.com", "first_name": "A", "company": "X"})],
     )
     before = sandbox.stats()["by_route"]
-    run = run_connector(
-        "write",
+    run = run_on_platform(
         config,
         catalog,
         [record("people", {"email": "a@example.com", "first_name": "B", "company": "X"})],
     )
     assert run.returncode == 0
+    assert run.unacknowledged == [], "every STATE's id came back"
     after = sandbox.stats()["by_route"]
     assert after.get("PUT /1/Contacts", 0) - before.get("PUT /1/Contacts", 0) == 1
     contact = by_email(sandbox)["a@example.com"]
@@ -148,8 +158,9 @@ def test_append_applies_every_record_in_arrival_order(sandbox: SandboxHandle) ->
         record("people", {"email": "x@example.com", "first_name": "Two"}),
         record("people", {"email": "X@example.com", "last_name": "Three"}),
     ]
-    run = run_connector("write", config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
+    run = run_on_platform(config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
     assert run.returncode == 0
+    assert run.unacknowledged == [], "every STATE's id came back"
     contacts = sandbox.contacts()
     assert len(contacts) == 1
     assert (contacts[0]["firstname"], contacts[0]["lastname"], contacts[0]["company"]) == (
@@ -180,8 +191,9 @@ def test_append_dedup_keeps_the_latest_record_by_cursor(sandbox: SandboxHandle) 
         record("people", {"pk": 2, "email": "e@example.com", "first_name": "E2", "updated": 5}),
         state("people", "s"),
     ]
-    run = run_connector("write", config_for(sandbox.url), catalog_of(entry), messages)
+    run = run_on_platform(config_for(sandbox.url), catalog_of(entry), messages)
     assert run.returncode == 0, run.stdout[-2000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
     contacts = by_email(sandbox)
     assert contacts["d@example.com"]["firstname"] == "Newest"
     assert contacts["d@example.com"].get("company", "") == "", "the older record must not be applied at all"
@@ -197,18 +209,20 @@ def test_append_dedup_across_batches_ignores_an_older_version(sandbox: SandboxHa
         record("people", {"pk": 1, "email": "f@example.com", "first_name": "Old", "updated": 3}),
         state("people", 2),
     ]
-    run = run_connector("write", config_for(sandbox.url, batch_size=1), catalog_of(entry), messages)
+    run = run_on_platform(config_for(sandbox.url, batch_size=1), catalog_of(entry), messages)
     assert run.returncode == 0
+    assert run.unacknowledged == [], "every STATE's id came back"
     assert by_email(sandbox)["f@example.com"]["firstname"] == "New"
 
 
 def test_overwrite_writes_like_append_and_keeps_other_contacts_by_default(sandbox: SandboxHandle) -> None:
     sandbox.seed([{"email": "keep@example.com", "firstname": "Keep"}])
     messages = [record("people", {"email": "o@example.com", "first_name": "O"}), state("people", 1)]
-    run = run_connector(
-        "write", config_for(sandbox.url, tags="T"), catalog_of(stream_entry("people", "overwrite")), messages
+    run = run_on_platform(
+        config_for(sandbox.url, tags="T"), catalog_of(stream_entry("people", "overwrite")), messages
     )
     assert run.returncode == 0, run.stdout[-2000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
     assert set(by_email(sandbox)) == {"keep@example.com", "o@example.com"}
 
 
@@ -235,11 +249,29 @@ def test_bad_records_are_rejected_counted_and_listed(sandbox: SandboxHandle, tmp
     assert len(run.states) == 1
 
 
+def test_rejected_records_on_the_platform_count_in_their_state(sandbox: SandboxHandle) -> None:
+    """recordCount counts the accepted records, rejectedRecordCount the refused ones: 3 + 2 = the 5
+    records the platform forwarded before that STATE, as its checksum requires."""
+    messages: list[Any] = [record("people", {"email": f"ok{i}@example.com"}) for i in range(3)]
+    messages += [record("people", {"first_name": "No email"}), record("people", {"email": "not an email"})]
+    messages += [state("people", 1), record("people", {"email": "later@example.com"}), state("people", 2)]
+    run = run_on_platform(
+        config_for(sandbox.url, rejected_records_threshold=50), catalog_of(stream_entry("people")), messages
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
+    assert [(c.id, c.forwarded, c.record_count, c.rejected_count) for c in run.checks] == [
+        (1, 5, 3.0, 2.0),
+        (2, 1, 1.0, 0.0),
+    ]
+    assert run.unacknowledged == []
+
+
 def test_too_many_rejections_fail_the_sync_with_a_config_error(sandbox: SandboxHandle) -> None:
     messages = [record("people", {"email": "fine@example.com"})] + [
         record("people", {"nope": i}) for i in range(3)
     ]
-    run = run_connector("write", config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
+    run = run_on_platform(config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
     assert run.returncode != 0
     traces = [t for t in run.traces if t.get("type") == "ERROR"]
     assert traces and traces[0]["error"]["failure_type"] == "config_error"
@@ -248,8 +280,7 @@ def test_too_many_rejections_fail_the_sync_with_a_config_error(sandbox: SandboxH
 
 
 def test_write_with_rejected_credentials_fails_with_config_error(sandbox: SandboxHandle) -> None:
-    run = run_connector(
-        "write",
+    run = run_on_platform(
         config_for(sandbox.url, api_key="bad-key-42"),
         catalog_of(stream_entry("people")),
         [record("people", {"email": "z@example.com"})],
@@ -261,10 +292,11 @@ def test_write_with_rejected_credentials_fails_with_config_error(sandbox: Sandbo
 
 def test_an_unknown_config_option_is_named_in_a_warning(sandbox: SandboxHandle) -> None:
     config = config_for(sandbox.url, comment="set up by Ann")
-    run = run_connector(
-        "write", config, catalog_of(stream_entry("people")), [record("people", {"email": "t@example.com"})]
+    run = run_on_platform(
+        config, catalog_of(stream_entry("people")), [record("people", {"email": "t@example.com"})]
     )
     assert run.returncode == 0
+    assert run.unacknowledged == [], "every STATE's id came back"
     assert any("Unknown config option(s) comment are ignored" in line for line in run.logs)
 
 
@@ -283,10 +315,27 @@ def test_airbyte_columns_in_records_are_not_named_as_unmapped(sandbox: SandboxHa
         ),
         state("people", 1),
     ]
-    run = run_connector("write", config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
+    run = run_on_platform(config_for(sandbox.url), catalog_of(stream_entry("people")), messages)
     assert run.returncode == 0, run.stdout[-3000:]
+    assert run.unacknowledged == [], "every STATE's id came back"
     assert by_email(sandbox)["lin@example.com"]["firstname"] == "Lin"
     unmapped = [line for line in run.logs if "match no Ontraport contact field" in line]
     assert len(unmapped) == 1 and "shoe_size" in unmapped[0], run.logs
     log = "\n".join(run.logs)
     assert not [column for column in airbyte_columns if column in log], log
+
+
+def test_the_cdk_write_entry_still_writes_and_yields_each_state(sandbox: SandboxHandle) -> None:
+    """`Destination.write()` (the CDK's contract, parsed messages in and out) takes the same path; its
+    models cannot carry the platform's `id`, which `main.py write` echoes."""
+    catalog = ConfiguredAirbyteCatalogSerializer.load(catalog_of(stream_entry("people")))
+    messages = [
+        AirbyteMessageSerializer.load(m)
+        for m in (record("people", {"email": "cdk@example.com"}), record("people", {}), state("people", 1))
+    ]
+    config = config_for(sandbox.url, rejected_records_threshold=100)
+    out = list(DestinationOntraport().write(config, catalog, messages))
+    assert [m.type for m in out] == [Type.STATE]
+    assert out[0].state is not None and out[0].state.destinationStats is not None
+    assert out[0].state.destinationStats.recordCount == 1.0
+    assert set(by_email(sandbox)) == {"cdk@example.com"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from airbyte_cdk.models import AirbyteMessageSerializer
 
 from destination_ontraport.dedup import LatestByCursor
 from destination_ontraport.messages import (
@@ -13,6 +14,7 @@ from destination_ontraport.messages import (
     RecordItem,
     StateItem,
     StreamStatusItem,
+    from_messages,
     parse_line,
     parse_lines,
 )
@@ -28,6 +30,8 @@ from destination_ontraport.messages import (
         ('{"type": "RECORD", "record": {"data": {}}}', "no stream name"),
         ('{"type": "RECORD", "record": {"stream": "s", "data": [1]}}', "no `data` object"),
         ('{"type": "STATE", "state": {"type": "NOPE"}}', "STATE message is malformed"),
+        ('{"type": "STATE", "state": {"type": "STREAM"}}', "STATE message is malformed"),
+        ('{"type": "STATE", "state": {"type": "GLOBAL"}}', "STATE message is malformed"),
         (
             '{"type": "TRACE", "trace": {"type": "STREAM_STATUS", "stream_status": {}}}',
             "no stream descriptor",
@@ -121,3 +125,30 @@ def test_nan_is_rejected_even_on_the_big_integer_path() -> None:
 def test_invalid_utf8_is_a_rejected_line_not_replaced_text() -> None:
     item = parse_line(b'{"type":"RECORD","record":{"stream":"s","data":{"name":"\xff\xfe"}}}', 3)
     assert isinstance(item, InvalidItem) and "not valid JSON" in item.reason
+
+
+def test_a_state_keeps_every_key_and_says_which_streams_it_answers_for() -> None:
+    stream_line = (
+        '{"type":"STATE","state":{"type":"STREAM","id":3,"sourceStats":{"recordCount":2.0},'
+        '"stream":{"stream_descriptor":{"name":"s","namespace":"n"},"stream_state":{"c":1}}}}'
+    )
+    item = parse_line(stream_line, 1)
+    assert isinstance(item, StateItem)
+    assert item.raw == json.loads(stream_line) and item.streams == frozenset({("n", "s")})
+    listed = [{"stream_descriptor": {"name": "a"}}, {"stream_descriptor": {"name": "b", "namespace": "x"}}]
+    global_line = json.dumps(
+        {"type": "STATE", "state": {"type": "GLOBAL", "global": {"stream_states": listed}}}
+    )
+    item = parse_line(global_line, 2)
+    assert isinstance(item, StateItem) and item.streams == frozenset({(None, "a"), ("x", "b")})
+    legacy = parse_line('{"type":"STATE","state":{"type":"LEGACY","data":{"c":1}}}', 3)
+    assert isinstance(legacy, StateItem) and legacy.streams is None
+
+
+def test_parsed_messages_of_the_cdk_contract_become_the_same_items() -> None:
+    message = AirbyteMessageSerializer.load(
+        {"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": "s"}}}}
+    )
+    (item,) = list(from_messages([message]))
+    assert isinstance(item, StateItem) and item.streams == frozenset({(None, "s")})
+    assert item.raw["state"]["stream"]["stream_descriptor"] == {"name": "s"}

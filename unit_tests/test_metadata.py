@@ -114,6 +114,13 @@ def test_metadata_declares_data_activation() -> None:
     assert MetadataFile.from_file(ROOT / "metadata.yaml").data.model_dump()["supportsDataActivation"] is True
 
 
+def test_metadata_declares_refreshes() -> None:
+    """The platform then sends overwrite as append with generation ids, and one COMPLETE per stream after
+    a source that succeeded (the mirror waits for it); without the flag it sends no COMPLETE at all."""
+    assert metadata()["supportsRefreshes"] is True
+    assert MetadataFile.from_file(ROOT / "metadata.yaml").data.model_dump()["supportsRefreshes"] is True
+
+
 def test_metadata_agrees_with_pyproject_on_version_and_license() -> None:
     """connectors-qa's CheckConnectorVersionMatchInPyproject and CheckConnectorLicenseMatchInPyproject."""
     assert metadata()["dockerImageTag"] == poetry()["version"]

@@ -11,12 +11,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Type
 from pydantic import ValidationError
 
 from destination_ontraport.config import OntraportConfig, connection_specification
 from destination_ontraport.errors import describe_validation_error
-from destination_ontraport.messages import RecordItem
+from destination_ontraport.messages import RecordItem, StateItem, parse_line
 from destination_ontraport.object_paths import (
     DEFAULT_FILE_NAME_FORMAT,
     DEFAULT_PATH_FORMAT,
@@ -37,7 +36,7 @@ from destination_ontraport.reject_ledger import RejectLedger
 from destination_ontraport.rejected_objects import RejectedObjects
 from destination_ontraport.rejected_rows import COLUMNS, INVALID_LINES_STREAM, RejectedRow, encode, extension
 from destination_ontraport.s3_store import ObjectStorageError
-from destination_ontraport.state_stats import StateStats, with_rejected_count
+from destination_ontraport.state_stats import echoed_state
 
 AT = datetime(2026, 12, 2, 6, 9, 25, 877_000, tzinfo=UTC)
 SECRET = "storage-Secret-9kQ2xW"
@@ -250,15 +249,22 @@ def test_settings_the_connector_cannot_honour_are_refused_without_quoting_values
 # --- which STATE counts a rejection --------------------------------------------------------------
 
 
-def state(name: str | None, namespace: str | None = None) -> AirbyteMessage:
-    """A per-stream STATE for `name`, or a global one for None."""
+def state(
+    position: int, name: str | None, namespace: str | None = None, lists: tuple[str, ...] = ()
+) -> StateItem:
+    """A per-stream STATE for `name`, or a GLOBAL one listing `lists` for None, read as stdin is."""
     if name is None:
-        raw: dict[str, Any] = {"type": "STATE", "state": {"type": "GLOBAL", "global": {"stream_states": []}}}
+        listed = [{"stream_descriptor": {"name": n}} for n in lists]
+        raw: dict[str, Any] = {
+            "type": "STATE",
+            "state": {"type": "GLOBAL", "global": {"stream_states": listed}},
+        }
     else:
         descriptor = {"name": name, **({"namespace": namespace} if namespace else {})}
         raw = {"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": descriptor}}}
-    message: AirbyteMessage = AirbyteMessageSerializer.load(raw)
-    return message
+    parsed = parse_line(json.dumps(raw), position)
+    assert isinstance(parsed, StateItem)
+    return parsed
 
 
 def item(position: int, stream: str = "people", namespace: str | None = None) -> RecordItem:
@@ -273,39 +279,44 @@ def test_each_rejection_is_counted_by_the_first_state_that_covers_its_stream() -
     ledger.track(item(4, "orders"))
     ledger.rejected(1, "people", None, "bad email", {"email": "x"})  # at once (the record as mapped)
     ledger.rejected(4, "orders", None, "bad date", None)
-    first_people, orders, second_people = state("people"), state("orders"), state("people")
-    ledger.state_arrived(5, first_people)
+    first_people, orders, second_people = state(5, "people"), state(7, "orders"), state(8, "people")
+    ledger.state_arrived(first_people)
     ledger.track(item(6))
-    ledger.state_arrived(7, orders)
+    ledger.state_arrived(orders)
     ledger.rejected(3, "people", "r3@example.com", "Ontraport refused the contact", None)  # late: at flush
     ledger.rejected(6, "people", None, "bad email", None)
     ledger.settled()
-    ledger.state_arrived(8, second_people)
+    ledger.state_arrived(second_people)
     assert [ledger.count_for(m) for m in (first_people, orders, second_people)] == [2, 1, 1]
     late = next(r for r in rows if r.position == 3)
     assert (late.stream, late.key, late.record) == ("people", "r3@example.com", {"email": "r3@example.com"})
 
 
-def test_a_global_state_counts_every_stream_and_a_namespaced_one_its_unnamespaced_records() -> None:
+def test_a_state_counts_the_streams_it_answers_for_exactly_as_the_platform_keys_them() -> None:
+    """Namespace and name as the record carries them; a GLOBAL state the streams it lists."""
     ledger = RejectLedger()
     ledger.track(item(1, "people", None))
     ledger.track(item(2, "ghosts"))
-    ledger.rejected(1, "people", None, "r", None)
-    ledger.rejected(2, "ghosts", None, "r", None)
-    namespaced = state("people", "crm")
-    ledger.state_arrived(3, namespaced)
-    everything = state(None)
-    ledger.state_arrived(4, everything)
-    assert ledger.count_for(namespaced) == 1  # the record sent without a namespace belongs to crm.people
-    assert ledger.count_for(everything) == 1  # the ghost
+    ledger.track(item(3, "people", "crm"))
+    for position, stream in ((1, "people"), (2, "ghosts"), (3, "people")):
+        ledger.rejected(position, stream, None, "r", None)
+    namespaced = state(4, "people", "crm")
+    ledger.state_arrived(namespaced)
+    listing_people = state(5, None, lists=("people",))
+    ledger.state_arrived(listing_people)
+    listing_ghosts = state(6, None, lists=("ghosts", "orders"))
+    ledger.state_arrived(listing_ghosts)
+    assert ledger.count_for(namespaced) == 1  # crm.people only, not the record without a namespace
+    assert ledger.count_for(listing_people) == 1  # people without a namespace
+    assert ledger.count_for(listing_ghosts) == 1
 
 
 def test_an_input_line_that_was_no_record_is_stored_but_not_counted() -> None:
     rows: list[RejectedRow] = []
     ledger = RejectLedger(rows.append)
     ledger.rejected(1, None, None, "line is not valid JSON", None)
-    message = state(None)
-    ledger.state_arrived(2, message)
+    message = state(2, None)
+    ledger.state_arrived(message)
     assert ledger.count_for(message) == 0  # recordCount does not count it either
     assert rows == [RejectedRow("line is not valid JSON", INVALID_LINES_STREAM, None, 1, None, None)]
 
@@ -319,18 +330,21 @@ def test_a_superseded_or_settled_record_is_no_longer_held() -> None:
     assert ledger._in_flight == {}
 
 
-def test_the_count_survives_serialization_only_through_with_rejected_count() -> None:
-    message = state("people")
-    assert message.state is not None
-    message.state.destinationStats = StateStats(recordCount=3.0, rejectedRecordCount=2.0)
-    dumped = AirbyteMessageSerializer.dump(message)
-    assert dumped["state"]["destinationStats"] == {"recordCount": 3.0}  # what the CDK alone would print
-    assert with_rejected_count(message, dumped)["state"]["destinationStats"] == {
-        "recordCount": 3.0,
-        "rejectedRecordCount": 2.0,
-    }
-    log = AirbyteMessageSerializer.load({"type": "LOG", "log": {"level": "INFO", "message": "x"}})
-    assert log.type == Type.LOG and with_rejected_count(log, {"type": "LOG"}) == {"type": "LOG"}
+def test_the_echo_is_the_state_as_it_arrived_plus_destination_stats() -> None:
+    """The platform's integer `id`, its `sourceStats` and any key the models do not know come back."""
+    line = (
+        '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"people"},'
+        '"stream_state":{"cursor":123456789012345678901234567890}},"id":7,"sourceStats":{"recordCount":3.0},'
+        '"futureKey":{"a":[1,2]}},"extra":"top-level too"}'
+    )
+    parsed = parse_line(line, 1)
+    assert isinstance(parsed, StateItem)
+    echoed = echoed_state(parsed.raw, 1, 2)
+    expected = json.loads(line)
+    expected["state"]["destinationStats"] = {"recordCount": 1.0, "rejectedRecordCount": 2.0}
+    assert echoed == expected
+    assert type(echoed["state"]["id"]) is int
+    assert echoed["state"]["stream"]["stream_state"]["cursor"] == 123456789012345678901234567890
 
 
 # --- parts -----------------------------------------------------------------------------------------

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 import requests_mock
+from airbyte_cdk.models import ConfiguredAirbyteStreamSerializer, DestinationSyncMode
 
 from destination_ontraport.api_errors import RemovalTripwireError, UnsafeRequestError
 from destination_ontraport.client import OntraportClient
-from destination_ontraport.mapping import FieldCatalog
+from destination_ontraport.config import OntraportConfig
+from destination_ontraport.leftovers import remove_missing_contacts
+from destination_ontraport.mapping import FieldCatalog, RecordMapper
 from destination_ontraport.object_writer import ObjectWriter
 from destination_ontraport.objects import ObjectType
 from destination_ontraport.removal import (
@@ -30,6 +33,7 @@ from destination_ontraport.removal import (
     tagged_records_missing_from,
 )
 from destination_ontraport.report import SyncReport
+from destination_ontraport.streams import StreamPlan, replaces_existing
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 BASE = "https://api.test/1"
@@ -211,7 +215,7 @@ def test_leftovers_with_odd_ids_are_never_sent_to_a_delete(
     mock.get(f"{BASE}/objects/tag", **envelope(page))
     try:
         missing = tagged_records_missing_from(client, CONTACTS, [TAG], seen_ids={"32"})
-        remove(client, missing, "delete")
+        remove(client, [str(row["id"]) for row in missing], "delete")
     except UnsafeRequestError:
         pass
     assert set(assert_only_explicit_ids(mock)) <= {"31"}
@@ -261,3 +265,110 @@ def test_the_tripwire_costs_two_counts_once_per_sync(
     remover.remove(CONTACTS, ["900"], "delete", "test")
     assert len(deletes(mock)) == 3
     assert sum(1 for r in mock.request_history if r.path.endswith("/getinfo")) == 2
+
+
+# --- which streams mirror, and when ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "generation", "minimum", "replaces"),
+    [
+        ("overwrite", None, None, True),  # PyAirbyte, a person, a platform without refreshes
+        ("overwrite", 3, 0, True),
+        ("append", 2, 2, True),  # a platform that supports refreshes sends overwrite so
+        ("append_dedup", 1, 1, True),
+        ("append", 0, 0, False),  # generation 0: never bumped, no refresh
+        ("append", 3, 0, False),  # a normal sync, or a refresh that keeps records
+        ("append", None, None, False),
+        ("update", 2, 2, False),
+        ("soft_delete", 2, 2, False),
+    ],
+)
+def test_which_streams_replace_what_is_there(
+    mode: str, generation: int | None, minimum: int | None, replaces: bool
+) -> None:
+    configured = ConfiguredAirbyteStreamSerializer.load(
+        {
+            "stream": {"name": "s", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+            "sync_mode": "full_refresh",
+            "destination_sync_mode": mode,
+            **({"generation_id": generation} if generation is not None else {}),
+            **({"minimum_generation_id": minimum} if minimum is not None else {}),
+        }
+    )
+    assert replaces_existing(configured, DestinationSyncMode(mode)) is replaces
+
+
+class Sink:
+    obj = CONTACTS
+    key = EMAIL
+
+    def match_key(self, fields: Mapping[str, str]) -> str:
+        return fields.get("email", "").strip().lower()
+
+    def add(self, *args: Any, **kwargs: Any) -> None: ...
+    def add_removal(self, *args: Any, **kwargs: Any) -> None: ...
+
+
+def mirror(
+    client: OntraportClient, statuses: Mapping[tuple[str | None, str], str], report: SyncReport
+) -> None:
+    config = OntraportConfig.model_validate(
+        {"app_id": "a", "api_key": "k", "tags": "Audience", "missing_contacts": "delete"}
+    )
+    plan = StreamPlan(
+        "people",
+        None,
+        DestinationSyncMode.append,
+        RecordMapper(CATALOG, EMAIL),
+        Sink(),
+        [],
+        [],
+        replaces=True,
+    )
+    remove_missing_contacts(
+        client,
+        CONTACTS,
+        config,
+        [plan],
+        statuses,
+        {"31"},
+        [TAG],
+        Remover(client, RemovalGuard(100), [TAG]),
+        report,
+    )
+
+
+def tagged_page(mock: requests_mock.Mocker) -> None:
+    tagged = f"*/*{TAG}*/*"
+    rows = [{"id": str(n), "email": f"c{n}@x.io", "contact_cat": tagged} for n in (31, 32, 33)]
+    mock.get(f"{BASE}/objects/tag", **envelope(rows))
+
+
+def test_without_complete_a_mirror_sends_no_request_at_all(
+    mock: requests_mock.Mocker, client: OntraportClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    tagged_page(mock)
+    cases: list[dict[tuple[str | None, str], str]] = [
+        {},
+        {(None, "people"): "INCOMPLETE"},
+        {(None, "other"): "COMPLETE"},
+    ]
+    for statuses in cases:
+        mirror(client, statuses, SyncReport())
+    assert mock.call_count == 0
+    assert "stream(s) people received no STREAM_STATUS COMPLETE" in caplog.text
+
+
+def test_a_rejected_record_that_names_a_contact_spares_it_and_one_that_names_none_blocks(
+    mock: requests_mock.Mocker, client: OntraportClient
+) -> None:
+    tagged_page(mock)
+    report = SyncReport()
+    report.reject(5, "people", "c32@x.io", "refused", names=(CONTACTS.id, "email", "C32@X.io "))
+    mirror(client, {(None, "people"): "COMPLETE"}, report)
+    assert assert_only_explicit_ids(mock) == ["33"], "31 was in the sync, 32 is named by a rejected record"
+    mock.reset_mock()
+    report.reject(6, "people", None, "no value for the match field")
+    mirror(client, {(None, "people"): "COMPLETE"}, report)
+    assert bulk_requests(mock) == []

@@ -4,20 +4,26 @@ never release one early."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from airbyte_cdk.models import AirbyteMessageSerializer, DestinationSyncMode
+from airbyte_cdk.models import DestinationSyncMode
 
 from destination_ontraport.mapping import FieldCatalog, FieldInfo, RecordMapper
-from destination_ontraport.messages import InputItem, RecordItem, StateItem
+from destination_ontraport.messages import InputItem, RecordItem, StateItem, parse_line
 from destination_ontraport.objects import ObjectType
+from destination_ontraport.reject_ledger import RejectLedger
 from destination_ontraport.report import SyncReport
 from destination_ontraport.streams import StreamPlan, StreamPlans
 from destination_ontraport.sync import SyncRun
 
 CATALOG = FieldCatalog.from_meta(
-    {"email": {"alias": "Email", "type": "email"}, "firstname": {"alias": "First"}}
+    {
+        "email": {"alias": "Email", "type": "email"},
+        "firstname": {"alias": "First"},
+        "f1001": {"alias": "Score", "type": "numeric"},
+    }
 )
 EMAIL = CATALOG.require("email", "test")
 
@@ -74,20 +80,39 @@ def make(batch_size: int = 100, hold: float = 30.0) -> tuple[SyncRun, FakeWriter
     mapper = RecordMapper(CATALOG, EMAIL)
     plan = StreamPlan("people", None, DestinationSyncMode.append, mapper, writer, [], [])
     clock = Clock()
+    ledger = RejectLedger()  # wired as WriteRun wires it: the report tells the ledger of each rejection
     run = SyncRun(
-        StreamPlans([plan]), [writer], SyncReport(), batch_size=batch_size, clock=clock, hold_seconds=hold
+        StreamPlans([plan]),
+        [writer],
+        SyncReport(on_reject=ledger.rejected),
+        batch_size=batch_size,
+        clock=clock,
+        hold_seconds=hold,
+        ledger=ledger,
     )
     return run, writer, log, clock
 
 
-def record(n: int) -> RecordItem:
-    return RecordItem(n, "people", None, {"email": f"p{n}@x.io"})
+def record(n: int, stream: str = "people", **data: Any) -> RecordItem:
+    return RecordItem(n, stream, None, {"email": f"p{n}@x.io", **data})
 
 
-def state(n: int) -> StateItem:
-    stream = {"stream_descriptor": {"name": "people"}, "stream_state": {"cursor": n}}
-    message = AirbyteMessageSerializer.load({"type": "STATE", "state": {"type": "STREAM", "stream": stream}})
-    return StateItem(n, message)
+def state(n: int, stream: str = "people") -> StateItem:
+    descriptor = {"stream_descriptor": {"name": stream}, "stream_state": {"cursor": n}}
+    line = json.dumps({"type": "STATE", "state": {"type": "STREAM", "stream": descriptor, "id": n}})
+    item = parse_line(line, n)
+    assert isinstance(item, StateItem)
+    return item
+
+
+def global_state(n: int, *streams: str) -> StateItem:
+    listed = [{"stream_descriptor": {"name": name}} for name in streams]
+    line = json.dumps(
+        {"type": "STATE", "state": {"type": "GLOBAL", "global": {"stream_states": listed}, "id": n}}
+    )
+    item = parse_line(line, n)
+    assert isinstance(item, StateItem)
+    return item
 
 
 def drive(run: SyncRun, items: list[InputItem], log: list[str], clock: Clock | None = None) -> list[int]:
@@ -101,7 +126,7 @@ def drive(run: SyncRun, items: list[InputItem], log: list[str], clock: Clock | N
             yield item
 
     for message in run.run(feed()):
-        cursor: Any = AirbyteMessageSerializer.dump(message)["state"]["stream"]["stream_state"]["cursor"]
+        cursor: Any = message["state"]["stream"]["stream_state"]["cursor"]
         log.append(f"STATE {cursor}")
         out.append(cursor)
     return out
@@ -135,14 +160,69 @@ def test_a_held_state_is_released_after_the_hold_time_even_if_the_batch_is_not_f
     assert log[-1] == "STATE 7" and all(f"p{n}@x.io" in ",".join(log) for n in (1, 3, 4, 5, 6))
 
 
+def stats(messages: Iterator[dict[str, Any]]) -> list[tuple[Any, float, float]]:
+    """(id, recordCount, rejectedRecordCount) of each STATE that came out."""
+    return [
+        (
+            m["state"]["id"],
+            m["state"]["destinationStats"]["recordCount"],
+            m["state"]["destinationStats"]["rejectedRecordCount"],
+        )
+        for m in messages
+    ]
+
+
 def test_each_state_carries_the_count_of_records_it_covers() -> None:
     run = make()[0]
-    counts = [
-        message.state.destinationStats.recordCount
-        for message in run.run([record(1), record(2), state(3), record(4), state(5)])
-        if message.state is not None and message.state.destinationStats is not None
+    assert stats(run.run([record(1), record(2), state(3), record(4), state(5)])) == [
+        (3, 2.0, 0.0),
+        (5, 1.0, 0.0),
     ]
-    assert counts == [2.0, 1.0]
+
+
+def test_a_rejected_record_counts_only_as_rejected_and_each_state_keeps_its_interval() -> None:
+    """recordCount + rejectedRecordCount = the records since the previous STATE of that stream, what the
+    platform checks (StateCheckSumCountEventHandler.validateStateChecksum); 2 records, 1 rejected: 1 + 1."""
+    run, _, _, _ = make()
+    out = run.run(
+        [
+            record(1),
+            record(2, email="not an email"),
+            state(3),
+            record(4, "other"),
+            record(5, f1001="many"),
+            state(6),
+            state(7, "other"),
+            state(8),
+        ]
+    )
+    assert stats(out) == [(3, 1.0, 1.0), (6, 0.0, 1.0), (7, 0.0, 1.0), (8, 0.0, 0.0)]
+
+
+def test_a_global_state_counts_the_streams_it_lists_as_the_platform_does() -> None:
+    """ParallelStreamStatsTracker.validateGlobalStateChecksum: the sum over the streams the GLOBAL
+    state lists; the records of a stream it does not list wait for a STATE that does."""
+    run, _, _, _ = make()
+    out = run.run(
+        [
+            record(1),
+            record(2, "other", email="bad"),
+            record(3, "third"),
+            global_state(4, "people", "other"),
+            global_state(5, "third"),
+        ]
+    )
+    assert stats(out) == [(4, 1.0, 1.0), (5, 0.0, 1.0)]  # 'third' is not in the catalog: rejected
+
+
+def test_a_record_rejected_for_another_field_still_names_its_contact() -> None:
+    """Removals of leftovers spare the contact a rejected record names, when its key is usable."""
+    run, _, _, _ = make()
+    report = run._report
+    list(run.run([record(1, f1001="many"), record(2, email="not an email"), state(3)]))
+    assert report.spared == {(0, "email", "p1@x.io")}
+    assert report.unkeyed == {"people": [2]}
+    assert [r.key for r in report.rejections] == ["p1@x.io", None]
 
 
 def test_a_dry_run_withholds_every_state() -> None:
