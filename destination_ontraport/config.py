@@ -171,12 +171,17 @@ class OntraportConfig(BaseModel):
         ),
         json_schema_extra=_ui(11, "limits"),
     )
-    rejected_records_threshold: float = Field(
-        default=10.0,
+    rejected_records_threshold: float | None = Field(
+        default=None,
         ge=0,
         le=100,
         title="Rejected records threshold (%)",
-        description="The sync fails when more than this percentage of records is rejected (they are always reported).",
+        description=(
+            "The sync fails when more than this percentage of records is rejected (they are always "
+            "reported). Empty: 10% of the records of classic streams; data-activation streams then "
+            "report their rejections and succeed, as Airbyte's activation destinations do."
+        ),
+        examples=[10],
         json_schema_extra=_ui(12, "limits"),
     )
     rejected_records_path: str | None = Field(

@@ -21,7 +21,6 @@ from airbyte_cdk.models import (
     AirbyteMessageSerializer,
     AirbyteTraceMessage,
     ConfiguredAirbyteCatalog,
-    ConfiguredAirbyteCatalogSerializer,
     ConnectorSpecification,
     ConnectorSpecificationSerializer,
     FailureType,
@@ -40,6 +39,7 @@ from destination_ontraport.api_errors import (
     PermissionDeniedError,
     TransientError,
 )
+from destination_ontraport.catalog_file import CatalogError, load_configured_catalog
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.discover import NothingToDiscoverError, read_catalog
 from destination_ontraport.errors import as_traced, user_message
@@ -98,10 +98,12 @@ class DestinationOntraport(Destination):
             logging.getLogger("airbyte").warning(
                 f"Unknown config option(s) {', '.join(unknown)} are ignored; check their spelling against the spec."
             )
+        run: WriteRun | None = None
         try:
-            yield from WriteRun(parsed, catalog, account).run(items)
+            run = WriteRun(parsed, catalog, account)
+            yield from run.run(items)
         except Exception as exc:
-            raise as_traced(exc) from exc
+            raise as_traced(exc, run.keyless_streams if run is not None else ()) from exc
         finally:
             account.client.close()
 
@@ -114,8 +116,10 @@ class DestinationOntraport(Destination):
     def _write_lines(
         self, config: Mapping[str, Any], configured_catalog_path: str, lines: Iterable[str | bytes]
     ) -> Iterator[AirbyteMessage]:
-        with open(configured_catalog_path, "rb") as handle:
-            catalog = ConfiguredAirbyteCatalogSerializer.load(orjson.loads(handle.read()))
+        try:
+            catalog = load_configured_catalog(configured_catalog_path)
+        except CatalogError as exc:
+            raise as_traced(exc) from None
         yield from self._write_items(config, catalog, parse_lines(lines))
 
     def run_cmd(self, parsed_args: argparse.Namespace) -> Iterable[AirbyteMessage]:

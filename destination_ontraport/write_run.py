@@ -24,8 +24,9 @@ from destination_ontraport.objects import RECORD_ID_FIELD, ObjectType, find_obje
 from destination_ontraport.read_probe import probe_read_path
 from destination_ontraport.reject_ledger import RejectLedger
 from destination_ontraport.rejected_objects import RejectedObjects, open_rejected_objects
-from destination_ontraport.removal import RemovalGuard, Remover
+from destination_ontraport.removal import RemovalAction, RemovalGuard, Remover
 from destination_ontraport.report import SyncReport
+from destination_ontraport.stream_kinds import RejectedShare, classic_options_set
 from destination_ontraport.streams import (
     RECORD_ID_PROPERTY,
     SUPPORTED_MODES,
@@ -77,9 +78,11 @@ class WriteRun:
         self._clock = clock
         self._objects: RejectedObjects | None = open_rejected_objects(config, catalog)
         self._ledger = RejectLedger(self._objects.add if self._objects else None)
-        self.report = SyncReport(rejected_path=config.rejected_records_path, on_reject=self._ledger.rejected)
+        self._rejected_by_stream: dict[str | None, int] = {}
+        self.report = SyncReport(rejected_path=config.rejected_records_path, on_reject=self._count_rejection)
         self._progress = Progress(self.report, lambda: self._client.stats.requests, clock)
-        self._writers: dict[tuple[int, str | None], ObjectWriter] = {}
+        self._writers: dict[tuple[int, str | None, bool], ObjectWriter] = {}
+        self._keyless: list[tuple[str, str]] = []  # (stream, object) of streams that create every record
         self.summary: dict[str, Any] = {}
 
     def run(self, items: Iterable[InputItem]) -> Iterator[AirbyteMessage]:
@@ -102,6 +105,8 @@ class WriteRun:
             plans = StreamPlans([self._plan(*keys) for keys in stream_keys(self._catalog)])
             if not plans.plans:
                 logger.warning("The configured catalog names no streams: every record will be rejected.")
+            self._note_unused_classic_options(plans)
+            self._keyless = [(plan.label, plan.writer.obj.name) for plan in plans if plan.keyless]
             sync = SyncRun(
                 plans,
                 list(self._writers.values()),
@@ -115,7 +120,7 @@ class WriteRun:
                 objects=self._objects,
             )
             yield from sync.run(items)
-            contacts = self._writers.get((self._account.contacts.id, self._account.match_field.name))
+            contacts = self._writers.get((self._account.contacts.id, self._account.match_field.name, False))
             remove_missing_contacts(
                 self._client,
                 self._account.contacts,
@@ -129,7 +134,7 @@ class WriteRun:
             )
         finally:
             self._finish(started, sync)
-        self._enforce_threshold()
+        self._enforce_threshold(plans)
 
     # --- set-up ------------------------------------------------------------------------------
     def _plan(
@@ -154,7 +159,7 @@ class WriteRun:
             auto_mapping=config.auto_mapping,
             ignore=config.ignore_fields,
         )
-        writer = self._writer(self._account.contacts, self._account.match_field, label)
+        writer = self._writer(self._account.contacts, self._account.match_field, activation=False)
         return StreamPlan(stream.name, stream.namespace, mode, mapper, writer, primary_key, cursor)
 
     def _activation_plan(
@@ -177,10 +182,9 @@ class WriteRun:
             )
         key = self._activation_key(label, obj, primary_key, mode)
         by_id = key is RECORD_ID_FIELD
-        mapper = RecordMapper(
-            obj.fields, None if by_id else key, auto_mapping=True, ignore=self._config.ignore_fields
-        )
-        writer = self._writer(obj, key, label)
+        # The connection's mapping renamed the fields already: no classic mapping option applies.
+        mapper = RecordMapper(obj.fields, None if by_id else key, auto_mapping=True)
+        writer = self._writer(obj, key, activation=True)
         return StreamPlan(
             stream.name,
             stream.namespace,
@@ -230,17 +234,16 @@ class WriteRun:
             )
         return info
 
-    def _writer(self, obj: ObjectType, key: FieldInfo | None, label: str) -> ObjectWriter:
-        slot = (obj.id, key.name if key is not None else None)
+    def _writer(self, obj: ObjectType, key: FieldInfo | None, *, activation: bool) -> ObjectWriter:
+        """One writer per object, key and kind of stream: a classic stream's removals follow
+        `deleted_records`, an activation stream's follow its mode (`soft_delete` deletes), and only
+        an activation stream rejects an update or a deletion whose key matches nothing."""
+        slot = (obj.id, key.name if key is not None else None, activation)
         if slot in self._writers:
             return self._writers[slot]
         config = self._config
-        removal = None if config.deleted_records == "ignore" else config.deleted_records
-        if removal == "remove_tags" and not obj.is_contact:
-            raise ConfigProblem(
-                f"Stream {label!r} writes {obj.name} records, and deleted_records=remove_tags takes the "
-                "configured tags off, which are contact tags; use delete or ignore for this connection."
-            )
+        classic: RemovalAction | None = None if config.deleted_records == "ignore" else config.deleted_records
+        removal: RemovalAction | None = "delete" if activation else classic
         writer = ObjectWriter(
             self._client,
             obj,
@@ -253,10 +256,28 @@ class WriteRun:
             remover=self._remover,
             case_variants=self._case_variants,
             track_seen=obj.is_contact and config.missing_contacts != "keep",
+            reject_absent=activation,
             progress=self._progress.tick,
         )
         self._writers[slot] = writer
         return writer
+
+    def _note_unused_classic_options(self, plans: StreamPlans) -> None:
+        if not plans.plans or not all(plan.activation for plan in plans):
+            return
+        unused = classic_options_set(self._config)
+        if unused:
+            logger.info(
+                f"Options for classic contact streams are set ({', '.join(unused)}) but every stream of this "
+                "catalog is a data-activation stream, which follows its mode and the connection's mapping: "
+                "they change nothing in this sync."
+            )
+
+    @property
+    def keyless_streams(self) -> list[str]:
+        """`'deals' (Deal)` for each stream that creates every record it receives (append without a
+        matching key): re-sending its records creates them again."""
+        return [f"{label!r} ({obj})" for label, obj in self._keyless]
 
     # --- the end -----------------------------------------------------------------------------
     def _finish(self, started: float, sync: SyncRun | None) -> None:
@@ -283,16 +304,26 @@ class WriteRun:
         self.report.log_summary(summary, dry_run=self._config.dry_run)
         self.summary = summary
 
-    def _enforce_threshold(self) -> None:
-        share = self.report.rejected_share()
-        limit = self._config.rejected_records_threshold
-        if share > limit:
-            c = self.report.counts
-            where = (
-                f" and in {self._config.rejected_records_path}" if self._config.rejected_records_path else ""
-            )
-            raise ConfigProblem(
-                f"{c.rejected} of {c.records_read} records ({share:.1f}%) were rejected, more than the "
-                f"rejected_records_threshold of {limit:g}%. The reasons are listed in the log above{where}; "
-                "fix the records or the field mapping, or raise the threshold."
-            )
+    def _enforce_threshold(self, plans: StreamPlans) -> None:
+        """The default threshold guards classic streams; one the config sets guards every stream."""
+        activation = [plan for plan in plans if plan.activation]
+        labels = {plan.label for plan in activation}
+        counts = self.report.counts
+        share = RejectedShare(
+            read=counts.records_read,
+            rejected=counts.rejected,
+            activation_read=sum(plan.records_taken for plan in activation),
+            activation_rejected=sum(n for label, n in self._rejected_by_stream.items() if label in labels),
+        )
+        path = self._config.rejected_records_path
+        message = share.message(self._config.rejected_records_threshold, f" and in {path}" if path else "")
+        if message is not None:
+            raise ConfigProblem(message)
+
+    def _count_rejection(
+        self, position: int, stream: str | None, key: str | None, reason: str, record: Any
+    ) -> None:
+        """The report's hook for every rejection: counted per stream (for the threshold of each kind
+        of stream), then handed to the ledger (which STATE counts it, the bucket)."""
+        self._rejected_by_stream[stream] = self._rejected_by_stream.get(stream, 0) + 1
+        self._ledger.rejected(position, stream, key, reason, record)

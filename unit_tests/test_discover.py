@@ -187,13 +187,18 @@ def test_fields_the_meta_marks_required_are_required_in_the_operations_that_crea
     for mode in ("update", "soft_delete"):
         assert "required" not in ops["Deal", mode].json_schema, "an update or delete needs only its key"
         assert "required" not in ops["Pet", mode].json_schema
-    assert props(ops["Deal", "append"])["Name"]["description"].endswith("Ontraport requires it on new records.")
+    assert props(ops["Deal", "append"])["Name"]["description"].endswith(
+        "Ontraport requires it on new records."
+    )
     assert "required" not in ops["Contact", "append"].json_schema
 
 
 def test_a_required_field_that_cannot_be_written_is_not_required() -> None:
     """A read-only field the meta marks required is not offered, so it cannot be required either."""
-    fields = {**DEAL["fields"], "weighted_value": _field("Weighted Value", "price", editable=False) | {"required": "1"}}
+    fields = {
+        **DEAL["fields"],
+        "weighted_value": _field("Weighted Value", "price", editable=False) | {"required": "1"},
+    }
     ops = operations(meta(o149={**DEAL, "fields": fields}))
     assert "required" not in ops["Deal", "append"].json_schema
 
