@@ -195,7 +195,7 @@ class OntraportConfig(BaseModel):
     api_url: str = Field(
         default=DEFAULT_API_URL,
         title="API URL",
-        description="Ontraport REST API base URL. Plain http:// is only allowed for localhost.",
+        description="Ontraport REST API base URL. Plain HTTP is only allowed for localhost.",
         examples=[DEFAULT_API_URL, "http://localhost:8765/1"],
         json_schema_extra=_ui(14),
     )
@@ -239,7 +239,7 @@ class OntraportConfig(BaseModel):
             raise ValueError("api_url must be an http(s) URL such as https://api.ontraport.com/1")
         if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
             raise ValueError(
-                "api_url uses plain http:// to a remote host, which would send the API key in clear "
+                "api_url uses plain HTTP to a remote host, which would send the API key in clear "
                 "text; use https:// (http is only allowed for localhost)"
             )
         return value.strip().rstrip("/")
