@@ -120,14 +120,19 @@ class WriteRun:
                 objects=self._objects,
             )
             yield from sync.run(items)
-            contacts = self._writers.get((self._account.contacts.id, self._account.match_field.name, False))
+            # Every contact this sync wrote or found, by any writer (classic or data activation, any
+            # key): none of them is missing from the sync.
+            seen: set[str] = set()
+            for (object_id, _key, _activation), writer in self._writers.items():
+                if object_id == self._account.contacts.id:
+                    seen |= writer.seen_ids
             remove_missing_contacts(
                 self._client,
                 self._account.contacts,
                 self._config,
                 plans.plans,
                 sync.statuses,
-                contacts.seen_ids if contacts else set(),
+                seen,
                 self._tag_ids,
                 self._remover,
                 self.report,

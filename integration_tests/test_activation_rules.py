@@ -266,3 +266,42 @@ def test_a_lost_create_without_a_key_does_not_promise_a_rerun_without_duplicates
     assert "may or may not have taken effect" in error
     assert "will not duplicate" not in error
     assert "stream 'deals' (Deal) has no matching key and creates every record received" in error
+
+
+def test_a_contact_an_activation_stream_wrote_is_not_missing_from_a_classic_full_refresh(
+    sandbox: SandboxHandle,
+) -> None:
+    """Classic and data-activation streams have writers of their own; the full-refresh mirror must
+    count the contacts both wrote as present."""
+    sandbox.seed([{"email": "gone@example.com", "tags": ["Airbyte"]}])
+    classic = {
+        "stream": {
+            "name": "people",
+            "json_schema": {"type": "object"},
+            "supported_sync_modes": ["full_refresh"],
+        },
+        "sync_mode": "full_refresh",
+        "destination_sync_mode": "overwrite",
+    }
+    catalog = {"streams": [classic, stream("signups", "Contact", "append", ["Email"])]}
+    messages = [
+        rec("people", {"email": "kept@example.com"}),
+        rec("signups", {"Email": "signup@example.com", "First Name": "New"}),
+        *[
+            {
+                "type": "TRACE",
+                "trace": {
+                    "type": "STREAM_STATUS",
+                    "emitted_at": 1,
+                    "stream_status": {"stream_descriptor": {"name": name}, "status": "COMPLETE"},
+                },
+            }
+            for name in ("people", "signups")
+        ],
+    ]
+    config = config_for(sandbox.url, tags="Airbyte", missing_contacts="delete")
+    run = run_connector("write", config, catalog, messages)
+    assert run.returncode == 0, run.stdout[-3000:]
+    emails = {c["email"] for c in sandbox.contacts()}
+    assert emails == {"kept@example.com", "signup@example.com"}, "only the contact no stream wrote is deleted"
+    assert run.summary["deleted"] == 1
