@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import requests_mock
@@ -175,8 +175,10 @@ def test_schemas_are_flat_closed_objects_so_the_ui_refuses_unknown_fields() -> N
 
 
 def test_fields_the_meta_marks_required_are_required_in_the_operations_that_create() -> None:
-    deal = {**DEAL, "fields": {**DEAL["fields"], "name": _field("Name", "text") | {"required": "1"}}}
-    pet_fields = {**PET["fields"], "f2002": _field("Pet Name", "text") | {"required": "1"},
+    deal_fields: dict[str, Any] = cast(dict[str, Any], DEAL["fields"])
+    deal = {**DEAL, "fields": {**deal_fields, "name": _field("Name", "text") | {"required": "1"}}}
+    pet_base: dict[str, Any] = cast(dict[str, Any], PET["fields"])
+    pet_fields = {**pet_base, "f2002": _field("Pet Name", "text") | {"required": "1"},
                   "f2001": _field("Pet ID", "text", unique=True) | {"required": "1"}}  # fmt: skip
     ops = operations(meta(o149=deal, o10000={**PET, "fields": pet_fields}))
     for mode in ("append",):
@@ -195,8 +197,9 @@ def test_fields_the_meta_marks_required_are_required_in_the_operations_that_crea
 
 def test_a_required_field_that_cannot_be_written_is_not_required() -> None:
     """A read-only field the meta marks required is not offered, so it cannot be required either."""
+    deal_fields: dict[str, Any] = cast(dict[str, Any], DEAL["fields"])
     fields = {
-        **DEAL["fields"],
+        **deal_fields,
         "weighted_value": _field("Weighted Value", "price", editable=False) | {"required": "1"},
     }
     ops = operations(meta(o149={**DEAL, "fields": fields}))
