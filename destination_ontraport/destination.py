@@ -22,7 +22,6 @@ from airbyte_cdk.models import (
     AirbyteMessageSerializer,
     AirbyteTraceMessage,
     ConfiguredAirbyteCatalog,
-    ConfiguredAirbyteCatalogSerializer,
     ConnectorSpecification,
     ConnectorSpecificationSerializer,
     FailureType,
@@ -41,6 +40,7 @@ from destination_ontraport.api_errors import (
     PermissionDeniedError,
     TransientError,
 )
+from destination_ontraport.catalog_file import CatalogError, load_configured_catalog
 from destination_ontraport.config import OntraportConfig, unknown_option_warning
 from destination_ontraport.discover import NothingToDiscoverError, read_catalog
 from destination_ontraport.errors import as_traced, user_message
@@ -99,10 +99,12 @@ class DestinationOntraport(Destination):
             account = Account.open(parsed)
         except Exception as exc:
             raise as_traced(exc) from exc
+        run: WriteRun | None = None
         try:
-            yield from WriteRun(parsed, catalog, account).run(items)
+            run = WriteRun(parsed, catalog, account)
+            yield from run.run(items)
         except Exception as exc:
-            raise as_traced(exc) from exc
+            raise as_traced(exc, run.keyless_streams if run is not None else ()) from exc
         finally:
             account.client.close()
 
@@ -116,8 +118,10 @@ class DestinationOntraport(Destination):
     def _write_lines(
         self, config: Mapping[str, Any], configured_catalog_path: str, lines: Iterable[str | bytes]
     ) -> Iterator[dict[str, Any]]:
-        with open(configured_catalog_path, "rb") as handle:
-            catalog = ConfiguredAirbyteCatalogSerializer.load(orjson.loads(handle.read()))
+        try:
+            catalog = load_configured_catalog(configured_catalog_path)
+        except CatalogError as exc:
+            raise as_traced(exc) from None
         yield from self._write_items(config, catalog, parse_lines(lines))
 
     def run_cmd(self, parsed_args: argparse.Namespace) -> Iterable[AirbyteMessage]:

@@ -18,6 +18,11 @@ Decisions the protocol leaves open, and why:
   mode out silently.
 - `update` and `soft_delete` take the unique fields or Ontraport's own record id (`id`).
   `soft_delete` lists only its keys: a deletion writes no field and no tag.
+- Every schema is closed (`additionalProperties: false`) and, in the operations that create
+  (`append`, `append_dedup`), `required` lists the fields the account's meta marks `required`,
+  except a matching key (chosen apart in the UI), as Airbyte's Salesforce destination shapes its
+  operations (`SalesforceOperationRepository.kt`, `getSchema`). A record that still carries a
+  property the object does not have (a hand-written catalog) is written without it, with a WARN.
 - A drop-down is a string without an `enum`: the writer takes an option's label (any case) or its
   id, and an account's options change after discover; the options are listed in the description.
   A list field takes a list of labels or ids or one comma-separated string, as the tag properties do.
@@ -126,9 +131,12 @@ def object_operations(obj: ObjectType, notes: list[str]) -> list[DestinationOper
             unique_keys.append([property_of[info.name]])
     by_id = [*unique_keys, [RECORD_ID_PROPERTY]]
 
-    operations = [_operation(obj, DestinationSyncMode.append, {**fields, **tags}, unique_keys)]
+    required = [prop for prop, info in properties.items() if info.required and [prop] not in unique_keys]
+    operations = [_operation(obj, DestinationSyncMode.append, {**fields, **tags}, unique_keys, required)]
     if unique_keys:
-        operations.append(_operation(obj, DestinationSyncMode.append_dedup, {**fields, **tags}, unique_keys))
+        operations.append(
+            _operation(obj, DestinationSyncMode.append_dedup, {**fields, **tags}, unique_keys, required)
+        )
     else:
         notes.append(
             f"{obj.name} (object {obj.id}) has no append_dedup operation: none of its fields is one that "
@@ -143,9 +151,18 @@ def object_operations(obj: ObjectType, notes: list[str]) -> list[DestinationOper
 
 
 def _operation(
-    obj: ObjectType, mode: DestinationSyncMode, properties: dict[str, Any], keys: list[list[str]]
+    obj: ObjectType,
+    mode: DestinationSyncMode,
+    properties: dict[str, Any],
+    keys: list[list[str]],
+    required: list[str] | None = None,
 ) -> DestinationOperation:
-    schema = {"type": "object", "additionalProperties": True, "properties": properties}
+    """Closed (`additionalProperties: false`), as Airbyte's Salesforce destination declares its
+    operations: the UI and the API then refuse a field the object does not have, instead of the writer
+    dropping it. `required`: the fields a new record must have, for the operations that create."""
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
+    if required:
+        schema["required"] = list(required)
     return DestinationOperation(object_name=obj.name, sync_mode=mode, json_schema=schema, matching_keys=keys)
 
 
@@ -217,6 +234,8 @@ def field_schema(info: FieldInfo) -> dict[str, Any]:
     description += f": {hint}." if hint else "."
     if info.unique:
         description += " Ontraport keeps it unique: it can be the matching key."
+    if info.required:
+        description += " Ontraport requires it on new records."
     schema["description"] = description
     return schema
 

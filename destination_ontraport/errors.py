@@ -6,6 +6,8 @@ problems) into `AirbyteTracedException`s with the right `FailureType`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import ValidationError
@@ -17,6 +19,7 @@ from destination_ontraport.api_errors import (
     TransientError,
     UnsafeRequestError,
 )
+from destination_ontraport.catalog_file import CatalogError
 from destination_ontraport.mapping import MappingConfigError
 from destination_ontraport.s3_store import ObjectStorageError
 
@@ -40,11 +43,34 @@ def user_message(exc: BaseException) -> str:
     return str(exc)
 
 
-def as_traced(exc: BaseException) -> AirbyteTracedException:
+def rerun_note(keyless_streams: Sequence[str] = ()) -> str:
+    """What running the sync again does: true for the sync that failed. Contacts (saveorupdate on
+    email, or a lookup before a create) and records with a matching key are never written twice; a
+    stream without a key creates every record it receives, so its records after the last state come
+    again and are created again."""
+    if not keyless_streams:
+        return "the sync can be run again safely and will not duplicate contacts."
+    streams = ", ".join(keyless_streams)
+    which = (
+        f"stream {streams} has no matching key and creates every record received"
+        if len(keyless_streams) == 1
+        else f"streams {streams} have no matching key and create every record received"
+    )
+    return (
+        f"running the sync again does not duplicate contacts or records matched by a key, but {which}: "
+        "its records written after the last state message are created again when the sync runs again. "
+        "Check Ontraport for duplicates after the re-run, or choose a matching key (a unique field) so "
+        "that re-runs update instead of creating."
+    )
+
+
+def as_traced(exc: BaseException, keyless_streams: Sequence[str] = ()) -> AirbyteTracedException:
+    """`keyless_streams`: streams of the failed sync that create every record (see `rerun_note`)."""
     if isinstance(exc, AirbyteTracedException):
         return exc
     message = user_message(exc)
     config_errors = (
+        CatalogError,
         ValidationError,
         MappingConfigError,
         ConfigProblem,
@@ -56,8 +82,8 @@ def as_traced(exc: BaseException) -> AirbyteTracedException:
     elif isinstance(exc, TransientError | ObjectStorageError):
         failure = FailureType.transient_error
         message = (
-            f"{message.rstrip('.')}. Records after the last state message were not confirmed; the sync can be "
-            "run again safely and will not duplicate contacts."
+            f"{message.rstrip('.')}. Records after the last state message were not confirmed; "
+            f"{rerun_note(keyless_streams)}"
         )
     elif isinstance(exc, UnsafeRequestError | OntraportError):
         failure = FailureType.system_error

@@ -85,6 +85,7 @@ class FieldInfo:
     options: Mapping[str, str] = field(default_factory=dict)  # option id -> label (drop/list)
     editable: bool = True
     unique: bool = False  # the meta marks it unique: a key Ontraport can merge on
+    required: bool = False  # the meta marks it required: a new record must have it (discover says so)
 
     @property
     def label(self) -> str:
@@ -185,6 +186,7 @@ class FieldCatalog:
                     options=_options(meta.get("options")),
                     editable=_flag(meta.get("editable"), default=True),
                     unique=_flag(meta.get("unique"), default=False),
+                    required=_flag(meta.get("required"), default=False),
                 )
             )
         return cls(infos)

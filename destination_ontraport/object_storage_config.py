@@ -5,7 +5,8 @@ job's rejected records to `s3://<bucket>/<bucket_path>/<job id>/`, so the block 
 Airbyte's own activation destinations (HubSpot, Salesforce) declare it: a `oneOf` of `None` and `S3`
 with the same property names, enums and hidden defaults. The models are lenient where the spec is
 strict (a hand-written config may leave out the hidden properties) and refuse, with a message that
-names the setting, what this connector cannot honour (assuming a role, root-level flattening).
+names the setting, what this connector cannot honour (root-level flattening). `role_arn` is assumed
+through STS (s3_role.py).
 """
 
 from __future__ import annotations
@@ -201,8 +202,9 @@ class S3ObjectStorage(_Settings):
         default=None,
         title="Role ARN",
         description=(
-            "The ARN of the AWS role to assume. Not supported by this connector: leave it empty and give "
-            "an access key ID and secret access key."
+            "The ARN of an AWS role to assume for writing to the bucket (through STS, at the S3 endpoint "
+            "when one is set). The access key above, or the environment's credentials when it is empty, "
+            "must be allowed to assume it; Airbyte Cloud provides them and the external id."
         ),
         examples=["arn:aws:iam::123456789:role/ExternalIdIsYourWorkspaceId"],
         json_schema_extra={"order": 3},
@@ -305,15 +307,11 @@ class S3ObjectStorage(_Settings):
 
     @field_validator("role_arn")
     @classmethod
-    def _no_role(cls, value: str | None) -> str | None:
-        """Assuming a role needs refreshing STS credentials and, in Airbyte Cloud, the platform's own
-        external id: not built here, and silently writing with other credentials would be worse."""
-        if value is not None:
-            raise ValueError(
-                "assuming an AWS role is not supported by this connector; leave role_arn empty and give an "
-                "access key ID and secret access key"
-            )
-        return None
+    def _role_arn(cls, value: str | None) -> str | None:
+        """A role's ARN, checked for its shape only: STS says whether it may be assumed (at `check`)."""
+        if value is not None and (not value.startswith("arn:") or any(char.isspace() for char in value)):
+            raise ValueError("must be a role's ARN, such as arn:aws:iam::123456789012:role/airbyte-rejects")
+        return value
 
     @field_validator("access_key_id", "secret_access_key")
     @classmethod

@@ -56,6 +56,7 @@ class ObjectWriter:
         remover: Remover | None = None,
         ignores_case: bool | None = None,
         track_seen: bool = False,
+        reject_absent: bool = False,
         progress: ProgressSink = NO_PROGRESS,
         known_capacity: int = 50_000,
         pause: Callable[[float], None] = time.sleep,
@@ -73,6 +74,9 @@ class ObjectWriter:
         # on an account that compares by case, `Ann@x.io` would not find a stored `ann@x.io`.
         self._case_variants = ignores_case is not True and key is not None and key.type == "email"
         self._track_seen = track_seen  # only a full refresh that removes leftovers needs it (memory)
+        # Data activation: an update or a deletion whose key matches nothing is a rejected record,
+        # as Airbyte's activation destinations report it; a classic stream counts it as skipped.
+        self._reject_absent = reject_absent
         self.seen_ids: set[str] = set()  # every record this sync wrote or found unchanged
         self._known = KnownRecords(known_capacity)
         self._batch = Batch(str.casefold if case_unsettled(key, ignores_case) else None)
@@ -130,6 +134,8 @@ class ObjectWriter:
 
     def _write_round(self, batch: Sequence[PendingRecord]) -> None:
         steps = plan_records(batch, self._look_up(batch), self._equal, removes=self._removal is not None)
+        if self._reject_absent:
+            self._reject_missing(steps)
         self._executor.execute(steps)
         tag_id = self._record_tag_ids(steps)
         tags = plan_tags(steps, self._always, tag_id)
@@ -249,6 +255,23 @@ class ObjectWriter:
         created = next((s for s in steps if s.created and s.record_id), None)
         if created is not None:
             self._client.find(self.obj, self.key_name, [created.pending.fields[self.key_name]], ["id"])
+
+    def _reject_missing(self, steps: Sequence[Step]) -> None:
+        """`no Deal with id 42`, `no Contact with Email 'ann@x.io' to delete`: the record's own value
+        (the match key is compared trimmed and, for emails, lower-cased)."""
+        for step in steps:
+            if step.kind is not Kind.SKIP or step.rejected:
+                continue
+            pending = step.pending
+            if self.key is RECORD_ID_FIELD or self.key is None:
+                which = f"id {pending.key}"
+            else:
+                which = f"{self.key.alias} {excerpt(pending.fields.get(self.key.name, pending.key))!r}"
+            step.rejected = (
+                f"no {self.obj.name} with {which} to delete"
+                if pending.remove
+                else f"no {self.obj.name} with {which}: update changes existing records and creates none"
+            )
 
     # --- tags and bookkeeping ----------------------------------------------------------------
     def _record_tag_ids(self, steps: Sequence[Step]) -> Mapping[str, str]:

@@ -18,6 +18,7 @@ from typing import Any
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 from destination_ontraport.object_storage_config import S3ObjectStorage
+from destination_ontraport.s3_role import Explain, assumed_role_session
 
 SYNC_ATTEMPTS = 5  # about 15 s of backoff at most before a sync gives up on the bucket
 CHECK_ATTEMPTS = 2  # a person is waiting
@@ -96,8 +97,11 @@ class S3Store:
     # --- the boundary --------------------------------------------------------------------------
     def _s3(self) -> Any:
         if self._client is None:
-            self._client = _make_client(self._settings, self._attempts)
+            self._client = _make_client(self._settings, self._attempts, self._error)
         return self._client
+
+    def _error(self, action: str, reason: str, advice: str, transient: bool) -> ObjectStorageError:
+        return ObjectStorageError(self._message(action, reason, advice), transient=transient)
 
     def _call(self, action: str, call: Callable[[Any], Any]) -> Any:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415 - lazy, see the module doc
@@ -177,7 +181,9 @@ class S3Store:
         )
 
 
-def _make_client(settings: S3ObjectStorage, attempts: int) -> Any:
+def _make_client(settings: S3ObjectStorage, attempts: int, explain: Explain) -> Any:
+    """The S3 client: with the configured key (or the environment's credentials), or, with
+    `role_arn`, with the temporary credentials of that role (s3_role.py)."""
     import boto3  # noqa: PLC0415 - lazy, see the module doc
     from botocore.config import Config  # noqa: PLC0415
 
@@ -195,10 +201,8 @@ def _make_client(settings: S3ObjectStorage, attempts: int) -> Any:
         response_checksum_validation="when_required",
         user_agent_extra="destination-ontraport",
     )
+    region = settings.s3_bucket_region or DEFAULT_REGION
     session = boto3.session.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key)
-    return session.client(
-        "s3",
-        region_name=settings.s3_bucket_region or DEFAULT_REGION,
-        endpoint_url=settings.s3_endpoint,
-        config=config,
-    )
+    if settings.role_arn is not None:
+        session = assumed_role_session(settings, session, config, region, explain)
+    return session.client("s3", region_name=region, endpoint_url=settings.s3_endpoint, config=config)

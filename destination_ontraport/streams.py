@@ -70,6 +70,7 @@ class StreamPlan:
     by_record_id: bool = False  # keyed by Ontraport's own id, taken out of the record before mapping
     keyless: bool = False  # append without a key: every record is created
     replaces: bool = False  # a full refresh that replaces what is there (see `replaces_existing`)
+    records_taken: int = 0  # records this stream received (the rejection threshold's denominator)
     _dedup: LatestByCursor[tuple[str, dict[str, str], int, dict[str, bool]]] = field(
         default_factory=LatestByCursor
     )
@@ -87,6 +88,7 @@ class StreamPlan:
         """Map one record and hand it to the writer (or to deduplication first). Returns the input
         position of a record this one superseded (or that lost against it) in append_dedup, else
         None. Raises RecordRejected with the reason when it cannot be written."""
+        self.records_taken += 1
         record, tags, record_id = self._split(data)
         fields = self.mapper.map(record)
         if record_id is not None:
@@ -98,7 +100,7 @@ class StreamPlan:
             _check_lookup_value(
                 fields.get(self.writer.key.name, "") if self.writer.key else "", "matching key"
             )
-        if self.mode == DestinationSyncMode.soft_delete or data.get(CDC_DELETED_AT) not in (None, ""):
+        if self.mode == DestinationSyncMode.soft_delete or self._cdc_deleted(data):
             found_by = (
                 {}
                 if record_id is not None or self.writer.key is None
@@ -132,6 +134,11 @@ class StreamPlan:
         value = self.mapper.match_value_despite_errors(record)
         key = self.writer.match_key({key_field.name: value}) if value else ""
         return (key_field.name, key) if key else None
+
+    def _cdc_deleted(self, data: Mapping[str, Any]) -> bool:
+        """A CDC source's deletion marker, for classic streams: an activation stream follows its mode
+        (the platform never sends the marker to one: it is no property of any object)."""
+        return not self.activation and data.get(CDC_DELETED_AT) not in (None, "")
 
     def drain(self) -> None:
         """Hand the deduplicated winners to the writer (before it flushes)."""

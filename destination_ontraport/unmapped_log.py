@@ -1,11 +1,20 @@
-"""Source fields that reach no Ontraport field: named once per stream in the log, not per record."""
+"""Source fields that reach no Ontraport field: named once per stream in the log, not per record.
+
+A classic stream's records carry whatever the source has, so a column that matches no contact field
+is ordinary (INFO). A data-activation stream's record keys are the object's property names, chosen
+in the connection's mapping, so one the object does not have is a mistake worth a WARN that lists
+what the object does have, the closest names first.
+"""
 
 from __future__ import annotations
 
+import difflib
 import logging
+from collections.abc import Sequence
 
+from destination_ontraport.discover import property_names
 from destination_ontraport.mapping import MAX_UNMAPPED_LISTED, TAGS_HINT, FieldInfo, normalise
-from destination_ontraport.streams import StreamPlan, StreamPlans
+from destination_ontraport.streams import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS, StreamPlan, StreamPlans
 
 logger = logging.getLogger("airbyte")
 
@@ -50,10 +59,7 @@ class UnmappedLog:
             if unmatched:
                 fields = ", ".join(unmatched)
                 if plan.activation:
-                    logger.info(
-                        f"Stream {plan.label!r}: source field(s) {fields} match no Ontraport {target} field "
-                        "and are not sent (map them to the object's fields in the connection)."
-                    )
+                    logger.warning(unknown_properties(plan, unmatched))
                 else:
                     logger.info(
                         f"Stream {plan.label!r}: source field(s) {fields} match no Ontraport {target} field "
@@ -104,3 +110,41 @@ def unused_field_mappings(plans: StreamPlans) -> list[str]:
             f"{instead}. Fix the source path or remove the entry."
         )
     return list(found)
+
+
+MAX_PROPERTIES_LISTED = 30
+MAX_CLOSE_MATCHES = 3
+
+
+def unknown_properties(plan: StreamPlan, unknown: Sequence[str]) -> str:
+    """`Stream 'deals' (Deal): property 'Nmae' is not a writable Deal property and is not sent (did
+    you mean Name?). Deal's properties: Name, Value, ...`: the object's properties as discover offers
+    them, the closest to the unknown ones first."""
+    obj = plan.writer.obj
+    offered = list(property_names(obj))
+    if obj.has_tags:
+        offered += [ADD_TAGS, REMOVE_TAGS]
+    if plan.by_record_id:
+        offered.append(RECORD_ID_PROPERTY)
+    by_key = {normalise(name): name for name in offered}
+    hints: list[str] = []
+    closest: dict[str, None] = {}
+    for name in unknown:
+        near = [by_key[key] for key in difflib.get_close_matches(normalise(name), by_key, MAX_CLOSE_MATCHES)]
+        closest.update(dict.fromkeys(near))
+        if near:
+            hints.append(f"{name!r}: did you mean {' or '.join(near)}?")
+    ordered = [*closest, *(name for name in offered if name not in closest)]
+    listed = ", ".join(ordered[:MAX_PROPERTIES_LISTED])
+    more = len(ordered) - MAX_PROPERTIES_LISTED
+    names = ", ".join(repr(name) for name in unknown)
+    what = (
+        f"is not a writable property of {obj.name} and is not sent"
+        if len(unknown) == 1
+        else f"are not writable properties of {obj.name} and are not sent"
+    )
+    return (
+        f"Stream {plan.label!r}: {names} {what}{' (' + ' '.join(hints) + ')' if hints else ''}. "
+        f"{obj.name}'s properties: {listed}{f' and {more} more' if more > 0 else ''} (discover lists them; "
+        "map the field to one of them)."
+    )

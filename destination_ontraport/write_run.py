@@ -25,8 +25,9 @@ from destination_ontraport.progress import Progress
 from destination_ontraport.read_probe import probe_read_path
 from destination_ontraport.reject_ledger import RejectLedger
 from destination_ontraport.rejected_objects import RejectedObjects, open_rejected_objects
-from destination_ontraport.removal import RemovalGuard, Remover
+from destination_ontraport.removal import RemovalAction, RemovalGuard, Remover
 from destination_ontraport.report import SyncReport
+from destination_ontraport.stream_kinds import RejectedShare, classic_options_set
 from destination_ontraport.streams import (
     RECORD_ID_PROPERTY,
     STOP_AFTER_STRAYS,
@@ -60,10 +61,12 @@ class WriteRun:
         self._clock = clock
         self._objects: RejectedObjects | None = open_rejected_objects(config, catalog)
         self._ledger = RejectLedger(self._objects.add if self._objects else None)
-        self.report = SyncReport(rejected_path=config.rejected_records_path, on_reject=self._ledger.rejected)
+        self._rejected_by_stream: dict[str | None, int] = {}
+        self.report = SyncReport(rejected_path=config.rejected_records_path, on_reject=self._count_rejection)
         self._progress = Progress(self.report, lambda: self._client.stats.requests, clock)
-        self._writers: dict[tuple[int, str | None], ObjectWriter] = {}
+        self._writers: dict[tuple[int, str | None, bool], ObjectWriter] = {}
         self._plans: StreamPlans | None = None
+        self._keyless: list[tuple[str, str]] = []  # (stream, object) of streams that create every record
         self.summary: dict[str, Any] = {}
 
     def run(self, items: Iterable[InputItem]) -> Iterator[dict[str, Any]]:
@@ -85,12 +88,14 @@ class WriteRun:
             )
             plans = self._plans = StreamPlans(
                 [self._plan(*keys) for keys in stream_keys(self._catalog)],
-                stop_after_strays=STOP_AFTER_STRAYS
-                if self._config.rejected_records_threshold < 100
-                else None,
+                stop_after_strays=None
+                if self._config.rejected_records_threshold == 100
+                else STOP_AFTER_STRAYS,
             )
             if not plans.plans:
                 logger.warning("The configured catalog names no streams: every record will be rejected.")
+            self._note_unused_classic_options(plans)
+            self._keyless = [(plan.label, plan.writer.obj.name) for plan in plans if plan.keyless]
             sync = SyncRun(
                 plans,
                 list(self._writers.values()),
@@ -119,7 +124,7 @@ class WriteRun:
             )
         finally:
             self._finish(started, sync)
-        self._enforce_threshold()
+        self._enforce_threshold(plans)
 
     # --- set-up ------------------------------------------------------------------------------
     def _plan(
@@ -145,7 +150,7 @@ class WriteRun:
                 )
             return plan
         mapper = contact_mapper(self._config, self._account.fields, self._account.match_field)
-        writer = self._writer(self._account.contacts, self._account.match_field, label)
+        writer = self._writer(self._account.contacts, self._account.match_field, activation=False)
         return StreamPlan(
             stream.name,
             stream.namespace,
@@ -184,10 +189,9 @@ class WriteRun:
             )
         key = self._activation_key(label, obj, primary_key, mode)
         by_id = key is RECORD_ID_FIELD
-        mapper = RecordMapper(
-            obj.fields, None if by_id else key, auto_mapping=True, ignore=self._config.ignore_fields
-        )
-        writer = self._writer(obj, key, label)
+        # The connection's mapping renamed the fields already: no classic mapping option applies.
+        mapper = RecordMapper(obj.fields, None if by_id else key, auto_mapping=True)
+        writer = self._writer(obj, key, activation=True)
         return StreamPlan(
             stream.name,
             stream.namespace,
@@ -233,17 +237,16 @@ class WriteRun:
             )
         return info
 
-    def _writer(self, obj: ObjectType, key: FieldInfo | None, label: str) -> ObjectWriter:
-        slot = (obj.id, key.name if key is not None else None)
+    def _writer(self, obj: ObjectType, key: FieldInfo | None, *, activation: bool) -> ObjectWriter:
+        """One writer per object, key and kind of stream: a classic stream's removals follow
+        `deleted_records`, an activation stream's follow its mode (`soft_delete` deletes), and only
+        an activation stream rejects an update or a deletion whose key matches nothing."""
+        slot = (obj.id, key.name if key is not None else None, activation)
         if slot in self._writers:
             return self._writers[slot]
         config = self._config
-        removal = None if config.deleted_records == "ignore" else config.deleted_records
-        if removal == "remove_tags" and not obj.is_contact:
-            raise ConfigProblem(
-                f"Stream {label!r} writes {obj.name} records, and deleted_records=remove_tags takes the "
-                "configured tags off, which are contact tags; use delete or ignore for this connection."
-            )
+        classic: RemovalAction | None = None if config.deleted_records == "ignore" else config.deleted_records
+        removal: RemovalAction | None = "delete" if activation else classic
         writer = ObjectWriter(
             self._client,
             obj,
@@ -256,10 +259,28 @@ class WriteRun:
             remover=self._remover,
             ignores_case=self._ignores_case,
             track_seen=obj.is_contact and config.missing_contacts != "keep",
+            reject_absent=activation,
             progress=self._progress,
         )
         self._writers[slot] = writer
         return writer
+
+    def _note_unused_classic_options(self, plans: StreamPlans) -> None:
+        if not plans.plans or not all(plan.activation for plan in plans):
+            return
+        unused = classic_options_set(self._config)
+        if unused:
+            logger.info(
+                f"Options for classic contact streams are set ({', '.join(unused)}) but every stream of this "
+                "catalog is a data-activation stream, which follows its mode and the connection's mapping: "
+                "they change nothing in this sync."
+            )
+
+    @property
+    def keyless_streams(self) -> list[str]:
+        """`'deals' (Deal)` for each stream that creates every record it receives (append without a
+        matching key): re-sending its records creates them again."""
+        return [f"{label!r} ({obj})" for label, obj in self._keyless]
 
     # --- the end -----------------------------------------------------------------------------
     def _finish(self, started: float, sync: SyncRun | None) -> None:
@@ -289,20 +310,31 @@ class WriteRun:
         self.report.log_summary(summary, dry_run=self._config.dry_run)
         self.summary = summary
 
-    def _enforce_threshold(self) -> None:
-        share = self.report.rejected_share()
-        limit = self._config.rejected_records_threshold
-        if share > limit:
-            c = self.report.counts
-            where = (
-                f" and in {self._config.rejected_records_path}" if self._config.rejected_records_path else ""
-            )
-            frequent = "; ".join(
-                f"{group.count:,} like {group.first_reason}" for group in self.report.reasons.most_common(3)
-            )
-            raise ConfigProblem(
-                f"{c.rejected} of {c.records_read} records ({share:.1f}%) were rejected, more than the "
-                f"rejected_records_threshold of {limit:g}%. Most often: {frequent}. The reasons are listed "
-                f"in the log above{where}; fix what they name (the records, the field mapping or the "
-                "connection's streams), or raise the threshold."
-            )
+    def _enforce_threshold(self, plans: StreamPlans) -> None:
+        """The default threshold guards classic streams; one the config sets guards every stream."""
+        activation = [plan for plan in plans if plan.activation]
+        labels = {plan.label for plan in activation}
+        counts = self.report.counts
+        share = RejectedShare(
+            read=counts.records_read,
+            rejected=counts.rejected,
+            activation_read=sum(plan.records_taken for plan in activation),
+            activation_rejected=sum(n for label, n in self._rejected_by_stream.items() if label in labels),
+        )
+        path = self._config.rejected_records_path
+        frequent = "; ".join(
+            f"{group.count:,} like {group.first_reason}" for group in self.report.reasons.most_common(3)
+        )
+        message = share.message(
+            self._config.rejected_records_threshold, f" and in {path}" if path else "", frequent
+        )
+        if message is not None:
+            raise ConfigProblem(message)
+
+    def _count_rejection(
+        self, position: int, stream: str | None, key: str | None, reason: str, record: Any
+    ) -> None:
+        """The report's hook for every rejection: counted per stream (for the threshold of each kind
+        of stream), then handed to the ledger (which STATE counts it, the bucket)."""
+        self._rejected_by_stream[stream] = self._rejected_by_stream.get(stream, 0) + 1
+        self._ledger.rejected(position, stream, key, reason, record)

@@ -136,3 +136,23 @@ def test_an_invalid_config_fails_discover_as_it_fails_check() -> None:
     assert message == error == run_connector("check", config).connection_status()["message"]
     assert message == "Invalid configuration: app_id: Field required"
     assert API_KEY not in run.stdout + run.stderr
+
+
+def test_every_schema_is_closed_and_fields_marked_required_are_required_where_records_are_created(
+    sandbox: SandboxHandle,
+) -> None:
+    """The UI offers only the listed properties (`additionalProperties: false`) and pre-fills a
+    mapping row for each required one; the meta's `required` flag is what marks them."""
+    deal_name = {"alias": "Name", "type": "text", "required": "1"}
+    sandbox.declare({"objects": {"149": {"fields": {"name": deal_name}}}})
+    try:
+        objects = by_object(catalog_message(run_connector("discover", config_for(sandbox.url))))
+    finally:
+        sandbox.declare({"objects": {"149": {"fields": {"name": {**deal_name, "required": "0"}}}}})
+    for name, operations in objects.items():
+        for mode, op in operations.items():
+            assert op["json_schema"]["additionalProperties"] is False, (name, mode)
+    assert objects["Deal"]["append"]["json_schema"]["required"] == ["Name"]
+    assert "required" not in objects["Deal"]["update"]["json_schema"]
+    assert "required" not in objects["Deal"]["soft_delete"]["json_schema"]
+    assert all("required" not in op["json_schema"] for op in objects["Pet"].values())

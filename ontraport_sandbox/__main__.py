@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     port = server.server_address[1]
     print(f"LISTENING {port}", flush=True)
     app.log(
-        f"serving http://{args.host}:{port}/1 (app id {args.app_id!r}, {args.rate_limit} requests"
+        f"serving http://{args.host}:{port}/1 (app id {args.app_id!r}, {args.rate_limit} requests"  # ignore-https-check
         f" per {args.window:g} s); admin at /__sandbox/"
     )
     try:

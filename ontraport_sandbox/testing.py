@@ -42,7 +42,7 @@ class SandboxHandle:
         self.port = port
         self.app_id = app_id
         self.api_key = api_key
-        self.base = f"http://{host}:{port}"
+        self.base = f"http://{host}:{port}"  # ignore-https-check: a local test server
         self.url = f"{self.base}/1"
         self.admin_url = f"{self.base}/__sandbox"
 

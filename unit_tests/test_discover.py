@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import requests_mock
@@ -163,15 +163,47 @@ def test_append_offers_only_unique_keys_and_soft_delete_only_its_keys() -> None:
     assert set(props(ops["Contact", "soft_delete"])) == {"Email", RECORD_ID_PROPERTY}
 
 
-def test_schemas_are_flat_open_objects_without_required_fields() -> None:
+def test_schemas_are_flat_closed_objects_so_the_ui_refuses_unknown_fields() -> None:
     for op in discover_catalog(meta(o149=DEAL, o10000=PET, o10001=COURSE)).catalog.operations:
         schema = op.json_schema
         assert schema["type"] == "object"
-        assert schema["additionalProperties"] is True
-        assert "required" not in schema
+        assert schema["additionalProperties"] is False, f"{op.object_name} {op.sync_mode.value} is open"
+        assert "required" not in schema, "no field of these objects is marked required"
         for prop in schema["properties"].values():
             assert prop.get("type") not in ("object", ["null", "object"])
             assert prop["description"]
+
+
+def test_fields_the_meta_marks_required_are_required_in_the_operations_that_create() -> None:
+    deal_fields: dict[str, Any] = cast(dict[str, Any], DEAL["fields"])
+    deal = {**DEAL, "fields": {**deal_fields, "name": _field("Name", "text") | {"required": "1"}}}
+    pet_base: dict[str, Any] = cast(dict[str, Any], PET["fields"])
+    pet_fields = {**pet_base, "f2002": _field("Pet Name", "text") | {"required": "1"},
+                  "f2001": _field("Pet ID", "text", unique=True) | {"required": "1"}}  # fmt: skip
+    ops = operations(meta(o149=deal, o10000={**PET, "fields": pet_fields}))
+    for mode in ("append",):
+        assert ops["Deal", mode].json_schema["required"] == ["Name"]
+    for mode in ("append", "append_dedup"):
+        # the matching key is chosen apart in the UI: required lists only the other fields
+        assert ops["Pet", mode].json_schema["required"] == ["Pet Name"]
+    for mode in ("update", "soft_delete"):
+        assert "required" not in ops["Deal", mode].json_schema, "an update or delete needs only its key"
+        assert "required" not in ops["Pet", mode].json_schema
+    assert props(ops["Deal", "append"])["Name"]["description"].endswith(
+        "Ontraport requires it on new records."
+    )
+    assert "required" not in ops["Contact", "append"].json_schema
+
+
+def test_a_required_field_that_cannot_be_written_is_not_required() -> None:
+    """A read-only field the meta marks required is not offered, so it cannot be required either."""
+    deal_fields: dict[str, Any] = cast(dict[str, Any], DEAL["fields"])
+    fields = {
+        **deal_fields,
+        "weighted_value": _field("Weighted Value", "price", editable=False) | {"required": "1"},
+    }
+    ops = operations(meta(o149={**DEAL, "fields": fields}))
+    assert "required" not in ops["Deal", "append"].json_schema
 
 
 # --- property names ---------------------------------------------------------------------------------

@@ -219,7 +219,7 @@ def test_a_minimal_s3_block_gets_the_hidden_defaults_and_none_is_the_default() -
 @pytest.mark.parametrize(
     ("block", "message"),
     [
-        ({"role_arn": "arn:aws:iam::1:role/x"}, "assuming an AWS role is not supported"),
+        ({"role_arn": "role/x"}, "must be a role's ARN"),
         (
             {"format": {"format_type": "CSV", "flattening": "Root level flattening"}},
             "flattening is not supported",

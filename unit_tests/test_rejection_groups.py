@@ -5,7 +5,6 @@ for streams the catalog lacks name its streams, and a sync whose records all go 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 import pytest
 from airbyte_cdk.models import DestinationSyncMode
@@ -21,6 +20,7 @@ from destination_ontraport.rejection_groups import (
 )
 from destination_ontraport.report import SyncReport
 from destination_ontraport.streams import StreamPlan, StreamPlans
+from unit_tests.fakes import RecordingSink
 
 
 def test_reasons_that_differ_only_in_quoted_parts_are_one_reason() -> None:
@@ -69,18 +69,16 @@ def plans(count: int, stop_after: int | None = 3) -> StreamPlans:
     catalog = FieldCatalog.from_meta({"email": {"alias": "Email", "type": "email"}})
     email = catalog.require("email", "test")
 
-    class Sink:
-        obj = ObjectType(0, "Contact", catalog)
-        key = email
-
-        def match_key(self, fields: Mapping[str, str]) -> str:
-            return fields.get("email", "")
-
-        def add(self, *args: object, **kwargs: object) -> None: ...
-        def add_removal(self, *args: object, **kwargs: object) -> None: ...
-
     streams = [
-        StreamPlan(f"s{n}", None, DestinationSyncMode.append, RecordMapper(catalog, email), Sink(), [], [])
+        StreamPlan(
+            f"s{n}",
+            None,
+            DestinationSyncMode.append,
+            RecordMapper(catalog, email),
+            RecordingSink(ObjectType(0, "Contact", catalog), email),
+            [],
+            [],
+        )
         for n in range(count)
     ]
     return StreamPlans(streams, stop_after_strays=stop_after)

@@ -34,6 +34,7 @@ from destination_ontraport.removal import (
 )
 from destination_ontraport.report import SyncReport
 from destination_ontraport.streams import StreamPlan, replaces_existing
+from unit_tests.fakes import RecordingSink
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 BASE = "https://api.test/1"
@@ -299,17 +300,6 @@ def test_which_streams_replace_what_is_there(
     assert replaces_existing(configured, DestinationSyncMode(mode)) is replaces
 
 
-class Sink:
-    obj = CONTACTS
-    key = EMAIL
-
-    def match_key(self, fields: Mapping[str, str]) -> str:
-        return fields.get("email", "").strip().lower()
-
-    def add(self, *args: Any, **kwargs: Any) -> None: ...
-    def add_removal(self, *args: Any, **kwargs: Any) -> None: ...
-
-
 def mirror(
     client: OntraportClient, statuses: Mapping[tuple[str | None, str], str], report: SyncReport
 ) -> None:
@@ -321,7 +311,7 @@ def mirror(
         None,
         DestinationSyncMode.append,
         RecordMapper(CATALOG, EMAIL),
-        Sink(),
+        RecordingSink(CONTACTS, EMAIL),
         [],
         [],
         replaces=True,

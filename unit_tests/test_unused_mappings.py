@@ -5,7 +5,6 @@ item 14)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 import pytest
 from airbyte_cdk.models import DestinationSyncMode
@@ -14,6 +13,7 @@ from destination_ontraport.mapping import FieldCatalog, RecordMapper
 from destination_ontraport.objects import ObjectType
 from destination_ontraport.streams import StreamPlan, StreamPlans
 from destination_ontraport.unmapped_log import unused_field_mappings
+from unit_tests.fakes import RecordingSink
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
@@ -21,20 +21,17 @@ EMAIL = CATALOG.require("email", "test")
 MAPPING = [("ltv", "Lifetime Value"), ("address.town", "city")]
 
 
-class Sink:
-    obj = ObjectType(0, "Contact", CATALOG)
-    key = EMAIL
-
-    def match_key(self, fields: Mapping[str, str]) -> str:
-        return fields.get("email", "")
-
-    def add(self, *args: object, **kwargs: object) -> None: ...
-    def add_removal(self, *args: object, **kwargs: object) -> None: ...
-
-
 def plan(name: str) -> StreamPlan:
     mapper = RecordMapper(CATALOG, EMAIL, MAPPING)
-    return StreamPlan(name, None, DestinationSyncMode.append, mapper, Sink(), [], [])
+    return StreamPlan(
+        name,
+        None,
+        DestinationSyncMode.append,
+        mapper,
+        RecordingSink(ObjectType(0, "Contact", CATALOG), EMAIL),
+        [],
+        [],
+    )
 
 
 def test_the_mapper_names_sources_never_seen_and_what_gave_way_to_them() -> None:
