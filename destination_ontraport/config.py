@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_core import PydanticCustomError
 
 from destination_ontraport.config_keys import unknown_keys
-from destination_ontraport.object_storage_config import ObjectStorage, object_storage_field
+from destination_ontraport.rejected.settings import ObjectStorage, object_storage_field
 
 DEFAULT_API_URL = "https://api.ontraport.com/1"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -33,24 +33,24 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets,
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import ValidationError
 
-from destination_ontraport.account import Account
-from destination_ontraport.api_errors import (
+from destination_ontraport.account.connection import Account
+from destination_ontraport.account.discover import NothingToDiscoverError, read_catalog
+from destination_ontraport.account.read_probe import probe_read_path
+from destination_ontraport.config import OntraportConfig, unknown_option_warning
+from destination_ontraport.failures import as_traced, user_message
+from destination_ontraport.model.mapping import MappingConfigError
+from destination_ontraport.ontraport.errors import (
     AuthenticationError,
     OntraportError,
     PermissionDeniedError,
     TransientError,
 )
-from destination_ontraport.catalog_file import CatalogError, load_configured_catalog
-from destination_ontraport.config import OntraportConfig, unknown_option_warning
-from destination_ontraport.discover import NothingToDiscoverError, read_catalog
-from destination_ontraport.errors import as_traced, user_message
-from destination_ontraport.mapping import MappingConfigError
-from destination_ontraport.messages import InputItem, from_messages, parse_lines
-from destination_ontraport.object_storage_config import S3ObjectStorage
-from destination_ontraport.read_probe import probe_read_path
-from destination_ontraport.s3_store import CHECK_ATTEMPTS, ObjectStorageError, S3Store
+from destination_ontraport.protocol.catalog import CatalogError, load_configured_catalog
+from destination_ontraport.protocol.messages import InputItem, from_messages, parse_lines
+from destination_ontraport.rejected.s3_store import CHECK_ATTEMPTS, ObjectStorageError, S3Store
+from destination_ontraport.rejected.settings import S3ObjectStorage
 from destination_ontraport.spec import DOCUMENTATION_URL, specification
-from destination_ontraport.write_run import WriteRun
+from destination_ontraport.sync.job import WriteRun
 
 
 class DestinationOntraport(Destination):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from destination_ontraport.mapping import FieldInfo, key_normaliser
-from destination_ontraport.objects import ObjectType
+from destination_ontraport.model.mapping import FieldInfo, key_normaliser
+from destination_ontraport.model.objects import ObjectType
 
 
 class RecordingSink:

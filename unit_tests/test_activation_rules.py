@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 from airbyte_cdk.models import DestinationSyncMode, FailureType
 
-from destination_ontraport.api_errors import AmbiguousWriteError, TransientError
-from destination_ontraport.catalog_file import CatalogError, catalog_problems, load_configured_catalog
 from destination_ontraport.config import OntraportConfig, connection_specification
-from destination_ontraport.errors import as_traced
-from destination_ontraport.mapping import FieldCatalog, FieldInfo, RecordMapper
-from destination_ontraport.objects import RECORD_ID_FIELD, ObjectType
-from destination_ontraport.removal import RemovalGuard
-from destination_ontraport.stream_kinds import RejectedShare, classic_options_set
-from destination_ontraport.streams import StreamPlan, StreamPlans
-from destination_ontraport.unmapped_log import UnmappedLog
+from destination_ontraport.failures import as_traced
+from destination_ontraport.model.mapping import FieldCatalog, FieldInfo, RecordMapper
+from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
+from destination_ontraport.ontraport.errors import AmbiguousWriteError, TransientError
+from destination_ontraport.protocol.catalog import CatalogError, catalog_problems, load_configured_catalog
+from destination_ontraport.sync.stream_kinds import RejectedShare, classic_options_set
+from destination_ontraport.sync.streams import StreamPlan, StreamPlans
+from destination_ontraport.sync.unmapped_log import UnmappedLog
+from destination_ontraport.write.removal import RemovalGuard
 from unit_tests.fakes import RecordingSink
 from unit_tests.test_object_writer import CONTACTS, EMAIL, FakeClient, make_writer
 

@@ -19,8 +19,11 @@ import requests
 import requests_mock
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from destination_ontraport.api_engine import ApiRequest
-from destination_ontraport.api_errors import (
+from destination_ontraport.model.mapping import FieldCatalog
+from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.ontraport.client import OntraportClient
+from destination_ontraport.ontraport.engine import ApiRequest
+from destination_ontraport.ontraport.errors import (
     Action,
     AmbiguousWriteError,
     AuthenticationError,
@@ -34,10 +37,7 @@ from destination_ontraport.api_errors import (
     UnsafeRequestError,
     decide,
 )
-from destination_ontraport.client import OntraportClient
-from destination_ontraport.mapping import FieldCatalog
-from destination_ontraport.objects import ObjectType
-from destination_ontraport.pacing import Pacer, RateHeaders
+from destination_ontraport.ontraport.pacing import Pacer, RateHeaders
 
 BASE = "https://api.test/1"
 CONTACTS = ObjectType(0, "Contact", FieldCatalog(()))

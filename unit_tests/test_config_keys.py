@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from destination_ontraport.config import OntraportConfig, unknown_option_warning
 from destination_ontraport.config_keys import near_miss, unknown_keys
-from destination_ontraport.errors import user_message
+from destination_ontraport.failures import user_message
 
 BASE: dict[str, Any] = {"app_id": "app", "api_key": "key"}
 OPTIONS = list(OntraportConfig.model_fields)

@@ -15,17 +15,17 @@ from airbyte_protocol_dataclasses.models import AirbyteMessage as ProtocolMessag
 from airbyte_protocol_dataclasses.models import DestinationCatalog, DestinationOperation
 from serpyco_rs import Serializer
 
-from destination_ontraport.config import OntraportConfig
-from destination_ontraport.destination import DestinationOntraport
-from destination_ontraport.discover import (
+from destination_ontraport.account.discover import (
     CATALOG_SERIALIZER,
     NothingToDiscoverError,
     discover_catalog,
     read_catalog,
 )
-from destination_ontraport.mapping import RecordMapper
-from destination_ontraport.objects import ObjectType, object_types
-from destination_ontraport.streams import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS
+from destination_ontraport.config import OntraportConfig
+from destination_ontraport.destination import DestinationOntraport
+from destination_ontraport.model.mapping import RecordMapper
+from destination_ontraport.model.objects import ObjectType, object_types
+from destination_ontraport.sync.streams import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS
 from ontraport_sandbox.meta import default_meta
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests_mock
 
-from destination_ontraport.client import OntraportClient
-from destination_ontraport.mapping import FieldCatalog
-from destination_ontraport.objects import ObjectType
+from destination_ontraport.model.mapping import FieldCatalog
+from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.ontraport.client import OntraportClient
 
 BASE = "https://api.test/1"
 CONTACTS = ObjectType(0, "Contact", FieldCatalog(()))

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from destination_ontraport.coercion import MAX_TEXT_LENGTH, quote
-from destination_ontraport.mapping import (
+from destination_ontraport.model.coercion import MAX_TEXT_LENGTH, quote
+from destination_ontraport.model.mapping import (
     MAX_UNMAPPED_LISTED,
     FieldCatalog,
     FieldInfo,

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from destination_ontraport.coercion import MAX_TEXT_LENGTH, CoercionError, make_coercer
-from destination_ontraport.mapping import FieldCatalog, RecordMapper, RecordRejected, values_equal
+from destination_ontraport.model.coercion import MAX_TEXT_LENGTH, CoercionError, make_coercer
+from destination_ontraport.model.mapping import FieldCatalog, RecordMapper, RecordRejected, values_equal
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)

@@ -7,8 +7,7 @@ import json
 import pytest
 from airbyte_cdk.models import AirbyteMessageSerializer
 
-from destination_ontraport.dedup import LatestByCursor
-from destination_ontraport.messages import (
+from destination_ontraport.protocol.messages import (
     IgnoredItem,
     InvalidItem,
     RecordItem,
@@ -18,6 +17,7 @@ from destination_ontraport.messages import (
     parse_line,
     parse_lines,
 )
+from destination_ontraport.sync.dedup import LatestByCursor
 
 
 @pytest.mark.parametrize(

@@ -12,19 +12,19 @@ from typing import Any
 
 import pytest
 
-from destination_ontraport.api_errors import (
+from destination_ontraport.failures import ConfigProblem
+from destination_ontraport.model.mapping import FieldCatalog
+from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.ontraport.client import RecordApi
+from destination_ontraport.ontraport.errors import (
     AmbiguousWriteError,
     NotFoundError,
     RequestRejectedError,
     UnexpectedAnswerError,
 )
-from destination_ontraport.client import RecordApi
-from destination_ontraport.errors import ConfigProblem
-from destination_ontraport.mapping import FieldCatalog
-from destination_ontraport.object_writer import ObjectWriter
-from destination_ontraport.objects import ObjectType
-from destination_ontraport.removal import RemovalGuard, Remover
-from destination_ontraport.report import SyncReport
+from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.write.object_writer import ObjectWriter
+from destination_ontraport.write.removal import RemovalGuard, Remover
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from destination_ontraport.batch import Batch, PendingRecord
-from destination_ontraport.known_records import KnownRecord
-from destination_ontraport.planner import Kind, Step, plan_records, plan_tags, tags_after
+from destination_ontraport.write.batch import Batch, PendingRecord
+from destination_ontraport.write.known_records import KnownRecord
+from destination_ontraport.write.planner import Kind, Step, plan_records, plan_tags, tags_after
 
 
 def same_text(name: str, ours: str, theirs: Any) -> bool:

@@ -9,12 +9,12 @@ import logging
 
 import pytest
 
-from destination_ontraport.batch import PendingRecord
-from destination_ontraport.object_writer import ObjectWriter
-from destination_ontraport.planner import Kind, Step
-from destination_ontraport.progress import PROGRESS_SECONDS, Progress
-from destination_ontraport.report import SyncReport
-from destination_ontraport.request_rate import WindowCounter
+from destination_ontraport.ontraport.request_rate import WindowCounter
+from destination_ontraport.sync.progress import PROGRESS_SECONDS, Progress
+from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.write.batch import PendingRecord
+from destination_ontraport.write.object_writer import ObjectWriter
+from destination_ontraport.write.planner import Kind, Step
 from unit_tests.test_object_writer import CONTACTS, EMAIL, FakeClient
 
 

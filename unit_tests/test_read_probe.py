@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests_mock
 
-from destination_ontraport.client import OntraportClient
-from destination_ontraport.mapping import FieldCatalog
-from destination_ontraport.objects import ObjectType
-from destination_ontraport.read_probe import ReadProbe, probe_read_path
+from destination_ontraport.account.read_probe import ReadProbe, probe_read_path
+from destination_ontraport.model.mapping import FieldCatalog
+from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.ontraport.client import OntraportClient
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 BASE = "https://api.test/1"

@@ -12,17 +12,17 @@ from typing import Any
 import pytest
 from airbyte_cdk.models import DestinationSyncMode
 
-from destination_ontraport.mapping import (
+from destination_ontraport.model.mapping import (
     FieldCatalog,
     FieldInfo,
     RecordMapper,
     RecordRejected,
     key_normaliser,
 )
-from destination_ontraport.object_writer import ObjectWriter
-from destination_ontraport.objects import RECORD_ID_FIELD, ObjectType
-from destination_ontraport.report import SyncReport
-from destination_ontraport.streams import StreamPlan
+from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
+from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.sync.streams import StreamPlan
+from destination_ontraport.write.object_writer import ObjectWriter
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 from unit_tests.test_object_writer import FakeClient
 

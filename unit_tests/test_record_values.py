@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from destination_ontraport.mapping import FieldCatalog, RecordMapper, RecordRejected
+from destination_ontraport.model.mapping import FieldCatalog, RecordMapper, RecordRejected
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
@@ -64,7 +64,7 @@ def test_a_link_that_is_not_a_record_id_rejects_the_record(value: Any) -> None:
 
 
 def test_a_link_read_back_empty_equals_the_0_we_send() -> None:
-    from destination_ontraport.coercion import wire_equal
+    from destination_ontraport.model.coercion import wire_equal
 
     assert wire_equal("parent", "0", "")
     assert wire_equal("parent", "12", "12.0")
@@ -100,7 +100,7 @@ def test_a_link_read_back_empty_equals_the_0_we_send() -> None:
     ],
 )
 def test_a_record_id_is_a_positive_whole_number_in_ascii_digits(value: Any, expected: str | None) -> None:
-    from destination_ontraport.coercion import record_id
+    from destination_ontraport.model.coercion import record_id
 
     assert record_id(value) == expected
 

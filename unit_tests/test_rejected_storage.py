@@ -14,9 +14,12 @@ import pytest
 from pydantic import ValidationError
 
 from destination_ontraport.config import OntraportConfig, connection_specification
-from destination_ontraport.errors import describe_validation_error
-from destination_ontraport.messages import RecordItem, StateItem, parse_line
-from destination_ontraport.object_paths import (
+from destination_ontraport.failures import describe_validation_error
+from destination_ontraport.protocol.messages import RecordItem, StateItem, parse_line
+from destination_ontraport.protocol.state import echoed_state
+from destination_ontraport.rejected.bucket import RejectedObjects
+from destination_ontraport.rejected.ledger import RejectLedger
+from destination_ontraport.rejected.paths import (
     DEFAULT_FILE_NAME_FORMAT,
     DEFAULT_PATH_FORMAT,
     object_key,
@@ -24,7 +27,9 @@ from destination_ontraport.object_paths import (
     render_file_name,
     resolve_sync_id,
 )
-from destination_ontraport.object_storage_config import (
+from destination_ontraport.rejected.rows import COLUMNS, INVALID_LINES_STREAM, RejectedRow, encode, extension
+from destination_ontraport.rejected.s3_store import ObjectStorageError
+from destination_ontraport.rejected.settings import (
     CsvFormat,
     GzipCompression,
     JsonlFormat,
@@ -32,11 +37,6 @@ from destination_ontraport.object_storage_config import (
     NoObjectStorage,
     S3ObjectStorage,
 )
-from destination_ontraport.reject_ledger import RejectLedger
-from destination_ontraport.rejected_objects import RejectedObjects
-from destination_ontraport.rejected_rows import COLUMNS, INVALID_LINES_STREAM, RejectedRow, encode, extension
-from destination_ontraport.s3_store import ObjectStorageError
-from destination_ontraport.state_stats import echoed_state
 
 AT = datetime(2026, 12, 2, 6, 9, 25, 877_000, tzinfo=UTC)
 SECRET = "storage-Secret-9kQ2xW"

@@ -9,17 +9,17 @@ import logging
 import pytest
 from airbyte_cdk.models import DestinationSyncMode
 
-from destination_ontraport.errors import ConfigProblem
-from destination_ontraport.mapping import FieldCatalog, RecordMapper
-from destination_ontraport.objects import ObjectType
-from destination_ontraport.rejection_groups import (
+from destination_ontraport.failures import ConfigProblem
+from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
+from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.sync.rejection_groups import (
     FULL_LINES_PER_REASON,
     MAX_REASONS,
     RejectionGroups,
     reason_kind,
 )
-from destination_ontraport.report import SyncReport
-from destination_ontraport.streams import StreamPlan, StreamPlans
+from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.sync.streams import StreamPlan, StreamPlans
 from unit_tests.fakes import RecordingSink
 
 

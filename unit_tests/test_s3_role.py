@@ -14,9 +14,9 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from destination_ontraport.object_storage_config import S3ObjectStorage
-from destination_ontraport.s3_role import EXTERNAL_ID_ENV, SESSION_NAME, assumed_role_session
-from destination_ontraport.s3_store import ObjectStorageError, S3Store
+from destination_ontraport.rejected.s3_role import EXTERNAL_ID_ENV, SESSION_NAME, assumed_role_session
+from destination_ontraport.rejected.s3_store import ObjectStorageError, S3Store
+from destination_ontraport.rejected.settings import S3ObjectStorage
 
 ROLE = "arn:aws:iam::123456789012:role/airbyte-rejects"
 BOOT_KEY, BOOT_SECRET = "AKIABOOTSTRAPKEY0001", "bootstrap-Secret-7hQ"

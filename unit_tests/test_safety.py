@@ -19,21 +19,21 @@ import pytest
 import requests_mock
 from airbyte_cdk.models import ConfiguredAirbyteStreamSerializer, DestinationSyncMode
 
-from destination_ontraport.api_errors import RemovalTripwireError, UnsafeRequestError
-from destination_ontraport.client import OntraportClient
 from destination_ontraport.config import OntraportConfig
-from destination_ontraport.leftovers import remove_missing_contacts
-from destination_ontraport.mapping import FieldCatalog, RecordMapper
-from destination_ontraport.object_writer import ObjectWriter
-from destination_ontraport.objects import ObjectType
-from destination_ontraport.removal import (
+from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
+from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.ontraport.client import OntraportClient
+from destination_ontraport.ontraport.errors import RemovalTripwireError, UnsafeRequestError
+from destination_ontraport.sync.leftovers import remove_missing_contacts
+from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.sync.streams import StreamPlan, replaces_existing
+from destination_ontraport.write.object_writer import ObjectWriter
+from destination_ontraport.write.removal import (
     RemovalAction,
     RemovalGuard,
     Remover,
     tagged_records_missing_from,
 )
-from destination_ontraport.report import SyncReport
-from destination_ontraport.streams import StreamPlan, replaces_existing
 from unit_tests.fakes import RecordingSink
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 

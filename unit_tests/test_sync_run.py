@@ -10,13 +10,13 @@ from typing import Any
 
 from airbyte_cdk.models import DestinationSyncMode
 
-from destination_ontraport.mapping import FieldCatalog, FieldInfo, RecordMapper
-from destination_ontraport.messages import InputItem, RecordItem, StateItem, parse_line
-from destination_ontraport.objects import ObjectType
-from destination_ontraport.reject_ledger import RejectLedger
-from destination_ontraport.report import SyncReport
-from destination_ontraport.streams import StreamPlan, StreamPlans
-from destination_ontraport.sync import SyncRun
+from destination_ontraport.model.mapping import FieldCatalog, FieldInfo, RecordMapper
+from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.protocol.messages import InputItem, RecordItem, StateItem, parse_line
+from destination_ontraport.rejected.ledger import RejectLedger
+from destination_ontraport.sync.loop import SyncRun
+from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.sync.streams import StreamPlan, StreamPlans
 
 CATALOG = FieldCatalog.from_meta(
     {

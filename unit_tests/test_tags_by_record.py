@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import requests_mock
 
-from destination_ontraport.client import OntraportClient
-from destination_ontraport.object_writer import ObjectWriter
-from destination_ontraport.report import SyncReport
-from destination_ontraport.tag_book import TagBook
+from destination_ontraport.account.tag_book import TagBook
+from destination_ontraport.ontraport.client import OntraportClient
+from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.write.object_writer import ObjectWriter
 from unit_tests.test_object_writer import CONTACTS, EMAIL, FakeClient
 
 BASE = "https://api.test/1"

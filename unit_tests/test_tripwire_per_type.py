@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import requests_mock
 
-from destination_ontraport.api_errors import RemovalTripwireError
-from destination_ontraport.client import OntraportClient
-from destination_ontraport.mapping import FieldCatalog
-from destination_ontraport.objects import ObjectType
-from destination_ontraport.removal import RemovalGuard, Remover
+from destination_ontraport.model.mapping import FieldCatalog
+from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.ontraport.client import OntraportClient
+from destination_ontraport.ontraport.errors import RemovalTripwireError
+from destination_ontraport.write.removal import RemovalGuard, Remover
 
 BASE = "https://api.test/1"
 CONTACTS = ObjectType(0, "Contact", FieldCatalog(()))

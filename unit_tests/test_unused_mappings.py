@@ -9,10 +9,10 @@ import logging
 import pytest
 from airbyte_cdk.models import DestinationSyncMode
 
-from destination_ontraport.mapping import FieldCatalog, RecordMapper
-from destination_ontraport.objects import ObjectType
-from destination_ontraport.streams import StreamPlan, StreamPlans
-from destination_ontraport.unmapped_log import unused_field_mappings
+from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
+from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.sync.streams import StreamPlan, StreamPlans
+from destination_ontraport.sync.unmapped_log import unused_field_mappings
 from unit_tests.fakes import RecordingSink
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 

@@ -1,0 +1,175 @@
+"""Full refresh that mirrors the source: contacts that carry the configured tags but were not in this
+sync are untagged or deleted (`missing_contacts`).
+
+Which streams mirror: classic contact streams that replace what is there (`streams.replaces_existing`:
+`overwrite`, or `append`/`append_dedup` with `minimum_generation_id == generation_id > 0`, which is
+how a platform that supports refreshes sends an overwrite). Data-activation streams never do.
+
+When: only after every mirroring stream received a STREAM_STATUS COMPLETE. The Airbyte platform
+forwards no status of the source's (`worker/ReplicationTask.kt`) and sends one COMPLETE per stream at
+the end only when the source succeeded (`tracker/StreamStatusCompletionTracker.kt`); PyAirbyte sends
+them too. Without it the source may have stopped half way, and every contact it did not read yet
+would look like one that left.
+
+Who: every tagged contact that no writer of contacts wrote or found in this sync (whatever its stream
+or key), except those a rejected record names (its key is known: that contact is still in the source,
+only this version of it was refused). A rejected record of a mirroring stream that names no contact
+blocks every removal: its contact cannot be told apart from one that left the source.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
+
+from destination_ontraport.config import OntraportConfig
+from destination_ontraport.model.mapping import key_normaliser
+from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
+from destination_ontraport.ontraport.client import RecordApi
+from destination_ontraport.protocol.messages import excerpt
+from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.sync.streams import StreamPlan
+from destination_ontraport.write.removal import Remover, tagged_records_missing_from
+
+logger = logging.getLogger("airbyte")
+
+NAMED_IN_LOG = 5  # contacts named (by email) in the log line of a removal, and dry-run examples
+EMAIL = "email"
+
+Row = Mapping[str, object]
+
+
+def mirroring(plans: Sequence[StreamPlan]) -> list[StreamPlan]:
+    """The classic contact streams whose full refresh replaces what is there."""
+    return [p for p in plans if p.replaces and not p.activation and p.writer.obj.is_contact]
+
+
+def remove_missing_contacts(
+    client: RecordApi,
+    contacts: ObjectType,
+    config: OntraportConfig,
+    plans: Sequence[StreamPlan],
+    statuses: Mapping[tuple[str | None, str], str],
+    seen_ids: Collection[str],
+    tag_ids: Sequence[str],
+    remover: Remover,
+    report: SyncReport,
+) -> None:
+    mirrors = mirroring(plans)
+    if config.missing_contacts == "keep" or not mirrors:
+        return
+    reason = _why_not_remove(config, mirrors, statuses, tag_ids, report)
+    if reason:
+        logger.warning(f"Contacts missing from this full refresh are kept: {reason}.")
+        return
+    spared = _spared(contacts, report)
+    shown = [EMAIL] if contacts.fields.get(EMAIL) is not None else []
+    rows = tagged_records_missing_from(
+        client, contacts, tag_ids, seen_ids, list(dict.fromkeys([*shown, *spared.fields]))
+    )
+    missing = [row for row in rows if not spared.names(row)]
+    kept = [row for row in rows if spared.names(row)]
+    if kept:
+        logger.info(
+            f"{len(kept)} tagged contact(s) not in this full refresh are kept because a rejected record "
+            f"names them: {_sample(kept)}. The rest of the full refresh's removals go ahead."
+        )
+    tags = ", ".join(config.tag_names)
+    action = config.missing_contacts
+    verb = "deleted" if action == "delete" else "untagged"
+    ids = [str(row["id"]) for row in missing]
+    remover.remove(
+        contacts,
+        ids,
+        "delete" if action == "delete" else "remove_tags",
+        f"tagged {tags} but not in this full refresh",
+    )
+    if config.dry_run:
+        logger.info(
+            f"Dry run: {len(missing)} contacts tagged {tags} are not in this sync and would be {verb}"
+            + (f": {_sample(missing)}." if missing else ".")
+        )
+        would = "delete" if action == "delete" else "untag"
+        report.dry_run_examples.extend(
+            f"would {would} {_name(row)} (id {row['id']}): tagged {tags}, not in this full refresh"
+            for row in missing[:NAMED_IN_LOG]
+        )
+    elif missing:
+        logger.info(
+            f"{len(missing)} contacts tagged {tags} were not in this full refresh and were {verb}: "
+            f"{_sample(missing)}."
+        )
+    if action == "delete":
+        report.counts.deleted += len(missing)
+    else:
+        report.counts.untagged += len(missing)
+
+
+def _why_not_remove(
+    config: OntraportConfig,
+    mirrors: Sequence[StreamPlan],
+    statuses: Mapping[tuple[str | None, str], str],
+    tag_ids: Sequence[str],
+    report: SyncReport,
+) -> str | None:
+    if len(tag_ids) != len(config.tag_names):
+        return "some configured tags do not exist yet in Ontraport"
+    incomplete = [p.label for p in mirrors if statuses.get((p.namespace or None, p.name)) != "COMPLETE"]
+    if incomplete:
+        return (
+            f"stream(s) {', '.join(incomplete)} received no STREAM_STATUS COMPLETE, so the source may not "
+            "have sent all its records (Airbyte sends COMPLETE only after the source succeeded; input "
+            "run by hand must end with a COMPLETE trace for each such stream)"
+        )
+    labels = {p.label for p in mirrors}
+    blocked = {
+        stream: lines for stream, lines in report.unkeyed.items() if stream is None or stream in labels
+    }
+    if blocked:
+        where = "; ".join(
+            f"{stream or 'lines that are no record'} (line {', '.join(str(n) for n in lines)})"
+            for stream, lines in sorted(blocked.items(), key=lambda item: item[0] or "")
+        )
+        return (
+            f"records without a usable match key were rejected in {where}, so their contacts cannot be "
+            "told apart from contacts that left the source"
+        )
+    return None
+
+
+class _Spared:
+    """The contacts rejected records name: (key field, comparable value) pairs, compared on a row of
+    the tag listing as a lookup compares them (emails trimmed and ignoring case)."""
+
+    def __init__(
+        self, pairs: Collection[tuple[str, str]], normalise: Mapping[str, Callable[[str], str]]
+    ) -> None:
+        self._pairs = frozenset((name, normalise[name](value).casefold()) for name, value in pairs)
+        self._normalise = normalise
+        self.fields = sorted({name for name, _ in pairs} - {RECORD_ID_FIELD.name})
+
+    def names(self, row: Row) -> bool:
+        for name, normalise in self._normalise.items():
+            value = row.get(name)
+            if isinstance(value, str | int) and (name, normalise(str(value)).casefold()) in self._pairs:
+                return True
+        return False
+
+
+def _spared(contacts: ObjectType, report: SyncReport) -> _Spared:
+    pairs = [(name, value) for object_id, name, value in report.spared if object_id == contacts.id]
+    normalise: dict[str, Callable[[str], str]] = {}
+    for name, _ in pairs:
+        info = contacts.fields.get(name)
+        normalise[name] = key_normaliser(info) if info is not None else str.strip
+    return _Spared(pairs, normalise)
+
+
+def _name(row: Row) -> str:
+    email = row.get(EMAIL)
+    return excerpt(str(email), 60) if isinstance(email, str) and email.strip() else f"contact {row['id']}"
+
+
+def _sample(rows: Sequence[Row]) -> str:
+    names = ", ".join(_name(row) for row in rows[:NAMED_IN_LOG])
+    return names + (f" and {len(rows) - NAMED_IN_LOG} more" if len(rows) > NAMED_IN_LOG else "")

@@ -1,0 +1,193 @@
+"""The message loop of one `write`: routes records to their stream, and owns STATE.
+
+STATE has exactly one owner: a STATE message goes out only after every record that came before it
+is written to Ontraport or rejected and counted (and the rejected-records file is on disk, and the
+rejections are stored in the bucket, if one is configured). States
+that arrive while records are pending are held and released after the next flush, so a source that
+sends a state after every record does not force a lookup and a tag call per record; a state is never
+held longer than STATE_HOLD_SECONDS when more input keeps coming.
+
+Each STATE goes out as it arrived (every key, the platform's `id` above all) plus
+`destinationStats`: of the records since the previous STATE of the streams it answers for (counted
+as the platform counts them), how many were accepted and how many rejected (see `state_stats.py`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+from destination_ontraport.model.mapping import RecordRejected
+from destination_ontraport.protocol.messages import (
+    IgnoredItem,
+    InputItem,
+    InvalidItem,
+    RecordItem,
+    StateItem,
+    StreamKey,
+    StreamStatusItem,
+)
+from destination_ontraport.protocol.state import echoed_state
+from destination_ontraport.rejected.bucket import RejectedObjects
+from destination_ontraport.rejected.ledger import RejectLedger
+from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.sync.streams import StreamPlans
+
+STATE_HOLD_SECONDS = 30.0
+
+
+class Flushable(Protocol):
+    """What the loop needs of a writer: how much it holds, and a flush that writes all of it."""
+
+    @property
+    def pending_records(self) -> int: ...
+    def flush(self) -> None: ...
+
+
+class RecordsSinceState:
+    """Records read since the previous STATE of their stream, as the platform counts what it forwarded
+    (airbyte-platform `bookkeeping/StatsTracker.kt`: one count per (namespace, name) of the records, which
+    a source STATE closes for each stream it answers for; `ParallelStreamStatsTracker.kt` sums those a
+    GLOBAL state lists). A LEGACY state, which the platform refuses, takes every stream's count."""
+
+    def __init__(self) -> None:
+        self._counts: dict[StreamKey, int] = {}
+
+    def record(self, stream: StreamKey) -> None:
+        self._counts[stream] = self._counts.get(stream, 0) + 1
+
+    def take(self, streams: frozenset[StreamKey] | None) -> int:
+        if streams is None:
+            total = sum(self._counts.values())
+            self._counts.clear()
+            return total
+        return sum(self._counts.pop(stream, 0) for stream in streams)
+
+
+class SyncRun:
+    """Routes input items and releases STATE; writing is the writers' job, set-up and the end of
+    the sync (removals, summary) the caller's. `ledger` attributes rejections to the STATEs that
+    cover them (it is the report's `on_reject`); `objects`, the rejected-records bucket, must hold a
+    STATE's rejections before that STATE goes out."""
+
+    def __init__(
+        self,
+        plans: StreamPlans,
+        writers: Sequence[Flushable],
+        report: SyncReport,
+        *,
+        batch_size: int,
+        withhold_states: bool = False,
+        before_flush: Callable[[], None] = lambda: None,
+        tick: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.monotonic,
+        hold_seconds: float = STATE_HOLD_SECONDS,
+        ledger: RejectLedger | None = None,
+        objects: RejectedObjects | None = None,
+    ) -> None:
+        self._plans = plans
+        self._writers = list(writers)
+        self._report = report
+        self._batch_size = batch_size
+        self._withhold = withhold_states  # a dry run wrote nothing: acknowledging would skip its records
+        self._before_flush = before_flush
+        self._tick = tick
+        self._clock = clock
+        self._hold_seconds = hold_seconds
+        self._ledger = ledger or RejectLedger()
+        self._objects = objects
+        self._held: list[tuple[StateItem, int]] = []  # with the records of its interval
+        self._held_since: float | None = None
+        self._since_state = RecordsSinceState()
+        self.statuses: dict[tuple[str | None, str], str] = {}
+        self.withheld_states = 0
+
+    def run(self, items: Iterable[InputItem]) -> Iterator[dict[str, Any]]:
+        """The STATE messages to emit, as JSON objects, each once its records are settled."""
+        for item in items:
+            yield from self._handle(item)
+            self._tick()
+        yield from self.flush()
+
+    def _handle(self, item: InputItem) -> Iterator[dict[str, Any]]:
+        if isinstance(item, RecordItem):
+            self._on_record(item)
+            if self.pending() >= self._batch_size:
+                yield from self.flush()
+        elif isinstance(item, StateItem):
+            yield from self._on_state(item)
+        elif isinstance(item, InvalidItem):
+            self._report.counts.records_read += 1
+            self._report.reject(item.position, item.stream, None, item.reason)
+        elif isinstance(item, StreamStatusItem):
+            self.statuses[(item.namespace or None, item.stream)] = item.status
+        elif isinstance(item, IgnoredItem):
+            self._report.counts.ignored_messages += 1
+        if self._held_since is not None and self._clock() - self._held_since >= self._hold_seconds:
+            yield from self.flush()
+
+    def _on_record(self, item: RecordItem) -> None:
+        self._report.counts.records_read += 1
+        self._since_state.record((item.namespace, item.stream))
+        self._ledger.track(item)
+        plan = self._plans.find(item.stream, item.namespace)
+        if plan is None:
+            reason = self._plans.unknown_stream(item.stream, item.namespace)
+            self._report.reject(item.position, item.stream, None, reason, item.data)
+            self._plans.stop_if_all_strays(self._report.counts.records_read)
+            return
+        try:
+            superseded = plan.take(item.data, item.position)
+            if superseded is not None:
+                self._report.counts.superseded += 1
+                self._ledger.forget(superseded)  # replaced by a later version: it can no longer be refused
+        except RecordRejected as exc:
+            # Its key, when it still has a usable one: removals of leftovers spare that record.
+            names = plan.identity(item.data)
+            self._report.reject(
+                item.position,
+                plan.label,
+                names[1] if names else None,
+                exc.reason,
+                item.data,
+                names=(plan.writer.obj.id, *names) if names else None,
+            )
+
+    def _on_state(self, item: StateItem) -> Iterator[dict[str, Any]]:
+        self._report.counts.state_messages += 1
+        self._ledger.state_arrived(item)
+        self._held.append((item, self._since_state.take(item.streams)))
+        if self.pending() == 0:
+            yield from self._release_states()
+        elif self._held_since is None:
+            self._held_since = self._clock()
+
+    def pending(self) -> int:
+        """Records not yet written, and rejections not yet stored: a STATE waits for both."""
+        waiting = self._objects.buffered if self._objects is not None else 0
+        return sum(writer.pending_records for writer in self._writers) + self._plans.buffered + waiting
+
+    def flush(self) -> Iterator[dict[str, Any]]:
+        """Every writer writes everything it holds; then the states held for those records go out."""
+        self._before_flush()
+        for plan in self._plans:
+            plan.drain()
+        for writer in self._writers:
+            writer.flush()
+        self._ledger.settled()
+        yield from self._release_states()
+
+    def _release_states(self) -> Iterator[dict[str, Any]]:
+        self._report.sync_to_disk()
+        if self._objects is not None:
+            self._objects.store()  # raises when the bucket fails: the held states stay unreleased
+        held, self._held, self._held_since = self._held, [], None
+        released = []
+        for item, records in held:
+            rejected = self._ledger.count_for(item)  # in arrival order: each STATE its own interval
+            released.append(echoed_state(item.raw, records - rejected, rejected))
+        if self._withhold:
+            self.withheld_states += len(held)
+            return
+        yield from released

@@ -1,0 +1,361 @@
+"""Batches of one object's records -> the fewest Ontraport requests that leave them as the records say.
+
+Per flush: collapse (done on add), bulk lookup of the records not already known, plan (pure, see
+`planner.py`), execute (writes, removals), then one tag call per set of tags per 500 records. The
+writer only reports what is done; the sync loop alone emits STATE.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from destination_ontraport.model.coercion import record_id
+from destination_ontraport.model.mapping import FieldInfo, case_unsettled, key_normaliser, values_equal
+from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
+from destination_ontraport.ontraport.client import PAGE_SIZE, RecordApi
+from destination_ontraport.protocol.messages import excerpt
+from destination_ontraport.sync.progress import NO_PROGRESS, ProgressSink
+from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.write.batch import Batch, PendingRecord
+from destination_ontraport.write.executor import ApiExecutor, DryRunExecutor, Executor, removes
+from destination_ontraport.write.known_records import KnownRecord, KnownRecords, row_tag_ids
+from destination_ontraport.write.parallel import Workers
+from destination_ontraport.write.planner import Kind, Step, plan_records, plan_tags, tags_after
+from destination_ontraport.write.removal import RemovalAction, Remover
+
+logger = logging.getLogger("airbyte")
+
+
+class TagIds(Protocol):
+    """(tag names, object type id) -> {name: tag id}; missing tags are created only with `create`
+    (see TagBook)."""
+
+    def __call__(
+        self, names: Sequence[str], object_type_id: int, *, create: bool = True
+    ) -> Mapping[str, str]: ...
+
+
+class ObjectWriter:
+    """Writes the records of one object type, matched by one key field (None: no key, every record
+    is created; RECORD_ID_FIELD: Ontraport's own id)."""
+
+    def __init__(
+        self,
+        client: RecordApi,
+        obj: ObjectType,
+        key: FieldInfo | None,
+        report: SyncReport,
+        *,
+        tag_ids: Sequence[str] = (),
+        tag_names: TagIds | None = None,
+        dry_run: bool = False,
+        removal: RemovalAction | None = None,
+        remover: Remover | None = None,
+        ignores_case: bool | None = None,
+        track_seen: bool = False,
+        reject_absent: bool = False,
+        progress: ProgressSink = NO_PROGRESS,
+        known_capacity: int = 50_000,
+        pause: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self.obj = obj
+        self.key = key
+        self._normalise_key = key_normaliser(key, ignores_case) if key is not None else str.strip
+        self._always = frozenset(tag_ids)  # the config's tags, added to every record written
+        self._tag_names = tag_names
+        self._report = report
+        self._removal = removal
+        self._dry_run = dry_run
+        # Also look emails up as lower-cased, unless Ontraport proved to compare them ignoring case:
+        # on an account that compares by case, `Ann@x.io` would not find a stored `ann@x.io`.
+        self._case_variants = ignores_case is not True and key is not None and key.type == "email"
+        self._track_seen = track_seen  # only a full refresh that removes leftovers needs it (memory)
+        # Data activation: an update or a deletion whose key matches nothing is a rejected record,
+        # as Airbyte's activation destinations report it; a classic stream counts it as skipped.
+        self._reject_absent = reject_absent
+        self.seen_ids: set[str] = set()  # every record this sync wrote or found unchanged
+        self._known = KnownRecords(known_capacity)
+        self._batch = Batch(str.casefold if case_unsettled(key, ignores_case) else None)
+        self._progress = progress
+        self._workers = Workers(client.max_in_flight, progress.tick)
+        self._executor: Executor
+        if dry_run:
+            self._executor = DryRunExecutor(obj, report.dry_run_examples, remover=remover, removal=removal)
+        else:
+            self._executor = ApiExecutor(
+                client,
+                obj,
+                key,
+                self._workers,
+                find_one=self._find_one,
+                equal=self._equal,
+                remover=remover,
+                removal=removal,
+                pause=pause,
+                progress=progress,
+            )
+
+    @property
+    def pending_records(self) -> int:
+        return self._batch.records
+
+    def match_key(self, fields: Mapping[str, str]) -> str:
+        """The identity of the record these mapped fields name: its key field's value, compared as
+        this writer's lookups compare it (see key_normaliser). Every stream keys its records by it."""
+        return self._normalise_key(fields.get(self.key.name) or "") if self.key is not None else ""
+
+    def add(
+        self,
+        key: str,
+        fields: dict[str, str],
+        position: int,
+        stream: str,
+        *,
+        may_create: bool = True,
+        tags: Mapping[str, bool] | None = None,
+    ) -> None:
+        self._batch.add(key, fields, position, stream, may_create=may_create, tags=tags)
+
+    def add_removal(self, key: str, fields: dict[str, str], position: int, stream: str) -> None:
+        self._batch.add_removal(key, fields, position, stream)
+
+    def close(self) -> None:
+        self._workers.close()
+
+    def flush(self) -> None:
+        """Write everything pending, round by round (see Batch). Raises (after in-flight requests
+        settle) on a failure that must stop the sync; the caller then emits no STATE for these records."""
+        while batch := self._batch.take():
+            self._write_round(batch)
+
+    def _write_round(self, batch: Sequence[PendingRecord]) -> None:
+        steps = plan_records(batch, self._look_up(batch), self._equal, removes=self._removal is not None)
+        if self._reject_absent:
+            self._reject_missing(steps)
+        self._executor.execute(steps)
+        tag_id = self._record_tag_ids(steps)
+        tags = plan_tags(steps, self._always, tag_id)
+        self._executor.apply_tags(tags)
+        self._report.counts.tagged += tags.tagged
+        if self._dry_run:  # records a dry run would create have no id to plan tags for
+            self._report.counts.tagged += sum(
+                1 for s in steps if s.kind is Kind.CREATE and (self._always or any(s.pending.tags.values()))
+            )
+        for step in steps:
+            self._count(step)
+            self._remember(step, tag_id)
+        self._progress.batch_counted()
+        self._settle_read_mode(steps)
+
+    # --- lookup ------------------------------------------------------------------------------
+    def _look_up(self, batch: Sequence[PendingRecord]) -> dict[str, KnownRecord]:
+        known: dict[str, KnownRecord] = {}
+        missing: list[PendingRecord] = []
+        for pending in batch:
+            cached = self._known.get(pending.key)
+            if cached is not None and all(name in cached.values for name in pending.fields):
+                known[pending.key] = cached
+            elif self.key is not None:
+                missing.append(pending)
+        if not missing:
+            return known
+        list_fields = sorted({"id", self.key_name, *self._tag_field()}.union(*(p.fields for p in missing)))
+        if self.key is RECORD_ID_FIELD:
+            ids = [p.key for p in missing]
+            chunks = self._client.lookup_chunks(self.obj, "id", ids, list_fields)
+            found_rows = self._workers.map(
+                lambda ids: self._client.find_by_ids(self.obj, ids, list_fields), chunks
+            )
+        else:
+            values: dict[str, None] = {}
+            for pending in missing:
+                values[pending.fields[self.key_name]] = None
+                if self._case_variants:
+                    values[pending.key] = None  # the lower-cased form, when it differs
+            chunks = self._client.lookup_chunks(self.obj, self.key_name, list(values), list_fields)
+            found_rows = self._workers.map(lambda c: self._find_all(c, list_fields), chunks)
+        found: dict[str, KnownRecord] = {}
+        for rows in found_rows:
+            for row in rows:
+                self._learn(found, row)
+        folded = _fold(found)
+        for pending in missing:
+            record = found.get(pending.key) or _only(folded.get(pending.key.casefold()))
+            if record is not None:
+                known[pending.key] = record
+        return known
+
+    @property
+    def key_name(self) -> str:
+        return self.key.name if self.key is not None else "id"
+
+    def _tag_field(self) -> list[str]:
+        return ["contact_cat"] if self.obj.has_tags else []
+
+    def _find_all(self, values: Sequence[str], list_fields: Sequence[str]) -> list[dict[str, Any]]:
+        """All records matching the values; pages on only when Ontraport holds duplicates."""
+        rows: list[dict[str, Any]] = []
+        while True:
+            page = self._client.find(self.obj, self.key_name, values, list_fields, start=len(rows))
+            rows.extend(page)
+            if len(page) < PAGE_SIZE:
+                return rows
+
+    def _learn(self, known: dict[str, KnownRecord], row: dict[str, Any]) -> None:
+        raw = row.get(self.key_name)
+        if raw is None:
+            return
+        key = self._normalise_key(raw if isinstance(raw, str) else str(raw))
+        if not key:
+            return
+        record = KnownRecord(str(row.get("id")), row, row_tag_ids(row))
+        other = known.get(key)
+        if other is not None:
+            # Ontraport allows duplicates; saveorupdate merges into the oldest, so do we.
+            logger.warning(
+                f"Ontraport holds more than one {self.obj.name} with {self.key_name} {excerpt(key)!r} "
+                f"(ids {other.id} and {record.id}); updating the oldest."
+            )
+            if _id_order(other.id) <= _id_order(record.id):
+                return
+        known[key] = record
+
+    def _find_one(self, value: str, list_fields: Sequence[str]) -> KnownRecord | None:
+        """The record with this match value: the same rule as a bulk lookup (exact key, else the one
+        row equal ignoring case), the oldest among duplicates."""
+        found: dict[str, KnownRecord] = {}
+        for row in self._find_all(list(dict.fromkeys([value, self._normalise_key(value)])), list_fields):
+            self._learn(found, row)
+        key = self._normalise_key(value)
+        return found.get(key) or _only(_fold(found).get(key.casefold()))
+
+    def _equal(self, name: str, ours: str, theirs: Any) -> bool:
+        if self.key is not None and name == self.key.name and isinstance(theirs, str):
+            # the record was found by this value (ignoring case where Ontraport does): same identity
+            return self._normalise_key(ours).casefold() == self._normalise_key(theirs).casefold()
+        info = self.obj.fields.get(name)
+        if info is None:
+            return ours == ("" if theirs is None else str(theirs))
+        return values_equal(info, ours, theirs)
+
+    def _settle_read_mode(self, steps: Sequence[Step]) -> None:
+        """Whether lookups by condition need `ids=0` is learned from an answer that must contain a
+        record: when no lookup found one yet (an empty account), one lookup of a record this sync
+        just created settles it before the next batch relies on lookups."""
+        if (
+            self._client.condition_needs_ids_zero is not None
+            or self._dry_run
+            or self.key in (None, RECORD_ID_FIELD)
+        ):
+            return
+        created = next((s for s in steps if s.created and s.record_id), None)
+        if created is not None:
+            self._client.find(self.obj, self.key_name, [created.pending.fields[self.key_name]], ["id"])
+
+    def _reject_missing(self, steps: Sequence[Step]) -> None:
+        """`no Deal with id 42`, `no Contact with Email 'ann@x.io' to delete`: the record's own value
+        (the match key is compared trimmed and, for emails, lower-cased)."""
+        for step in steps:
+            if step.kind is not Kind.SKIP or step.rejected:
+                continue
+            pending = step.pending
+            if self.key is RECORD_ID_FIELD or self.key is None:
+                which = f"id {pending.key}"
+            else:
+                which = f"{self.key.alias} {excerpt(pending.fields.get(self.key.name, pending.key))!r}"
+            step.rejected = (
+                f"no {self.obj.name} with {which} to delete"
+                if pending.remove
+                else f"no {self.obj.name} with {which}: update changes existing records and creates none"
+            )
+
+    # --- tags and bookkeeping ----------------------------------------------------------------
+    def _record_tag_ids(self, steps: Sequence[Step]) -> Mapping[str, str]:
+        """The ids of the tags the batch's records name: those to add are created when missing, those
+        only to remove are looked up (a missing one is held by nobody, and is never created)."""
+        asked = [step.pending.tags for step in steps if step.written]
+        adding = {name for tags in asked for name, add in tags.items() if add}
+        removing = {name for tags in asked for name, add in tags.items() if not add} - adding
+        if self._tag_names is None or not adding | removing:
+            return {}
+        found = dict(self._tag_names(sorted(adding), self.obj.id)) if adding else {}
+        if removing:
+            found.update(self._tag_names(sorted(removing), self.obj.id, create=False))
+        return found
+
+    def _remember(self, step: Step, tag_id: Mapping[str, str]) -> None:
+        if step.kind is Kind.REMOVE:
+            self._known.forget(step.pending.key)
+            return
+        if step.rejected or step.record_id is None:
+            return
+        if self._track_seen:
+            self.seen_ids.add(step.record_id)
+        if self._dry_run:
+            return
+        before = step.known
+        if (
+            before is not None
+            and step.kind is Kind.UNCHANGED
+            and not step.pending.tags
+            and self._always <= (before.tag_ids or frozenset())
+        ):
+            self._known.put(step.pending.key, before)  # nothing new to learn: no copy
+            return
+        values = dict(before.values) if before else {}
+        values.update(step.pending.fields)
+        self._known.put(
+            step.pending.key, KnownRecord(step.record_id, values, tags_after(step, self._always, tag_id))
+        )
+
+    def _names(self, step: Step) -> tuple[int, str, str] | None:
+        """The Ontraport record a refused record names (removals of leftovers spare it): the record
+        the lookup found, else its key; None for a keyless write."""
+        if step.known is not None:
+            return (self.obj.id, RECORD_ID_FIELD.name, step.known.id)
+        if self.key is None:
+            return None
+        return (self.obj.id, self.key.name, step.pending.key)
+
+    def _count(self, step: Step) -> None:
+        counts = self._report.counts
+        if step.rejected:
+            names = self._names(step)
+            for position, stream in step.pending.sources:
+                self._report.reject(position, stream, step.pending.key, step.rejected, names=names)
+        elif step.kind is Kind.CREATE:
+            counts.created += 1
+        elif step.kind is Kind.UPDATE:
+            counts.updated += 1
+        elif step.kind is Kind.UNCHANGED:
+            counts.unchanged += 1
+        elif step.kind is Kind.REMOVE:
+            if self._removal == "delete":
+                counts.deleted += 1
+            elif removes(step, "remove_tags", self._always):
+                counts.untagged += 1
+        else:
+            counts.skipped += 1
+
+
+def _fold(found: dict[str, KnownRecord]) -> dict[str, list[KnownRecord]]:
+    """Records by match key ignoring case, for values that differ from the stored one only in case."""
+    folded: dict[str, list[KnownRecord]] = {}
+    for key, record in found.items():
+        folded.setdefault(key.casefold(), []).append(record)
+    return folded
+
+
+def _only(candidates: list[KnownRecord] | None) -> KnownRecord | None:
+    """The one candidate; several records that differ only in case are not guessed between."""
+    return candidates[0] if candidates and len(candidates) == 1 else None
+
+
+def _id_order(raw_id: str) -> tuple[int, str]:
+    """Oldest first: by the number of an id Ontraport gave (any other text after every number)."""
+    number = record_id(raw_id)
+    return (int(number), "") if number is not None else (1 << 62, raw_id)
