@@ -1,6 +1,6 @@
 """The Ontraport REST API v1 endpoints the connector uses, for any object type.
 
-Each method names the API call it wraps and builds one `ApiRequest`; `api_engine.ApiEngine` sends
+Each method names the API call it wraps and builds one `ApiRequest`; `engine.ApiEngine` sends
 it (auth, pacing, retries, the error table). Requests go exactly as Ontraport's PHP SDK sends them:
 contacts on their dedicated routes, form-encoded; other objects on the generic routes with
 `objectID`, JSON bodies for create and update; DELETE parameters always in the query string.
@@ -22,6 +22,7 @@ from destination_ontraport.model.coercion import whole_number
 from destination_ontraport.model.objects import CONTACT_OBJECT_ID, ObjectType
 from destination_ontraport.ontraport.engine import ApiEngine, ApiRequest, JsonDict, RequestStats
 from destination_ontraport.ontraport.errors import OntraportError, UnexpectedAnswerError, UnsafeRequestError
+from destination_ontraport.ontraport.settings import REAL_TIME, EngineSettings, Timing
 
 logger = logging.getLogger("airbyte")
 
@@ -76,29 +77,9 @@ class OntraportClient:
     """Thread-safe. What it learns about the account (whether lookups need `ids=0`) holds for the
     whole sync: `condition_needs_ids_zero` is None until an answer settles it."""
 
-    def __init__(
-        self,
-        base_url: str,
-        app_id: str,
-        api_key: str,
-        *,
-        max_in_flight: int = 10,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        jitter: Callable[[], float] | None = None,
-        **engine_options: Any,
-    ) -> None:
-        self._engine = ApiEngine(
-            base_url,
-            app_id,
-            api_key,
-            max_in_flight=max_in_flight,
-            clock=clock,
-            sleep=sleep,
-            jitter=jitter,
-            **engine_options,
-        )
-        self.max_in_flight = max_in_flight
+    def __init__(self, settings: EngineSettings, timing: Timing = REAL_TIME) -> None:
+        self._engine = ApiEngine(settings, timing)
+        self.max_in_flight = settings.max_in_flight
         self.condition_needs_ids_zero: bool | None = None
         # Object types sampled empty, with no record created since: an empty lookup of one needs no
         # second look. Per type: an account without contacts may well hold custom-object records.

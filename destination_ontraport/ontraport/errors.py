@@ -1,7 +1,7 @@
 """Every way an Ontraport request can fail, and the one table that says what to do about each.
 
 `decide` is pure: (HTTP status or failure kind, repeat-safe?) -> retry / wait for the rate limit /
-raise which error. The engine (`api_engine.py`) applies it; messages say what happens next and never
+raise which error. The engine (`engine.py`) applies it; messages say what happens next and never
 carry the API key or the request headers.
 """
 
