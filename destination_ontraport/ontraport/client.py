@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote_plus, urlencode, urlsplit
 
 import orjson
@@ -38,6 +39,7 @@ for the path and the fields listed (200 of them take about 1,600 bytes). A longe
 name cannot be looked up in a request a server accepts, on any retry: its record is rejected instead
 (see `lookup_value_fits`)."""
 _POSITIVE_ID = re.compile(r"[1-9][0-9]*")
+Row = TypeVar("Row")
 
 
 class RecordApi(Protocol):
@@ -321,30 +323,22 @@ class OntraportClient:
         fixed = self._request_line("GET", "/Tags", fixed_params)
         rows: list[JsonDict] = []
         for chunk in _cut_to_fit(unique, fixed, _condition_cost, LOOKUP_VALUES):
-            found = 0
-            while True:
-                params = {
-                    "condition": in_condition("tag_name", chunk),
-                    "start": str(found),
-                    "range": str(PAGE_SIZE),
-                }
-                page = self._condition_read("/Tags", params)
-                rows.extend(page)
-                found += len(page)
-                if len(page) < PAGE_SIZE:
-                    break
+            rows.extend(pages(partial(self._tags_page, in_condition("tag_name", chunk))))
         return _tags_by_name(unique, rows, object_type_id)
 
     def all_tags(self, names: Sequence[str], object_type_id: int = CONTACT_OBJECT_ID) -> dict[str, str]:
         """GET /Tags without a condition, every page -> {our name: tag_id}: the fallback when a
         condition read missed a tag that Ontraport says exists."""
-        rows: list[JsonDict] = []
-        while True:
-            params = {"start": str(len(rows)), "range": str(PAGE_SIZE)}
-            page = _rows(self._send(ApiRequest("GET", "/Tags", params=params)), "/Tags")
-            rows.extend(page)
-            if len(page) < PAGE_SIZE:
-                return _tags_by_name(list(dict.fromkeys(names)), rows, object_type_id)
+        rows = list(pages(partial(self._tags_page, None)))
+        return _tags_by_name(list(dict.fromkeys(names)), rows, object_type_id)
+
+    def _tags_page(self, condition: str | None, start: int) -> list[JsonDict]:
+        """GET /Tags [condition] start range=50: one page of tags (`ids=0` beside a condition once the
+        account proved to need it; never without one, where it is not needed)."""
+        page = {"start": str(start), "range": str(PAGE_SIZE)}
+        if condition is None:
+            return _rows(self._send(ApiRequest("GET", "/Tags", params=page)), "/Tags")
+        return self._condition_read("/Tags", {"condition": condition, **page})
 
     def create_tag(self, name: str, object_type_id: int = CONTACT_OBJECT_ID) -> str:
         """POST /Tags with tag_name, object_type_id -> tag id.
@@ -385,6 +379,23 @@ def in_condition(field_name: str, values: Sequence[str]) -> str:
     """Ontraport criteria JSON for `<field> IN [values]` (the SDK's Criteria shape)."""
     clause = {"field": {"field": field_name}, "op": "IN", "value": {"list": [{"value": v} for v in values]}}
     return orjson.dumps([clause]).decode()
+
+
+def pages(read_page: Callable[[int], Sequence[Row]]) -> Iterator[Row]:
+    """Every row of a collection read that Ontraport pages with `start` and `range=50`.
+
+    `read_page(start)` sends one request for the page at `start`. A full page may hide more rows
+    (duplicates of a match value, more tags, more tagged records), so paging goes on from the rows
+    read so far; the first short page (empty included) is the last. Lazy: a caller that stops early
+    sends no further request. The one paging loop: every paged read goes through it.
+    """
+    start = 0
+    while True:
+        page = read_page(start)
+        yield from page
+        if len(page) < PAGE_SIZE:
+            return
+        start += len(page)
 
 
 def _condition_cost(value: str) -> int:
@@ -503,4 +514,5 @@ __all__ = [
     "RecordApi",
     "in_condition",
     "lookup_value_fits",
+    "pages",
 ]
