@@ -161,6 +161,31 @@ def test_decide_is_one_table(failure: Any, repeat_safe: bool, action: Action, er
 
 
 # --- session, headers, envelope -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("answer", "repeat_safe", "transient"),
+    [
+        ({"status_code": 503, "text": "Service Unavailable"}, True, True),  # gave up after retries
+        ({"exc": requests.exceptions.ReadTimeout}, False, True),  # a create that may have arrived
+        ({"status_code": 401, "text": AUTH_BODY}, True, False),
+        ({"status_code": 403, "text": "Permission denied"}, True, False),
+        ({"status_code": 404, "text": "Object not found"}, True, False),
+        ({"status_code": 422, "text": "Invalid email"}, True, False),
+        ({"json": {"code": 1, "data": "bad"}}, True, False),
+        ({"text": "Save failed!"}, True, False),
+    ],
+)
+def test_an_error_says_whether_it_may_pass_with_nothing_changed(
+    make: Any, mock: Any, answer: dict[str, Any], repeat_safe: bool, transient: bool
+) -> None:
+    """`transient` is what the failure table reads: the error raised after Ontraport's answer says it."""
+    mock.post(f"{BASE}/Tags", **answer)
+    client = make(max_attempts=2)
+    with pytest.raises(OntraportError) as info:
+        client._send(ApiRequest("POST", "/Tags", form={"tag_name": "x"}, repeat_safe=repeat_safe))
+    assert info.value.transient is transient
+    assert isinstance(info.value, TransientError) is transient
+
+
 def test_every_request_carries_credentials_and_accept(make: Any, mock: Any) -> None:
     mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "42", "listFields": []}))
     assert make().count(CONTACTS) == 42
