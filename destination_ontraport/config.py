@@ -11,9 +11,11 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from destination_ontraport.config_keys import unknown_keys
+from destination_ontraport.ontraport.settings import ONTRAPORT_WINDOW_SECONDS
 from destination_ontraport.rejected.settings import ObjectStorage, object_storage_field
 
 DEFAULT_API_URL = "https://api.ontraport.com/1"
@@ -201,12 +203,14 @@ class OntraportConfig(BaseModel):
         examples=[DEFAULT_API_URL, "http://localhost:8765/1"],
         json_schema_extra=_ui(14),
     )
-    rate_limit_window_seconds: float = Field(
-        default=60.0,
+    rate_limit_window_seconds: SkipJsonSchema[float] = Field(
+        default=ONTRAPORT_WINDOW_SECONDS,
         gt=0,
         title="Rate-limit window (seconds)",
-        description="Length of Ontraport's rolling rate-limit window. Leave at 60 unless testing against a scaled sandbox.",
-        json_schema_extra=_ui(15),
+        description=(
+            "Not in the spec: only for a local sandbox whose window is scaled down (the tests, the "
+            "benchmarks). Ontraport's window is always 60 s; a raised limit is read from its headers."
+        ),
     )
     max_concurrent_requests: int = Field(
         default=10,
@@ -214,14 +218,14 @@ class OntraportConfig(BaseModel):
         le=64,
         title="Concurrent requests",
         description="Requests kept in flight at once, so that slow responses do not waste the rate budget.",
-        json_schema_extra=_ui(16),
+        json_schema_extra=_ui(15),
     )
     request_timeout_seconds: float = Field(
         default=90.0,
         gt=0,
         title="Request timeout (seconds)",
         description="Per-request timeout; Ontraport can take up to 60 s to answer.",
-        json_schema_extra=_ui(17),
+        json_schema_extra=_ui(16),
     )
     batch_size: int = Field(
         default=1000,
@@ -229,7 +233,7 @@ class OntraportConfig(BaseModel):
         le=10000,
         title="Batch size",
         description="Records collected before contacts are looked up and written (bounds memory).",
-        json_schema_extra=_ui(18),
+        json_schema_extra=_ui(17),
     )
 
     @model_validator(mode="before")
@@ -254,7 +258,7 @@ class OntraportConfig(BaseModel):
         parts = urlsplit(value.strip())
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError("api_url must be an http(s) URL such as https://api.ontraport.com/1")
-        if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        if parts.scheme == "http" and not _is_local(value):
             raise ValueError(
                 "api_url uses plain HTTP to a remote host, which would send the API key in clear "
                 "text; use https:// (http is only allowed for localhost)"
@@ -295,6 +299,20 @@ class OntraportConfig(BaseModel):
             raise ValueError("deleted_records=remove_tags needs non-empty tags: there are no tags to remove")
         return self
 
+    @model_validator(mode="after")
+    def _scaled_window_only_for_a_sandbox(self) -> OntraportConfig:
+        """Ontraport counts requests over a rolling minute; support may raise an account's limit, never
+        the window, and every answer reports the limit (X-Rate-Limit-Limit), which the pacer reads. A
+        shorter window against the real API would run into HTTP 429 all sync long, a longer one would
+        waste the budget: only a local sandbox scales its window (the tests and benchmarks use 6 s)."""
+        if self.rate_limit_window_seconds != ONTRAPORT_WINDOW_SECONDS and not _is_local(self.api_url):
+            raise ValueError(
+                f"rate_limit_window_seconds={self.rate_limit_window_seconds:g} is only for a local sandbox "
+                "with a scaled rate-limit window: Ontraport's window is always 60 seconds, and a limit "
+                "Ontraport raised for the account is read from its answers. Remove the option"
+            )
+        return self
+
     @property
     def tag_names(self) -> list[str]:
         """The configured tags, trimmed, empty entries dropped, duplicates removed in order."""
@@ -314,6 +332,11 @@ def unknown_option_warning(config: Any) -> str | None:
         f"Unknown config option(s) {', '.join(unknown)} are ignored; check their spelling against the "
         "spec (docs/ontraport.md lists the options)."
     )
+
+
+def _is_local(url: str) -> bool:
+    """Whether `url` names this machine (the sandbox), not a host across a network."""
+    return urlsplit(url.strip()).hostname in LOCAL_HOSTS
 
 
 def _header_safe(value: str, what: str) -> str:

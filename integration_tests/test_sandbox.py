@@ -8,6 +8,7 @@ connector's end-to-end tests, the benchmarks and the demo start it; every test t
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import threading
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from ontraport_sandbox.ratelimit import RateLimiter
 from ontraport_sandbox.testing import PACKAGE_PARENT, SandboxError, SandboxHandle, running_sandbox
 
 APP_ID = "sandbox-test-app"
@@ -2212,3 +2214,43 @@ def test_generic_routes_refuse_unknown_object_types(api: Api) -> None:
         api.request("POST", "/objects/saveorupdate", json={"objectID": 14, "tag_name": "x"}).status_code
         == 400
     )
+
+
+# --- the rate limiter on its own, on an injected clock ---------------------------------------------
+class StoppedClock:
+    """A clock that only moves when told to: the limiter's arithmetic at exact instants."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("start", [1000.4, 1000.9, 12345.6])
+@pytest.mark.parametrize(
+    ("window", "later", "reset"),
+    [
+        (60, 0, 60),  # counted this instant: a full window, not 61
+        (60, 0.5, 60),
+        (60, 1, 59),  # exactly 59 s left: 59, not 60
+        (60, 1.1, 59),
+        (60, 30, 30),
+        (60, 59.9, 1),
+        (6, 0, 6),
+        (6, 5, 1),
+        (0.2, 0, 1),  # never 0, even for a window shorter than a second
+    ],
+)
+def test_reset_is_whole_seconds_until_the_oldest_leaves_never_beyond_the_window(
+    start: float, window: float, later: float, reset: int
+) -> None:
+    """X-Rate-Limit-Reset is the seconds until the oldest counted request leaves the window, rounded
+    up, within 1..window: a float sum such as 1000.4 + 60 - 1000.4 (60.000000000000114) must not
+    round up to 61 in a 60-second window."""
+    clock = StoppedClock(start)
+    limiter = RateLimiter(clock)
+    assert limiter.admit("app", 5, window).reset_seconds == math.ceil(window)
+    clock.now = start + later
+    assert limiter.peek("app", 5, window).reset_seconds == reset
+    assert RateLimiter(clock).peek("other", 5, window).reset_seconds == math.ceil(window), "nothing counted"

@@ -41,11 +41,13 @@ class RateLimiter:
 
     @staticmethod
     def _state(window: deque[float], now: float, limit: int, seconds: float, allowed: bool) -> RateState:
-        # whole seconds until the oldest counted request leaves the window (never 0); a full
-        # window's length when nothing is counted
+        # Whole seconds until the oldest counted request leaves the window, within 1..window (a full
+        # window's length when nothing is counted). The float sum carries noise in its last bits
+        # (1000.4 + 60 - 1000.4 is 60.000000000000114): it is rounded to the microsecond before
+        # rounding up, or a request counted this instant would read 61 in a 60-second window.
         oldest_leaves_in = window[0] + seconds - now if window else seconds
-        reset = max(1, math.ceil(oldest_leaves_in))
-        return RateState(allowed, limit, max(0, limit - len(window)), reset)
+        reset = min(math.ceil(round(oldest_leaves_in, 6)), math.ceil(seconds))
+        return RateState(allowed, limit, max(0, limit - len(window)), max(1, reset))
 
     def _window(self, key: str, now: float, seconds: float) -> deque[float]:
         window = self._windows.get(key)

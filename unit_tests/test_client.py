@@ -38,6 +38,7 @@ from destination_ontraport.ontraport.errors import (
     decide,
 )
 from destination_ontraport.ontraport.pacing import Pacer, RateHeaders
+from destination_ontraport.ontraport.settings import EngineSettings, Timing
 
 BASE = "https://api.test/1"
 CONTACTS = ObjectType(0, "Contact", FieldCatalog(()))
@@ -79,9 +80,9 @@ def clock() -> FakeClock:
 def make(clock: FakeClock) -> Iterator[Callable[..., OntraportClient]]:
     clients: list[OntraportClient] = []
 
-    def factory(**kwargs: Any) -> OntraportClient:
-        kwargs.setdefault("jitter", lambda: 0.0)
-        client = OntraportClient(BASE, APP_ID, SECRET, clock=clock, sleep=clock.sleep, **kwargs)
+    def factory(jitter: Callable[[], float] = lambda: 0.0, **options: Any) -> OntraportClient:
+        settings = EngineSettings(BASE, APP_ID, SECRET, **options)
+        client = OntraportClient(settings, Timing(clock=clock, sleep=clock.sleep, jitter=jitter))
         clients.append(client)
         return client
 
@@ -160,6 +161,31 @@ def test_decide_is_one_table(failure: Any, repeat_safe: bool, action: Action, er
 
 
 # --- session, headers, envelope -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("answer", "repeat_safe", "transient"),
+    [
+        ({"status_code": 503, "text": "Service Unavailable"}, True, True),  # gave up after retries
+        ({"exc": requests.exceptions.ReadTimeout}, False, True),  # a create that may have arrived
+        ({"status_code": 401, "text": AUTH_BODY}, True, False),
+        ({"status_code": 403, "text": "Permission denied"}, True, False),
+        ({"status_code": 404, "text": "Object not found"}, True, False),
+        ({"status_code": 422, "text": "Invalid email"}, True, False),
+        ({"json": {"code": 1, "data": "bad"}}, True, False),
+        ({"text": "Save failed!"}, True, False),
+    ],
+)
+def test_an_error_says_whether_it_may_pass_with_nothing_changed(
+    make: Any, mock: Any, answer: dict[str, Any], repeat_safe: bool, transient: bool
+) -> None:
+    """`transient` is what the failure table reads: the error raised after Ontraport's answer says it."""
+    mock.post(f"{BASE}/Tags", **answer)
+    client = make(max_attempts=2)
+    with pytest.raises(OntraportError) as info:
+        client._send(ApiRequest("POST", "/Tags", form={"tag_name": "x"}, repeat_safe=repeat_safe))
+    assert info.value.transient is transient
+    assert isinstance(info.value, TransientError) is transient
+
+
 def test_every_request_carries_credentials_and_accept(make: Any, mock: Any) -> None:
     mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "42", "listFields": []}))
     assert make().count(CONTACTS) == 42
@@ -641,6 +667,7 @@ def test_api_key_never_appears_in_errors_repr_or_logs(
     assert SECRET not in caplog.text
     assert SECRET not in repr(client)
     assert SECRET not in str(client)
+    assert SECRET not in repr(EngineSettings(BASE, APP_ID, SECRET)), "settings may end up in a traceback"
 
 
 # --- pacing -----------------------------------------------------------------------------------------
@@ -683,7 +710,7 @@ def test_server_limit_header_lowers_l(make: Any, mock: Any, clock: FakeClock) ->
 
 def test_remaining_zero_that_our_sends_do_not_explain_holds_sends_until_reset(clock: FakeClock) -> None:
     pacer = Pacer(
-        window_seconds=6, max_requests_per_minute=None, max_in_flight=8, clock=clock, sleep=clock.sleep
+        window_seconds=6, max_requests_per_minute=None, max_in_flight=8, timing=Timing(clock, clock.sleep)
     )
     with pacer.slot() as first:
         pacer.observe(first, RateHeaders(limit=5, remaining=4, reset=6))
@@ -750,7 +777,7 @@ def _try_slot(pacer: Pacer, entered: threading.Event, release: threading.Event) 
 def test_one_request_in_flight_until_the_first_response_then_max_in_flight(clock: FakeClock) -> None:
     # requests-mock serialises sends behind a global lock, so concurrency is tested on the Pacer itself.
     pacer = Pacer(
-        window_seconds=60, max_requests_per_minute=None, max_in_flight=2, clock=clock, sleep=clock.sleep
+        window_seconds=60, max_requests_per_minute=None, max_in_flight=2, timing=Timing(clock, clock.sleep)
     )
     release = threading.Event()
     with pacer.slot() as probe:
@@ -814,7 +841,7 @@ def test_threads_sharing_the_client_never_exceed_l_per_window(make: Any, mock: A
 
 def test_real_clock_pacing_with_threads(mock: Any) -> None:
     mock.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "1"}, **rate(4, 3, 1)))
-    client = OntraportClient(BASE, APP_ID, SECRET, window_seconds=0.3, max_in_flight=3)
+    client = OntraportClient(EngineSettings(BASE, APP_ID, SECRET, window_seconds=0.3, max_in_flight=3))
     grants = _record_grants(client)
     threads = [threading.Thread(target=lambda: [client.count(CONTACTS) for _ in range(4)]) for _ in range(3)]
     for thread in threads:

@@ -14,6 +14,7 @@ from destination_ontraport.account.read_probe import ReadProbe, probe_read_path
 from destination_ontraport.model.mapping import FieldCatalog
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.ontraport.client import OntraportClient
+from destination_ontraport.ontraport.settings import EngineSettings, Timing
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 BASE = "https://api.test/1"
@@ -23,7 +24,9 @@ STORED = {"id": "4", "email": "Ann@Example.com", "contact_cat": "*/*1*/*"}
 
 @pytest.fixture
 def client() -> Iterator[OntraportClient]:
-    made = OntraportClient(BASE, "app", "key", sleep=lambda _: None, jitter=lambda: 0.0, max_attempts=1)
+    made = OntraportClient(
+        EngineSettings(BASE, "app", "key", max_attempts=1), Timing(sleep=lambda _: None, jitter=lambda: 0.0)
+    )
     yield made
     made.close()
 

@@ -24,6 +24,7 @@ from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.errors import RemovalTripwireError, UnsafeRequestError
+from destination_ontraport.ontraport.settings import EngineSettings, Timing
 from destination_ontraport.sync.leftovers import remove_missing_contacts
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.sync.streams import StreamPlan, replaces_existing
@@ -63,7 +64,9 @@ def mock() -> Iterator[requests_mock.Mocker]:
 
 @pytest.fixture
 def client() -> Iterator[OntraportClient]:
-    made = OntraportClient(BASE, "app", "key", sleep=lambda _: None, jitter=lambda: 0.0, max_attempts=2)
+    made = OntraportClient(
+        EngineSettings(BASE, "app", "key", max_attempts=2), Timing(sleep=lambda _: None, jitter=lambda: 0.0)
+    )
     yield made
     made.close()
 

@@ -16,15 +16,21 @@ from typing import Any
 
 import pytest
 from airbyte_cdk.models import AirbyteMessageSerializer
+from pydantic import ValidationError
 
-from destination_ontraport.config import GROUPS, connection_specification
+from destination_ontraport.config import (
+    DEFAULT_API_URL,
+    GROUPS,
+    OntraportConfig,
+    connection_specification,
+    unknown_option_warning,
+)
 from destination_ontraport.destination import DestinationOntraport
 from destination_ontraport.spec import print_spec_message
 
 ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = {
     "api_url",
-    "rate_limit_window_seconds",
     "batch_size",
     "max_concurrent_requests",
     "request_timeout_seconds",
@@ -62,6 +68,24 @@ def test_the_tuning_and_test_knobs_are_hidden_and_in_no_card() -> None:
     for name in HIDDEN:
         assert "group" not in properties()[name], name
         assert "default" in properties()[name], f"{name}: a hidden option needs a default"
+
+
+def test_the_rate_limit_window_is_no_option_and_scales_only_a_local_sandbox() -> None:
+    """Ontraport's window is a rolling minute; a raised limit comes in X-Rate-Limit-Limit. The window
+    is no option of the spec; a config may still set it for a local sandbox (tests, benchmarks), and a
+    config saved with the former default (60) keeps working, without a warning."""
+    assert "rate_limit_window_seconds" not in properties()
+    base = {"app_id": "a", "api_key": "k"}
+    assert OntraportConfig.model_validate(base).rate_limit_window_seconds == 60
+    saved = {**base, "rate_limit_window_seconds": 60}
+    assert OntraportConfig.model_validate(saved).rate_limit_window_seconds == 60
+    assert unknown_option_warning(saved) is None
+    sandbox = {**base, "api_url": "http://127.0.0.1:8765/1", "rate_limit_window_seconds": 6}
+    assert OntraportConfig.model_validate(sandbox).rate_limit_window_seconds == 6
+    for url in (DEFAULT_API_URL, "https://localhost.example.com/1"):
+        with pytest.raises(ValidationError, match="only for a local sandbox") as refused:
+            OntraportConfig.model_validate({**base, "api_url": url, "rate_limit_window_seconds": 6})
+        assert "always 60 seconds" in str(refused.value)
 
 
 def test_every_visible_option_is_in_a_listed_card_and_every_card_has_options() -> None:

@@ -11,6 +11,7 @@ import requests_mock
 
 from destination_ontraport.account.tag_book import TagBook
 from destination_ontraport.ontraport.client import OntraportClient
+from destination_ontraport.ontraport.settings import EngineSettings, Timing
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.write.object_writer import ObjectWriter
 from unit_tests.test_object_writer import CONTACTS, EMAIL, FakeClient
@@ -24,7 +25,9 @@ def envelope(data: object) -> dict[str, Any]:
 
 @pytest.fixture
 def client() -> Iterator[OntraportClient]:
-    made = OntraportClient(BASE, "app", "key", sleep=lambda _: None, jitter=lambda: 0.0, max_attempts=2)
+    made = OntraportClient(
+        EngineSettings(BASE, "app", "key", max_attempts=2), Timing(sleep=lambda _: None, jitter=lambda: 0.0)
+    )
     yield made
     made.close()
 

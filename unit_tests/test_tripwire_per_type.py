@@ -13,6 +13,7 @@ from destination_ontraport.model.mapping import FieldCatalog
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.errors import RemovalTripwireError
+from destination_ontraport.ontraport.settings import EngineSettings, Timing
 from destination_ontraport.write.removal import RemovalGuard, Remover
 
 BASE = "https://api.test/1"
@@ -26,7 +27,9 @@ def envelope(data: object) -> dict[str, Any]:
 
 @pytest.fixture
 def client() -> Iterator[OntraportClient]:
-    made = OntraportClient(BASE, "app", "key", sleep=lambda _: None, jitter=lambda: 0.0, max_attempts=2)
+    made = OntraportClient(
+        EngineSettings(BASE, "app", "key", max_attempts=2), Timing(sleep=lambda _: None, jitter=lambda: 0.0)
+    )
     yield made
     made.close()
 

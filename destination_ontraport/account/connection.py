@@ -9,22 +9,23 @@ from destination_ontraport.config import OntraportConfig
 from destination_ontraport.model.mapping import FieldCatalog, FieldInfo, RecordMapper
 from destination_ontraport.model.objects import CONTACT_OBJECT_ID, ObjectType, object_types
 from destination_ontraport.ontraport.client import OntraportClient
+from destination_ontraport.ontraport.settings import EngineSettings
 
 
 def make_client(config: OntraportConfig, *, quick: bool = False) -> OntraportClient:
     """`quick` is for `check` and `discover`: a person is waiting, so two attempts and a 30 s timeout."""
-    return OntraportClient(
+    timeout = config.request_timeout_seconds
+    settings = EngineSettings(
         config.api_url,
         config.app_id,
         config.api_key.get_secret_value(),
-        timeout_seconds=min(config.request_timeout_seconds, 30.0)
-        if quick
-        else config.request_timeout_seconds,
+        timeout_seconds=min(timeout, 30.0) if quick else timeout,
         max_requests_per_minute=config.max_requests_per_minute,
         window_seconds=config.rate_limit_window_seconds,
         max_in_flight=config.max_concurrent_requests,
         max_attempts=2 if quick else 8,
     )
+    return OntraportClient(settings)
 
 
 def contact_mapper(config: OntraportConfig, fields: FieldCatalog, match_field: FieldInfo) -> RecordMapper:

@@ -1,6 +1,6 @@
 """The Ontraport REST API v1 endpoints the connector uses, for any object type.
 
-Each method names the API call it wraps and builds one `ApiRequest`; `api_engine.ApiEngine` sends
+Each method names the API call it wraps and builds one `ApiRequest`; `engine.ApiEngine` sends
 it (auth, pacing, retries, the error table). Requests go exactly as Ontraport's PHP SDK sends them:
 contacts on their dedicated routes, form-encoded; other objects on the generic routes with
 `objectID`, JSON bodies for create and update; DELETE parameters always in the query string.
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote_plus, urlencode, urlsplit
 
 import orjson
@@ -22,6 +23,7 @@ from destination_ontraport.model.coercion import whole_number
 from destination_ontraport.model.objects import CONTACT_OBJECT_ID, ObjectType
 from destination_ontraport.ontraport.engine import ApiEngine, ApiRequest, JsonDict, RequestStats
 from destination_ontraport.ontraport.errors import OntraportError, UnexpectedAnswerError, UnsafeRequestError
+from destination_ontraport.ontraport.settings import REAL_TIME, EngineSettings, Timing
 
 logger = logging.getLogger("airbyte")
 
@@ -37,6 +39,7 @@ for the path and the fields listed (200 of them take about 1,600 bytes). A longe
 name cannot be looked up in a request a server accepts, on any retry: its record is rejected instead
 (see `lookup_value_fits`)."""
 _POSITIVE_ID = re.compile(r"[1-9][0-9]*")
+Row = TypeVar("Row")
 
 
 class RecordApi(Protocol):
@@ -76,29 +79,9 @@ class OntraportClient:
     """Thread-safe. What it learns about the account (whether lookups need `ids=0`) holds for the
     whole sync: `condition_needs_ids_zero` is None until an answer settles it."""
 
-    def __init__(
-        self,
-        base_url: str,
-        app_id: str,
-        api_key: str,
-        *,
-        max_in_flight: int = 10,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        jitter: Callable[[], float] | None = None,
-        **engine_options: Any,
-    ) -> None:
-        self._engine = ApiEngine(
-            base_url,
-            app_id,
-            api_key,
-            max_in_flight=max_in_flight,
-            clock=clock,
-            sleep=sleep,
-            jitter=jitter,
-            **engine_options,
-        )
-        self.max_in_flight = max_in_flight
+    def __init__(self, settings: EngineSettings, timing: Timing = REAL_TIME) -> None:
+        self._engine = ApiEngine(settings, timing)
+        self.max_in_flight = settings.max_in_flight
         self.condition_needs_ids_zero: bool | None = None
         # Object types sampled empty, with no record created since: an empty lookup of one needs no
         # second look. Per type: an account without contacts may well hold custom-object records.
@@ -340,30 +323,22 @@ class OntraportClient:
         fixed = self._request_line("GET", "/Tags", fixed_params)
         rows: list[JsonDict] = []
         for chunk in _cut_to_fit(unique, fixed, _condition_cost, LOOKUP_VALUES):
-            found = 0
-            while True:
-                params = {
-                    "condition": in_condition("tag_name", chunk),
-                    "start": str(found),
-                    "range": str(PAGE_SIZE),
-                }
-                page = self._condition_read("/Tags", params)
-                rows.extend(page)
-                found += len(page)
-                if len(page) < PAGE_SIZE:
-                    break
+            rows.extend(pages(partial(self._tags_page, in_condition("tag_name", chunk))))
         return _tags_by_name(unique, rows, object_type_id)
 
     def all_tags(self, names: Sequence[str], object_type_id: int = CONTACT_OBJECT_ID) -> dict[str, str]:
         """GET /Tags without a condition, every page -> {our name: tag_id}: the fallback when a
         condition read missed a tag that Ontraport says exists."""
-        rows: list[JsonDict] = []
-        while True:
-            params = {"start": str(len(rows)), "range": str(PAGE_SIZE)}
-            page = _rows(self._send(ApiRequest("GET", "/Tags", params=params)), "/Tags")
-            rows.extend(page)
-            if len(page) < PAGE_SIZE:
-                return _tags_by_name(list(dict.fromkeys(names)), rows, object_type_id)
+        rows = list(pages(partial(self._tags_page, None)))
+        return _tags_by_name(list(dict.fromkeys(names)), rows, object_type_id)
+
+    def _tags_page(self, condition: str | None, start: int) -> list[JsonDict]:
+        """GET /Tags [condition] start range=50: one page of tags (`ids=0` beside a condition once the
+        account proved to need it; never without one, where it is not needed)."""
+        page = {"start": str(start), "range": str(PAGE_SIZE)}
+        if condition is None:
+            return _rows(self._send(ApiRequest("GET", "/Tags", params=page)), "/Tags")
+        return self._condition_read("/Tags", {"condition": condition, **page})
 
     def create_tag(self, name: str, object_type_id: int = CONTACT_OBJECT_ID) -> str:
         """POST /Tags with tag_name, object_type_id -> tag id.
@@ -404,6 +379,23 @@ def in_condition(field_name: str, values: Sequence[str]) -> str:
     """Ontraport criteria JSON for `<field> IN [values]` (the SDK's Criteria shape)."""
     clause = {"field": {"field": field_name}, "op": "IN", "value": {"list": [{"value": v} for v in values]}}
     return orjson.dumps([clause]).decode()
+
+
+def pages(read_page: Callable[[int], Sequence[Row]]) -> Iterator[Row]:
+    """Every row of a collection read that Ontraport pages with `start` and `range=50`.
+
+    `read_page(start)` sends one request for the page at `start`. A full page may hide more rows
+    (duplicates of a match value, more tags, more tagged records), so paging goes on from the rows
+    read so far; the first short page (empty included) is the last. Lazy: a caller that stops early
+    sends no further request. The one paging loop: every paged read goes through it.
+    """
+    start = 0
+    while True:
+        page = read_page(start)
+        yield from page
+        if len(page) < PAGE_SIZE:
+            return
+        start += len(page)
 
 
 def _condition_cost(value: str) -> int:
@@ -522,4 +514,5 @@ __all__ = [
     "RecordApi",
     "in_condition",
     "lookup_value_fits",
+    "pages",
 ]

@@ -1,7 +1,7 @@
 """One Ontraport request, sent right: auth, envelope, pacing, and retries by the error table.
 
-`ApiEngine.send(ApiRequest)` paces the send (`pacing.Pacer`), sends it on one plain
-`requests.Session`, and classifies the outcome exactly once with `api_errors.decide`. It knows
+`ApiEngine(EngineSettings, Timing).send(ApiRequest)` paces the send (`pacing.Pacer`), sends it on one
+plain `requests.Session`, and classifies the outcome exactly once with `errors.decide`. It knows
 nothing of contacts or objects: `client.py` lists the endpoints. Messages say what happens next,
 and never carry the API key or the request headers.
 """
@@ -9,11 +9,9 @@ and never carry the API key or the request headers.
 from __future__ import annotations
 
 import logging
-import random
 import re
 import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +35,7 @@ from destination_ontraport.ontraport.errors import (
 )
 from destination_ontraport.ontraport.pacing import Pacer, RateHeaders
 from destination_ontraport.ontraport.request_rate import WindowCounter
+from destination_ontraport.ontraport.settings import REAL_TIME, EngineSettings, Timing
 
 JsonDict = dict[str, Any]
 
@@ -123,47 +122,29 @@ def _classify_exception(exc: requests.RequestException) -> tuple[FailureKind, st
 class ApiEngine:
     """Thread-safe: one `requests.Session`, one pacer, one set of counters for the whole sync."""
 
-    def __init__(
-        self,
-        base_url: str,
-        app_id: str,
-        api_key: str,
-        *,
-        timeout_seconds: float = 90.0,
-        max_requests_per_minute: int | None = None,
-        window_seconds: float = 60.0,
-        max_in_flight: int = 10,
-        max_attempts: int = 8,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], None] | None = None,
-        jitter: Callable[[], float] | None = None,
-    ) -> None:
-        # Plain HTTP only for a local sandbox: config.py refuses it for any other host.
-        if not base_url.startswith(("https://", "http://")):  # ignore-https-check
-            raise ValueError("base_url must start with https:// (or plain HTTP for a local sandbox)")
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self._timeout = (CONNECT_TIMEOUT_SECONDS, float(timeout_seconds))
-        self._max_attempts = max_attempts
-        self._clock = clock or time.monotonic
-        self._sleep = sleep or time.sleep
-        self._jitter = jitter or random.random
-        self.stats = RequestStats(windows=WindowCounter(float(window_seconds)))
+    def __init__(self, settings: EngineSettings, timing: Timing = REAL_TIME) -> None:
+        self.base_url = settings.base_url.rstrip("/")
+        self._api_key = settings.api_key
+        self._timeout = (CONNECT_TIMEOUT_SECONDS, float(settings.timeout_seconds))
+        self._max_attempts = settings.max_attempts
+        self._clock = timing.clock
+        self._sleep = timing.sleep
+        self._jitter = timing.jitter
+        self.stats = RequestStats(windows=WindowCounter(float(settings.window_seconds)))
         self._stats_lock = threading.Lock()
         self._pacer = Pacer(
-            window_seconds=window_seconds,
-            max_requests_per_minute=max_requests_per_minute,
-            max_in_flight=max_in_flight,
-            clock=self._clock,
-            sleep=self._sleep,
+            window_seconds=settings.window_seconds,
+            max_requests_per_minute=settings.max_requests_per_minute,
+            max_in_flight=settings.max_in_flight,
+            timing=timing,
         )
         self._session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(max_in_flight, 1), max_retries=0)
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(settings.max_in_flight, 1), max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)  # ignore-https-check: the local sandbox only
-        self._session.headers.update({"Api-Key": api_key, "Api-Appid": app_id, "Accept": "application/json"})
+        self._session.headers.update(
+            {"Api-Key": settings.api_key, "Api-Appid": settings.app_id, "Accept": "application/json"}
+        )
 
     def __repr__(self) -> str:
         return f"ApiEngine(base_url={self.base_url!r}, api_key=<hidden>)"

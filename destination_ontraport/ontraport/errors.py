@@ -1,8 +1,11 @@
 """Every way an Ontraport request can fail, and the one table that says what to do about each.
 
 `decide` is pure: (HTTP status or failure kind, repeat-safe?) -> retry / wait for the rate limit /
-raise which error. The engine (`api_engine.py`) applies it; messages say what happens next and never
+raise which error. The engine (`engine.py`) applies it; messages say what happens next and never
 carry the API key or the request headers.
+
+Which failure type a sync reports for each error (config, transient, system) is not decided here:
+`failures.py` holds that table and reads an error's class and its `transient` property, nothing else.
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ class OntraportError(Exception):
         self.path = path
         self.body_excerpt = body_excerpt
 
+    @property
+    def transient(self) -> bool:
+        """Whether the same request may succeed later with nothing changed: Ontraport or the network
+        failed it through every retry (TransientError). False for an answer about the request itself
+        (refused, not found, an unknown shape) or about the credentials. `decide` is what makes an
+        HTTP status or failure kind one or the other."""
+        return False
+
 
 class AuthenticationError(OntraportError):
     """401: the App ID / API key pair was rejected. Not retried."""
@@ -56,6 +67,10 @@ class RequestRejectedError(OntraportError):
 
 class TransientError(OntraportError):
     """429/5xx/timeouts/dropped connections that persisted through every retry."""
+
+    @property
+    def transient(self) -> bool:
+        return True
 
 
 class AmbiguousWriteError(TransientError):

@@ -20,7 +20,7 @@ paces itself rather than bouncing off the limit:
    first burst does not run into 429s;
 4. at most `max_in_flight` requests at once (a semaphore), so slow responses overlap.
 
-Every wait happens outside the lock, through the injected `sleep`, so tests neither wait nor flake.
+Every wait happens outside the lock, through the injected `Timing.sleep`, so tests neither wait nor flake.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ from __future__ import annotations
 import math
 import threading
 from bisect import bisect_right, insort
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from destination_ontraport.ontraport.settings import Timing
 
 DEFAULT_SERVER_LIMIT = 180
 """Ontraport's documented limit per window, assumed until a response says otherwise."""
@@ -97,8 +99,7 @@ class Pacer:
         window_seconds: float,
         max_requests_per_minute: int | None,
         max_in_flight: int,
-        clock: Callable[[], float],
-        sleep: Callable[[float], None],
+        timing: Timing,
         margin_ratio: float = DEFAULT_MARGIN_RATIO,
         margin_seconds: float = DEFAULT_MARGIN_SECONDS,
     ) -> None:
@@ -114,8 +115,8 @@ class Pacer:
             if max_requests_per_minute is None
             else max(1, math.floor(max_requests_per_minute * self._window / 60.0 + 1e-9))
         )
-        self._clock = clock
-        self._sleep = sleep
+        self._clock = timing.clock
+        self._sleep = timing.sleep
         self._lock = threading.Lock()
         self._first_response = threading.Condition(self._lock)
         self._in_flight = threading.BoundedSemaphore(max_in_flight)

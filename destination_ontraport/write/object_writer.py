@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from destination_ontraport.model.coercion import record_id
 from destination_ontraport.model.mapping import FieldInfo, case_unsettled, key_normaliser, values_equal
 from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
-from destination_ontraport.ontraport.client import PAGE_SIZE, RecordApi
+from destination_ontraport.ontraport.client import RecordApi, pages
 from destination_ontraport.protocol.messages import excerpt
 from destination_ontraport.sync.progress import NO_PROGRESS, ProgressSink
 from destination_ontraport.sync.report import SyncReport
@@ -198,12 +198,9 @@ class ObjectWriter:
 
     def _find_all(self, values: Sequence[str], list_fields: Sequence[str]) -> list[dict[str, Any]]:
         """All records matching the values; pages on only when Ontraport holds duplicates."""
-        rows: list[dict[str, Any]] = []
-        while True:
-            page = self._client.find(self.obj, self.key_name, values, list_fields, start=len(rows))
-            rows.extend(page)
-            if len(page) < PAGE_SIZE:
-                return rows
+        return list(
+            pages(lambda start: self._client.find(self.obj, self.key_name, values, list_fields, start=start))
+        )
 
     def _learn(self, known: dict[str, KnownRecord], row: dict[str, Any]) -> None:
         raw = row.get(self.key_name)

@@ -19,7 +19,7 @@ from typing import Literal
 
 from destination_ontraport.failures import ConfigProblem
 from destination_ontraport.model.objects import ObjectType
-from destination_ontraport.ontraport.client import PAGE_SIZE, RecordApi
+from destination_ontraport.ontraport.client import RecordApi, pages
 from destination_ontraport.ontraport.errors import RemovalTripwireError
 from destination_ontraport.write.known_records import row_tag_ids
 
@@ -138,11 +138,5 @@ def _members(
     client: RecordApi, obj: ObjectType, tag_id: str, list_fields: Sequence[str] = ()
 ) -> Iterator[dict[str, object]]:
     """Every record listed under one tag, page by page."""
-    start = 0
     fields = list(dict.fromkeys(["id", "contact_cat", *list_fields]))
-    while True:
-        page = client.records_with_tag(obj, tag_id, fields, start)
-        yield from page
-        if len(page) < PAGE_SIZE:
-            return
-        start += len(page)
+    return pages(lambda start: client.records_with_tag(obj, tag_id, fields, start))
