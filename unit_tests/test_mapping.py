@@ -20,7 +20,7 @@ from destination_ontraport.model.mapping import (
     normalise,
     values_equal,
 )
-from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
+from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
 EMAIL = "ann@example.com"
