@@ -10,8 +10,8 @@ here on 127.0.0.1, it runs in the container:
 1. `spec`: one SPEC message offering the overwrite, append and append_dedup sync modes;
 2. `check` with the right key: SUCCEEDED; with a wrong key: FAILED, the key nowhere in the output;
 3. `write` with a small catalog and messages on stdin: every STATE comes out with
-   `destinationStats` (accepted and rejected records), the summary counts are right, and the sandbox then holds the
-   contacts, with the configured tags.
+   `destinationStats` (accepted and rejected records), the summary counts are right, and the sandbox then
+   holds the contacts, with the configured tags.
 
 Not part of CI: the first run installs podman and builds a base image. Exit status 0 when every
 check holds.
@@ -195,8 +195,10 @@ def step_pip_freeze_matches_the_lock() -> None:
     diff, installed = freeze_diff(expected, image, base, ours)
     from_base = sorted(name for name in image if name not in installed and name != ours)
     print(
-        f"\n$ pip freeze --all, in the image: {len(image)} packages; {len(expected)} locked main dependencies; "
-        f"from the base image, unchanged: {', '.join(from_base) or 'none'}; the connector: {ours} {image.get(ours)}"
+        f"\n$ pip freeze --all, in the image: {len(image)} packages; "
+        f"{len(expected)} locked main dependencies; "
+        f"from the base image, unchanged: {', '.join(from_base) or 'none'}; "
+        f"the connector: {ours} {image.get(ours)}"
     )
     print(f"  diff against poetry.lock ({len(diff)} lines):")
     for line in diff:

@@ -424,7 +424,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         naive_contacts=0,
         quick_naive_contacts=0,
         targets=(Target("rate_share", low=0.90, high=1.0), NO_429),
-        notes=f"cap {CAP_PER_WINDOW} per scaled minute (config {CAP_PER_REAL_MINUTE}/real min); rate is achieved/cap",
+        notes=(
+            f"cap {CAP_PER_WINDOW} per scaled minute (config {CAP_PER_REAL_MINUTE}/real min); "
+            "rate is achieved/cap"
+        ),
     ),
     Scenario(
         "cpu50k",

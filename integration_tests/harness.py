@@ -5,9 +5,9 @@ an interpreter that has already imported the connector, so that a run does not s
 airbyte-cdk (`ONTRAPORT_IT_FRESH_PROCESS=1`: a fresh `python main.py` each time instead).
 
 Every byte a run prints (stdout and stderr, failures included) is appended to this pytest process's
-capture file (one per pytest-xdist worker, all in one folder per session), so that the secrets check
-(`test_zz_secrets.py`, and `conftest.py` once every worker has finished) can prove the API key never
-appears in any output.
+capture file (one per pytest-xdist worker, all in one folder per session), so that the secrets checks
+can prove that no secret appears in any output: each leak test over the output of its own runs
+(`captured_since`), and `conftest.py` over every run of the session once every worker has finished.
 """
 
 from __future__ import annotations
@@ -60,6 +60,20 @@ def captured_files() -> list[Path]:
     return sorted(capture_dir().glob("*.log"))
 
 
+def capture_mark() -> int:
+    """Where this pytest process's capture file ends now; `captured_since(mark)` is then exactly what
+    the runs started after it printed (one pytest process runs one test at a time)."""
+    path = capture_path()
+    return path.stat().st_size if path.exists() else 0
+
+
+def captured_since(mark: int) -> str:
+    """What this pytest process's runs printed after `mark` (see `capture_mark`)."""
+    with capture_path().open("rb") as capture:
+        capture.seek(mark)
+        return capture.read().decode("utf-8", errors="replace")
+
+
 def note_issued_secret(secret: str) -> None:
     """A storage key handed to a connector run: kept beside the captures (one file per worker) so that
     the session's final check looks for it in every run's output, whichever worker made it."""
@@ -89,12 +103,19 @@ def secrets_check_failure(files: Iterable[Path]) -> str | None:
     secrets = issued_secrets()
     for path in files:
         captured = path.read_text(encoding="utf-8", errors="replace")
-        found = leaks(captured, secrets)
-        if found:
-            at = captured.find(found[0])
-            context = captured[max(0, at - 300) : at + 100]
-            return f"a secret leaked into the output captured in {path.name}: {found}; context: {context!r}"
+        failure = leak_failure(captured, f"the output captured in {path.name}", secrets)
+        if failure:
+            return failure
     return None
+
+
+def leak_failure(text: str, where: str, secrets: Iterable[str]) -> str | None:
+    """None when `text` holds no piece of the API key or of `secrets`; else what leaked, in context."""
+    found = leaks(text, secrets)
+    if not found:
+        return None
+    at = text.find(found[0])
+    return f"a secret leaked into {where}: {found}; context: {text[max(0, at - 300) : at + 100]!r}"
 
 
 def connector_command(*args: str) -> list[str]:

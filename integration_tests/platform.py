@@ -226,8 +226,8 @@ class ReplicationWorker:
                 raise PlatformError(f"Primary keys not found in catalog for the stream {key[1]!r}")
             if not any(_has_path(data, path) for path in keys):
                 raise PlatformError(
-                    f"All the defined primary keys are null in a record of {key[1]!r}: the platform fails the "
-                    "sync (BasicAirbyteMessageValidator)"
+                    f"All the defined primary keys are null in a record of {key[1]!r}: "
+                    "the platform fails the sync (BasicAirbyteMessageValidator)"
                 )
         self._trackers.setdefault(key, _Stream()).current += 1
         return message
@@ -275,7 +275,8 @@ class ReplicationWorker:
             key = _key(descriptor.get("namespace") or None, descriptor.get("name"))
             if key not in self.streams:
                 raise PlatformError(
-                    f"A stream status ({key[0]}.{key[1]}) has been detected for a stream not present in the catalog"
+                    f"A stream status ({key[0]}.{key[1]}) has been detected "
+                    "for a stream not present in the catalog"
                 )
 
     # --- the destination's output ------------------------------------------------------------------
@@ -297,8 +298,8 @@ class ReplicationWorker:
             )
         if state_id in self._acked or state_id < self._last_acked:
             raise PlatformError(
-                f"STATE id {state_id} came back out of order or twice (last acknowledged: {self._last_acked}): "
-                "the platform finds no staged counts for it"
+                f"STATE id {state_id} came back out of order or twice "
+                f"(last acknowledged: {self._last_acked}): the platform finds no staged counts for it"
             )
         self._acked.add(state_id)
         self._last_acked = state_id
@@ -326,7 +327,8 @@ class ReplicationWorker:
             raise PlatformError(
                 f"Destination state message checksum is invalid for STATE id {state_id} ({where}): "
                 f"recordCount {accepted:g} + rejectedRecordCount {rejected:g} != {forwarded} records the "
-                f"platform forwarded (sourceStats.recordCount {source}): the sync appears to have dropped records"
+                f"platform forwarded (sourceStats.recordCount {source}): "
+                "the sync appears to have dropped records"
             )
         return StateCheck(state_id, streams, forwarded, accepted, rejected)
 

@@ -114,9 +114,8 @@ def test_updates_and_deletions_that_match_nothing_are_rejected_stored_counted_an
     assert run.returncode == 0, (
         run.stdout[-3000:] + run.stderr[-2000:]
     )  # 2 of 4 rejected: no default threshold
-    assert (run.summary["rejected"], run.summary["skipped"], run.summary["updated"], run.summary["deleted"]) == (
-        2, 0, 1, 1,
-    )  # fmt: skip
+    summary = run.summary
+    assert (summary["rejected"], summary["skipped"], summary["updated"], summary["deleted"]) == (2, 0, 1, 1)
     assert [d["name"] for d in sandbox.objects(DEAL)] == ["Renamed"], "nothing created for id 42"
     assert sandbox.objects(PET) == []
 

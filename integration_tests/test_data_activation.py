@@ -150,7 +150,8 @@ def test_discover_then_write_every_mode_for_contacts_and_a_custom_object(account
         (1, 1.0, 0.0),
         (1, 1.0, 0.0),
     ], (
-        "each STATE counts the records of its stream, superseded ones as accepted, the unmatched update as rejected"
+        "each STATE counts the records of its stream, superseded ones as accepted, "
+        "the unmatched update as rejected"
     )
 
     contacts = {c["email"]: c for c in account.contacts()}

@@ -97,7 +97,8 @@ def data_dependent_keys_case() -> Case:
             "both@example.com": {"firstname": "Kept"},
         },
         logs=(
-            "source field 'First Name' is not sent: it matches firstname (taken by 'first_name' in the same record)",
+            "source field 'First Name' is not sent: it matches firstname "
+            "(taken by 'first_name' in the same record)",
         ),
         check=bounded_logs,
     )

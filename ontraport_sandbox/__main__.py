@@ -90,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     port = server.server_address[1]
     print(f"LISTENING {port}", flush=True)
+    url = f"http://{args.host}:{port}/1"  # ignore-https-check: a local test server
     app.log(
-        f"serving http://{args.host}:{port}/1 (app id {args.app_id!r}, {args.rate_limit} requests"  # ignore-https-check
+        f"serving {url} (app id {args.app_id!r}, {args.rate_limit} requests"
         f" per {args.window:g} s); admin at /__sandbox/"
     )
     try:

@@ -1,6 +1,6 @@
 """The /1/ routes: which handler answers which method and path.
 
-Each handler follows `shared/ontraport-api.md`; where that sheet says UNCONFIRMED the choice made
+Each handler follows `docs/ontraport-api-notes.md`; where the notes say UNCONFIRMED the choice made
 here is noted in README.md and, where a client could reasonably depend on it, is a behaviour
 switch. Dedicated contact routes (`/Contact`, `/Contacts`) serve object type 0; the generic routes
 (`/object`, `/objects`) serve the type their `objectID` names: tags (14) or any record type of

@@ -1,6 +1,6 @@
 """Behaviour switches: one per Ontraport behaviour that no source settles.
 
-The sandbox is our model of Ontraport, not Ontraport. Where `shared/ontraport-api.md` (section 11,
+The sandbox is our model of Ontraport, not Ontraport. Where `docs/ontraport-api-notes.md` (section 11,
 the evidence audit) leaves a behaviour open, guessing one answer would let the connector pass its
 tests against the guess and fail against the real API. So each open question gets a switch whose
 values are the plausible answers, and the connector's test matrix runs under every value. The

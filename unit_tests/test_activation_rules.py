@@ -240,7 +240,7 @@ def test_what_the_parser_refuses_is_reported_with_the_streams_name(tmp_path: Pat
     )
 
 
-# --- what a failed sync says about running it again ----------------------------------------------------------
+# --- what a failed sync says about running it again ------------------------------------------------
 
 
 def test_a_failure_promises_no_duplicates_only_where_that_is_true() -> None:

@@ -26,8 +26,7 @@ from destination_ontraport.destination import DestinationOntraport
 from destination_ontraport.model.mapping import RecordMapper
 from destination_ontraport.model.objects import ObjectType, object_types
 from destination_ontraport.sync.streams import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS
-from ontraport_sandbox.meta import default_meta
-from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
+from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS, default_objects_meta
 
 MODES = ["append", "append_dedup", "update", "soft_delete"]
 
@@ -97,12 +96,6 @@ def operations(data: dict[str, Any]) -> dict[tuple[str, str], DestinationOperati
 def props(op: DestinationOperation) -> dict[str, Any]:
     properties: dict[str, Any] = op.json_schema["properties"]
     return properties
-
-
-def sandbox_meta() -> dict[str, Any]:
-    """What the default sandbox answers to `GET /objects/meta?format=byId`."""
-    sandbox = default_meta()
-    return sandbox.describe(sandbox.ids())
 
 
 # --- objects and modes ------------------------------------------------------------------------------
@@ -309,7 +302,7 @@ def test_long_option_lists_are_cut_in_the_description() -> None:
 
 
 def test_the_catalog_parses_with_the_protocol_dataclasses() -> None:
-    found = discover_catalog(sandbox_meta())
+    found = discover_catalog(default_objects_meta())
     message = json.loads(json.dumps(found.message()))
     assert message["type"] == "DESTINATION_CATALOG"
     parsed = Serializer(ProtocolMessage, omit_none=True).load(message)  # validates as it loads
@@ -320,13 +313,13 @@ def test_the_catalog_parses_with_the_protocol_dataclasses() -> None:
 
 def test_the_catalog_parses_with_the_protocols_pydantic_model() -> None:
     models = pytest.importorskip("airbyte_protocol.models")  # airbyte-protocol-models, when installed
-    found = discover_catalog(sandbox_meta())
+    found = discover_catalog(default_objects_meta())
     parsed = models.AirbyteMessage.parse_obj(found.message())
     assert len(parsed.destination_catalog.operations) == len(found.catalog.operations)
 
 
 def test_every_matching_key_names_properties_of_its_schema_and_is_a_key_the_writer_takes() -> None:
-    data = sandbox_meta()
+    data = default_objects_meta()
     types = {obj.name: obj for obj in object_types(data)}
     ops = discover_catalog(data).catalog.operations
     assert ops
@@ -364,7 +357,7 @@ def _sample(schema: dict[str, Any], description: str) -> Any:
 
 @pytest.mark.parametrize("object_name", ["Contact", "Deal", "Company", "Pet"])
 def test_every_offered_field_reaches_its_field_through_the_writers_mapping(object_name: str) -> None:
-    data = sandbox_meta()
+    data = default_objects_meta()
     obj: ObjectType = next(obj for obj in object_types(data) if obj.name == object_name)
     op = operations(data)[object_name, "update"]
     record = {

@@ -20,7 +20,7 @@ from destination_ontraport.model.mapping import (
     normalise,
     values_equal,
 )
-from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
+from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
 EMAIL = "ann@example.com"
@@ -368,9 +368,7 @@ def test_airbyte_columns_are_passed_over_silently() -> None:
     assert mapper.unmapped_paths == {"unknown_column"}, "only the source's own column is named"
 
 
-def test_ab_cdc_deleted_at_is_not_airbyte_metadata_and_an_explicit_mapping_still_reaches_airbyte_columns() -> (
-    None
-):
+def test_ab_cdc_deleted_at_is_not_airbyte_metadata_and_an_explicit_mapping_reaches_airbyte_columns() -> None:
     mapper = make_mapper(explicit=[("_airbyte_extracted_at", "Birthday"), ("_airbyte_meta.sync_id", "f1002")])
     out = mapper.map({"email": EMAIL, "_ab_cdc_deleted_at": None, **AIRBYTE_COLUMNS})
     assert out == {"email": EMAIL, "birthday": utc(2024, 5, 31), "f1002": "42"}  # birthday is date-only

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from destination_ontraport.model.coercion import MAX_TEXT_LENGTH, CoercionError, make_coercer
 from destination_ontraport.model.mapping import FieldCatalog, RecordMapper, RecordRejected, values_equal
-from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
+from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
 EMAIL_FIELD = CATALOG.require("email", "match_field")

@@ -25,7 +25,7 @@ from destination_ontraport.ontraport.errors import (
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.write.object_writer import ObjectWriter
 from destination_ontraport.write.removal import RemovalGuard, Remover
-from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
+from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
 CONTACTS = ObjectType(0, "Contact", CATALOG)

@@ -21,7 +21,7 @@ from destination_ontraport.ontraport.settings import EngineSettings, Timing
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.write.object_writer import ObjectWriter
 from destination_ontraport.write.removal import tagged_records_missing_from
-from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
+from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 
 BASE = "https://api.test/1"
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)

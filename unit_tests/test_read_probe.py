@@ -15,7 +15,7 @@ from destination_ontraport.model.mapping import FieldCatalog
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.settings import EngineSettings, Timing
-from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
+from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 
 BASE = "https://api.test/1"
 EMAIL = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS).require("email", "test")

@@ -23,7 +23,7 @@ from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.sync.streams import StreamPlan
 from destination_ontraport.write.object_writer import ObjectWriter
-from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
+from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 from unit_tests.test_object_writer import FakeClient
 
 CONTACTS = ObjectType(0, "Contact", FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from destination_ontraport.model.mapping import FieldCatalog, RecordMapper, RecordRejected
-from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
+from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
 EMAIL = "ann@example.com"

@@ -104,7 +104,8 @@ ROWS = [
     RejectedRow("email: 'x' is not a valid email address", "people", None, 2, None,
                 {"email": "x", "n": 123456789012345678901234567890, "city": "Zürich", "tags": ["a", "b"]}),
     RejectedRow("line is not valid JSON: {oops", INVALID_LINES_STREAM, None, 9, None, None),
-    RejectedRow("Ontraport refused the contact", "people", "crm", 12, "a@b.c", {"error": "a field called error"}),
+    RejectedRow("Ontraport refused the contact", "people", "crm", 12, "a@b.c",
+                {"error": "a field called error"}),
 ]  # fmt: skip
 
 
@@ -174,8 +175,9 @@ def test_the_spec_declares_object_storage_config_as_the_activation_destinations_
     assert s3["title"] == "S3" and s3["additionalProperties"] is True
     assert s3["required"] == ["storage_type", "s3_bucket_name", "s3_bucket_region", "bucket_path", "format"]
     assert list(props) == [
-        "storage_type", "access_key_id", "secret_access_key", "role_arn", "s3_bucket_name", "s3_bucket_region",
-        "s3_endpoint", "bucket_path", "format", "compression", "path_format", "file_name_format",
+        "storage_type", "access_key_id", "secret_access_key", "role_arn", "s3_bucket_name",
+        "s3_bucket_region", "s3_endpoint", "bucket_path", "format", "compression", "path_format",
+        "file_name_format",
     ]  # fmt: skip
     assert props["storage_type"] == {"type": "string", "enum": ["S3"], "default": "S3"}
     for secret in ("access_key_id", "secret_access_key"):
@@ -199,10 +201,8 @@ def test_the_spec_declares_object_storage_config_as_the_activation_destinations_
 def test_a_minimal_s3_block_gets_the_hidden_defaults_and_none_is_the_default() -> None:
     config = OntraportConfig.model_validate({"app_id": "a", "api_key": "k"})
     assert isinstance(config.object_storage_config, NoObjectStorage)
-    config = OntraportConfig.model_validate(
-        {"app_id": "a", "api_key": "k", "object_storage_config": {"storage_type": "S3", "s3_bucket_name": " b ",
-                                                                   "bucket_path": "/team/rejects/", "role_arn": ""}}
-    )  # fmt: skip
+    storage = {"storage_type": "S3", "s3_bucket_name": " b ", "bucket_path": "/team/rejects/", "role_arn": ""}
+    config = OntraportConfig.model_validate({"app_id": "a", "api_key": "k", "object_storage_config": storage})
     s3 = config.object_storage_config
     assert isinstance(s3, S3ObjectStorage)
     assert (s3.s3_bucket_name, s3.bucket_path, s3.s3_bucket_region, s3.role_arn) == (

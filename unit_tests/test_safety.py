@@ -35,8 +35,8 @@ from destination_ontraport.write.removal import (
     Remover,
     tagged_records_missing_from,
 )
+from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 from unit_tests.fakes import RecordingSink
-from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 BASE = "https://api.test/1"
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)

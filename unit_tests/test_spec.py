@@ -2,7 +2,8 @@
 
 Airbyte's rules (connector specification reference): `group` only on top-level properties, each
 card's `order` values distinct, cards ordered by the top-level `groups` list. `spec.json` at the
-root is the generated copy (integration_tests/test_spec_check.py compares it with `spec`).
+root is the generated copy (repo_tests/test_spec_json.py compares it with the model,
+integration_tests/test_spec_check.py with what `spec` prints).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +28,6 @@ from destination_ontraport.config import (
 from destination_ontraport.destination import DestinationOntraport
 from destination_ontraport.spec import print_spec_message
 
-ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = {
     "api_url",
     "batch_size",
@@ -53,13 +52,6 @@ def every_schema(node: Any, depth: int = 0) -> Iterator[tuple[int, dict[str, Any
             elif key in {"items", "oneOf"}:
                 for child in value if isinstance(value, list) else [value]:
                     yield from every_schema(child, depth + 1)
-
-
-def test_the_published_spec_json_is_generated_from_the_model() -> None:
-    published = json.loads((ROOT / "spec.json").read_text(encoding="utf-8"))
-    assert published["connectionSpecification"] == connection_specification(), (
-        "spec.json is stale: regenerate it with `python -m destination_ontraport.spec_file`"
-    )
 
 
 def test_the_tuning_and_test_knobs_are_hidden_and_in_no_card() -> None:

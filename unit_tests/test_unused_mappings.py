@@ -13,8 +13,8 @@ from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.sync.streams import StreamPlan, StreamPlans
 from destination_ontraport.sync.unmapped_log import unused_field_mappings
+from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 from unit_tests.fakes import RecordingSink
-from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
 EMAIL = CATALOG.require("email", "test")

@@ -1,10 +1,12 @@
-"""The storage keys never appear in any output either: test_zz_secrets.py's idea for the bucket's keys.
+"""The storage keys never appear in any output either: test_api_key_in_no_output.py's idea for the
+bucket's keys.
 
-Every access key id and secret the S3 fixtures handed to a connector run in this session is in
-`ISSUED_SECRETS`; this module runs after every other (by name), adds runs that try hard to make a
-storage key leak (rejected values that quote it, refused keys, a broken config, a failing bucket),
-then searches the whole capture file of the session, and the stored rejected rows, for any piece of
-any of them, and for the API key.
+Every access key id and secret the S3 fixtures hand to a connector run is noted (`ISSUED_SECRETS` in
+this pytest process, `note_issued_secret` for the session). This module adds runs that try hard to
+make a storage key leak (rejected values that quote it, refused keys, a broken config, a failing
+bucket), then searches what those runs printed, and the stored rejected rows, for any piece of any
+of them, and for the API key; once every pytest-xdist worker has finished, `conftest.py` searches
+every run of the session for every key issued in any worker.
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from integration_tests.harness import API_KEY, capture_path, config_for, record, run_connector, state
+from integration_tests.harness import (
+    API_KEY,
+    capture_mark,
+    capture_path,
+    captured_since,
+    config_for,
+    leak_failure,
+    record,
+    run_connector,
+    state,
+)
 from integration_tests.harness import leaks as api_key_leaks
 from integration_tests.s3_server import ISSUED_SECRETS, Credentials, S3Handle
 from integration_tests.test_rejected_bucket import catalog, storage
@@ -71,8 +83,10 @@ def test_no_output_and_no_stored_row_holds_a_storage_key(
     sandbox: SandboxHandle, s3_server: S3Handle, tmp_path: Path
 ) -> None:
     bucket, who = s3_server.new_bucket(), s3_server.new_user()
+    mark = capture_mark()
     provoke(sandbox, s3_server, bucket, who)
-    captured = capture_path().read_text(encoding="utf-8", errors="replace")
+    captured = captured_since(mark)
+    assert captured, "the capture file must hold the output of this test's runs"
     assert who.secret_access_key in ISSUED_SECRETS
     found = leaks(captured, ISSUED_SECRETS)
     if found:
@@ -80,6 +94,9 @@ def test_no_output_and_no_stored_row_holds_a_storage_key(
         raise AssertionError(
             f"a storage key leaked: {found}; context: {captured[max(0, at - 300) : at + 100]!r}"
         )
+    everything = capture_path().read_text(encoding="utf-8", errors="replace")  # and whatever ran before
+    failure = leak_failure(everything, "this process's capture file", ISSUED_SECRETS)
+    assert failure is None, failure
 
     keys = s3_server.keys(bucket)
     assert not leaks("\n".join(keys), ISSUED_SECRETS), keys  # a stream named like the key is stored as ****

@@ -4,9 +4,10 @@ A re-implementation of its rule, from airbytehq/airbyte
 `airbyte-ci/connectors/connectors_qa/src/connectors_qa/checks/security.py`
 (`CheckConnectorUsesHTTPSOnly`): every line of every file of the connector's folder, except the
 folders and file patterns it ignores, is lower-cased; comment lines (by file suffix) and lines
-holding `# ignore-https-check` are skipped; the prefixes `http://json-schema.org` and
-`http://localhost` are removed; any `http://` left fails the check. The files are those of a fresh
-checkout (what connectors-qa sees in Airbyte's repository): tracked, or new and not ignored.
+holding `# ignore-https-check` are skipped; the plain-HTTP prefixes of json-schema.org and
+localhost are removed; any plain-HTTP scheme left fails the check. The files are those of a fresh
+checkout (what connectors-qa sees in Airbyte's repository): tracked, or new and not ignored. This
+folder is not one connectors-qa skips, so this file marks its own samples of the scheme.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ IGNORED_FILE_PATTERNS = {
     "expected_records.jsonl",
     "expected_records.json",
 }
-IGNORED_URL_PREFIXES = {"http://json-schema.org", "http://localhost"}
+IGNORED_URL_PREFIXES = {"http://json-schema.org", "http://localhost"}  # ignore-https-check
 COMMENT_PREFIX = {".py": "#", ".yml": "#", ".yaml": "#", ".java": "//", ".md": "<!--"}
 
 
@@ -61,7 +62,7 @@ def http_lines(path: PurePosixPath, text: str) -> list[str]:
             continue
         for prefix in IGNORED_URL_PREFIXES:
             line = line.replace(prefix, "")
-        if "http://" in line:
+        if "http://" in line:  # ignore-https-check: what it looks for
             found.append(raw.strip())
     return found
 
@@ -82,17 +83,23 @@ def test_no_file_of_the_connector_has_a_plain_http_url() -> None:
     assert failing == {}, "connectors-qa's HTTPS-only check would fail on: " + repr(failing)
 
 
+# (path, line, whether the check counts it): samples of connectors-qa's rule. Each line of this table
+# holds the marker itself, since the samples must spell the scheme out and this file is checked too.
+SAMPLES = [
+    ("destination_ontraport/x.py", 'URL = "http://api.example.com"', True),  # ignore-https-check
+    ("docs/x.md", "Use HTTP://example.com", True),  # ignore-https-check: lower-cased first
+    ("x.py", 'URL = "http://127.0.0.1:1"  # ignore-https-check: a sandbox', False),
+    ("x.py", "    # see http://example.com", False),  # ignore-https-check: a comment line
+    ("x.json", '{"$schema": "http://json-schema.org/draft-07/schema#"}', False),  # ignore-https-check
+    ("x.json", '{"api_url": "http://localhost:8765/1"}', False),  # ignore-https-check
+    ("x.json", '{"api_url": "http://127.0.0.1:8765/1"}', True),  # ignore-https-check
+    ("integration_tests/x.py", '"http://127.0.0.1"', False),  # ignore-https-check: a test folder
+    ("icon.svg", '<svg xmlns="http://www.w3.org/2000/svg">', False),  # ignore-https-check
+    ("x.md", "    <!-- http://x -->", False),  # ignore-https-check: a comment line
+    ("x.md", "text <!-- http://x -->", True),  # ignore-https-check: only a line that starts with it
+]
+
+
 def test_the_rule_catches_what_connectors_qa_catches_and_spares_what_it_spares() -> None:
-    assert http_lines(PurePosixPath("destination_ontraport/x.py"), 'URL = "http://api.example.com"')
-    assert http_lines(PurePosixPath("docs/x.md"), "Use HTTP://example.com")  # lower-cased first
-    assert not http_lines(
-        PurePosixPath("x.py"), 'URL = "http://127.0.0.1:1"  # ignore-https-check: a sandbox'
-    )
-    assert not http_lines(PurePosixPath("x.py"), "    # see http://example.com")
-    assert not http_lines(PurePosixPath("x.json"), '{"$schema": "http://json-schema.org/draft-07/schema#"}')
-    assert not http_lines(PurePosixPath("x.json"), '{"api_url": "http://localhost:8765/1"}')
-    assert http_lines(PurePosixPath("x.json"), '{"api_url": "http://127.0.0.1:8765/1"}')
-    assert not http_lines(PurePosixPath("integration_tests/x.py"), '"http://127.0.0.1"')
-    assert not http_lines(PurePosixPath("icon.svg"), '<svg xmlns="http://www.w3.org/2000/svg">')
-    assert not http_lines(PurePosixPath("x.md"), "    <!-- http://x -->"), "a comment line"
-    assert http_lines(PurePosixPath("x.md"), "text <!-- http://x -->"), "only a line that starts with it"
+    for path, line, counted in SAMPLES:
+        assert bool(http_lines(PurePosixPath(path), line)) is counted, (path, line)
