@@ -24,8 +24,13 @@ from destination_ontraport.account.discover import (
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.destination import DestinationOntraport
 from destination_ontraport.model.mapping import RecordMapper
-from destination_ontraport.model.objects import ObjectType, object_types
-from destination_ontraport.sync.streams import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS
+from destination_ontraport.model.objects import (
+    ADD_TAGS,
+    RECORD_ID_PROPERTY,
+    REMOVE_TAGS,
+    ObjectType,
+    object_types,
+)
 from ontraport_sandbox.meta import default_meta
 from unit_tests.sandbox_meta import SANDBOX_CONTACT_FIELDS
 

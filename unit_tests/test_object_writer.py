@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from destination_ontraport.failures import ConfigProblem
 from destination_ontraport.model.mapping import FieldCatalog
 from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.model.problems import ConfigProblem
 from destination_ontraport.ontraport.client import RecordApi
 from destination_ontraport.ontraport.errors import (
     AmbiguousWriteError,

@@ -16,10 +16,10 @@ from destination_ontraport.model.mapping import (
     FieldCatalog,
     FieldInfo,
     RecordMapper,
-    RecordRejected,
     key_normaliser,
 )
 from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
+from destination_ontraport.model.problems import RecordRejected
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.sync.streams import StreamPlan
 from destination_ontraport.write.object_writer import ObjectWriter

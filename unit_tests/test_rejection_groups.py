@@ -9,9 +9,9 @@ import logging
 import pytest
 from airbyte_cdk.models import DestinationSyncMode
 
-from destination_ontraport.failures import ConfigProblem
 from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
 from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.model.problems import ConfigProblem
 from destination_ontraport.sync.rejection_groups import (
     FULL_LINES_PER_REASON,
     MAX_REASONS,

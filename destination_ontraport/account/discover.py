@@ -52,9 +52,14 @@ from destination_ontraport.model.coercion import (
     LIST_TYPES,
     NUMBER_TYPES,
 )
-from destination_ontraport.model.mapping import SYSTEM_FIELDS, FieldInfo, normalise
-from destination_ontraport.model.objects import ObjectType, object_types
-from destination_ontraport.sync.streams import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS
+from destination_ontraport.model.mapping import FieldInfo, normalise
+from destination_ontraport.model.objects import (
+    ADD_TAGS,
+    RECORD_ID_PROPERTY,
+    REMOVE_TAGS,
+    ObjectType,
+    object_types,
+)
 
 MAX_OPTIONS_DESCRIBED = 50
 # Record keys the writer takes for itself before mapping: no field may be offered under these
@@ -180,9 +185,7 @@ def property_names(obj: ObjectType, notes: list[str] | None = None) -> dict[str,
         key = normalise(info.alias)
         aliases[key] = aliases.get(key, 0) + 1
     found: dict[str, FieldInfo] = {}
-    for info in obj.writable_fields:
-        if info.name in SYSTEM_FIELDS:  # never mapped by the writer (e.g. `owner`): not offered
-            continue
+    for info in obj.writable_fields:  # never one of Ontraport's own (e.g. `owner`: see system_fields.py)
         alias = info.alias.strip()
         key = normalise(alias)
         if key and aliases.get(key) == 1 and key not in _RESERVED and _reaches(obj, alias, info):

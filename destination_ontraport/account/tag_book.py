@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Iterable
 
-from destination_ontraport.failures import ConfigProblem
+from destination_ontraport.model.problems import ConfigProblem
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.errors import AmbiguousWriteError, RequestRejectedError
 

@@ -17,19 +17,19 @@ from destination_ontraport.account.connection import Account, contact_mapper
 from destination_ontraport.account.read_probe import probe_read_path
 from destination_ontraport.account.tag_book import TagBook
 from destination_ontraport.config import OntraportConfig
-from destination_ontraport.failures import ConfigProblem
 from destination_ontraport.model.mapping import FieldInfo, RecordMapper
-from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType, find_object
-from destination_ontraport.protocol.messages import InputItem
+from destination_ontraport.model.objects import RECORD_ID_FIELD, RECORD_ID_PROPERTY, ObjectType, find_object
+from destination_ontraport.model.problems import ConfigProblem
+from destination_ontraport.protocol.messages import InputItem, stream_label
 from destination_ontraport.rejected.bucket import RejectedObjects, open_rejected_objects
 from destination_ontraport.rejected.ledger import RejectLedger
+from destination_ontraport.rejected.settings import S3ObjectStorage
 from destination_ontraport.sync.leftovers import remove_missing_contacts
 from destination_ontraport.sync.loop import SyncRun
 from destination_ontraport.sync.progress import Progress
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.sync.stream_kinds import RejectedShare, classic_options_set
 from destination_ontraport.sync.streams import (
-    RECORD_ID_PROPERTY,
     STOP_AFTER_STRAYS,
     SUPPORTED_MODES,
     StreamPlan,
@@ -59,7 +59,7 @@ class WriteRun:
         self._account = account
         self._client = account.client
         self._clock = clock
-        self._objects: RejectedObjects | None = open_rejected_objects(config, catalog)
+        self._objects: RejectedObjects | None = self._bucket()
         self._ledger = RejectLedger(self._objects.add if self._objects else None)
         self._rejected_by_stream: dict[str | None, int] = {}
         self.report = SyncReport(rejected_path=config.rejected_records_path, on_reject=self._count_rejection)
@@ -127,11 +127,22 @@ class WriteRun:
         self._enforce_threshold(plans)
 
     # --- set-up ------------------------------------------------------------------------------
+    def _bucket(self) -> RejectedObjects | None:
+        """The rejected-records bucket of `object_storage_config`, if one is set; a dry run, which
+        writes nothing anywhere, opens none."""
+        settings = self._config.object_storage_config
+        if not isinstance(settings, S3ObjectStorage):
+            return None
+        if self._config.dry_run:
+            logger.info("Dry run: rejected records are listed in the log, not stored in the bucket.")
+            return None
+        return open_rejected_objects(settings, self._catalog)
+
     def _plan(
         self, configured: Any, primary_key: list[list[str]], cursor: list[str], mode: DestinationSyncMode
     ) -> StreamPlan:
         stream = configured.stream
-        label = f"{stream.namespace}.{stream.name}" if stream.namespace else stream.name
+        label = stream_label(stream.namespace, stream.name)
         if mode not in SUPPORTED_MODES:
             modes = ", ".join(m.value for m in SUPPORTED_MODES)
             raise ConfigProblem(

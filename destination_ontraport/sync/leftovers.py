@@ -25,8 +25,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.model.mapping import key_normaliser
 from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
+from destination_ontraport.model.text import excerpt
 from destination_ontraport.ontraport.client import RecordApi
-from destination_ontraport.protocol.messages import excerpt
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.sync.streams import StreamPlan
 from destination_ontraport.write.removal import Remover, tagged_records_missing_from

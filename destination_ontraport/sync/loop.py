@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
-from destination_ontraport.model.mapping import RecordRejected
+from destination_ontraport.model.problems import RecordRejected
 from destination_ontraport.protocol.messages import (
     IgnoredItem,
     InputItem,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Protocol
 
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.write.planner import Kind, Step
@@ -26,36 +25,9 @@ logger = logging.getLogger("airbyte")
 PROGRESS_SECONDS = 30.0
 
 
-class ProgressSink(Protocol):
-    """What the writer and its executor tell the progress line."""
-
-    def tick(self) -> None:
-        """A chance to log (called often; logs at most every PROGRESS_SECONDS)."""
-
-    def batch_started(self, writes: int) -> None:
-        """The executor starts the `writes` writes of a batch."""
-
-    def written(self, step: Step) -> None:
-        """One write finished (called from a worker thread)."""
-
-    def batch_counted(self) -> None:
-        """The writer has counted the batch into the report: its live counts are in there now."""
-
-
-class NoProgress:
-    """For writers without a progress line (tests, tools)."""
-
-    def tick(self) -> None: ...
-    def batch_started(self, writes: int) -> None: ...
-    def written(self, step: Step) -> None: ...
-    def batch_counted(self) -> None: ...
-
-
-NO_PROGRESS = NoProgress()
-
-
 class Progress:
-    """A log line at least every 30 seconds on long syncs, from wherever the work is happening."""
+    """A log line at least every 30 seconds on long syncs, from wherever the work is happening: a
+    `write.progress.ProgressSink`."""
 
     def __init__(self, report: SyncReport, requests: Callable[[], int], clock: Callable[[], float]) -> None:
         self._report, self._requests, self._clock = report, requests, clock
@@ -128,4 +100,4 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-__all__ = ["NO_PROGRESS", "PROGRESS_SECONDS", "NoProgress", "Progress", "ProgressSink"]
+__all__ = ["PROGRESS_SECONDS", "Progress"]

@@ -15,19 +15,17 @@ from typing import Any, Protocol
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog, DestinationSyncMode
 
-from destination_ontraport.failures import ConfigProblem
 from destination_ontraport.model.coercion import record_id
-from destination_ontraport.model.mapping import FieldInfo, RecordMapper, RecordRejected
-from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.model.mapping import FieldInfo, RecordMapper
+from destination_ontraport.model.objects import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS, ObjectType
+from destination_ontraport.model.problems import ConfigProblem, RecordRejected
+from destination_ontraport.model.text import excerpt
 from destination_ontraport.ontraport.client import MAX_LOOKUP_VALUE, lookup_value_fits
-from destination_ontraport.protocol.messages import excerpt
+from destination_ontraport.protocol.messages import stream_label
 from destination_ontraport.spec import SUPPORTED_MODE_NAMES
 from destination_ontraport.sync.dedup import LatestByCursor
 
 SUPPORTED_MODES = tuple(DestinationSyncMode(name) for name in SUPPORTED_MODE_NAMES)
-ADD_TAGS = "Add Tags"
-REMOVE_TAGS = "Remove Tags"
-RECORD_ID_PROPERTY = "id"
 STOP_AFTER_STRAYS = 1_000
 """Records that all went to streams the catalog lacks before a sync stops (see StreamPlans)."""
 MAX_STREAMS_NAMED = 10
@@ -77,7 +75,7 @@ class StreamPlan:
 
     @property
     def label(self) -> str:
-        return f"{self.namespace}.{self.name}" if self.namespace else self.name
+        return stream_label(self.namespace, self.name)
 
     @property
     def buffered(self) -> int:
@@ -261,7 +259,7 @@ class StreamPlans:
 
     def unknown_stream(self, name: str, namespace: str | None) -> str:
         """The rejection reason of a record whose stream the catalog lacks (counted as a stray)."""
-        where = f"{namespace}.{name}" if namespace else name
+        where = stream_label(namespace, name)
         self._strays += 1
         self._first_stray = self._first_stray or where
         return f"stream {excerpt(where, 80)!r} is not in the configured catalog ({self.describe()})"
@@ -323,8 +321,6 @@ def stream_keys(
 
 
 __all__ = [
-    "ADD_TAGS",
-    "REMOVE_TAGS",
     "SUPPORTED_MODES",
     "FieldInfo",
     "StreamPlan",

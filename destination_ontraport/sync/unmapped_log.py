@@ -14,13 +14,8 @@ from collections.abc import Sequence
 
 from destination_ontraport.account.discover import property_names
 from destination_ontraport.model.mapping import MAX_UNMAPPED_LISTED, TAGS_HINT, FieldInfo, normalise
-from destination_ontraport.sync.streams import (
-    ADD_TAGS,
-    RECORD_ID_PROPERTY,
-    REMOVE_TAGS,
-    StreamPlan,
-    StreamPlans,
-)
+from destination_ontraport.model.objects import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS
+from destination_ontraport.sync.streams import StreamPlan, StreamPlans
 
 logger = logging.getLogger("airbyte")
 

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from destination_ontraport.model.mapping import FieldInfo
 from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.model.text import excerpt
 from destination_ontraport.ontraport.client import RecordApi
 from destination_ontraport.ontraport.errors import (
     AmbiguousWriteError,
@@ -21,11 +22,10 @@ from destination_ontraport.ontraport.errors import (
     TransientError,
     UnexpectedAnswerError,
 )
-from destination_ontraport.protocol.messages import excerpt
-from destination_ontraport.sync.progress import NO_PROGRESS, ProgressSink
 from destination_ontraport.write.known_records import KnownRecord
 from destination_ontraport.write.parallel import Workers
 from destination_ontraport.write.planner import Equal, Kind, Step, TagPlan, changed_fields
+from destination_ontraport.write.progress import NO_PROGRESS, ProgressSink
 from destination_ontraport.write.removal import RemovalAction, Remover
 
 logger = logging.getLogger("airbyte")

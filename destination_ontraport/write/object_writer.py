@@ -15,15 +15,16 @@ from typing import Any, Protocol
 from destination_ontraport.model.coercion import record_id
 from destination_ontraport.model.mapping import FieldInfo, case_unsettled, key_normaliser, values_equal
 from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
+from destination_ontraport.model.system_fields import TAG_FIELD
+from destination_ontraport.model.text import excerpt
 from destination_ontraport.ontraport.client import PAGE_SIZE, RecordApi
-from destination_ontraport.protocol.messages import excerpt
-from destination_ontraport.sync.progress import NO_PROGRESS, ProgressSink
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.write.batch import Batch, PendingRecord
 from destination_ontraport.write.executor import ApiExecutor, DryRunExecutor, Executor, removes
 from destination_ontraport.write.known_records import KnownRecord, KnownRecords, row_tag_ids
 from destination_ontraport.write.parallel import Workers
 from destination_ontraport.write.planner import Kind, Step, plan_records, plan_tags, tags_after
+from destination_ontraport.write.progress import NO_PROGRESS, ProgressSink
 from destination_ontraport.write.removal import RemovalAction, Remover
 
 logger = logging.getLogger("airbyte")
@@ -194,7 +195,7 @@ class ObjectWriter:
         return self.key.name if self.key is not None else "id"
 
     def _tag_field(self) -> list[str]:
-        return ["contact_cat"] if self.obj.has_tags else []
+        return [TAG_FIELD] if self.obj.has_tags else []
 
     def _find_all(self, values: Sequence[str], list_fields: Sequence[str]) -> list[dict[str, Any]]:
         """All records matching the values; pages on only when Ontraport holds duplicates."""

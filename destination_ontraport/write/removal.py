@@ -17,8 +17,9 @@ import logging
 from collections.abc import Collection, Iterator, Sequence
 from typing import Literal
 
-from destination_ontraport.failures import ConfigProblem
 from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.model.problems import ConfigProblem
+from destination_ontraport.model.system_fields import TAG_FIELD
 from destination_ontraport.ontraport.client import PAGE_SIZE, RecordApi
 from destination_ontraport.ontraport.errors import RemovalTripwireError
 from destination_ontraport.write.known_records import row_tag_ids
@@ -139,7 +140,7 @@ def _members(
 ) -> Iterator[dict[str, object]]:
     """Every record listed under one tag, page by page."""
     start = 0
-    fields = list(dict.fromkeys(["id", "contact_cat", *list_fields]))
+    fields = list(dict.fromkeys(["id", TAG_FIELD, *list_fields]))
     while True:
         page = client.records_with_tag(obj, tag_id, fields, start)
         yield from page
