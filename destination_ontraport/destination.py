@@ -44,7 +44,7 @@ from destination_ontraport.protocol.messages import InputItem, from_messages, pa
 from destination_ontraport.rejected.s3_store import CHECK_ATTEMPTS, ObjectStorageError, S3Store
 from destination_ontraport.rejected.settings import S3ObjectStorage
 from destination_ontraport.spec import DOCUMENTATION_URL, specification
-from destination_ontraport.sync.job import WriteRun
+from destination_ontraport.sync.job import SyncJob
 
 
 class DestinationOntraport(Destination):
@@ -93,9 +93,9 @@ class DestinationOntraport(Destination):
             account = Account.open(parsed)
         except Exception as exc:
             raise as_traced(exc) from exc
-        run: WriteRun | None = None
+        run: SyncJob | None = None
         try:
-            run = WriteRun(parsed, catalog, account)
+            run = SyncJob(parsed, catalog, account)
             yield from run.run(items)
         except Exception as exc:
             raise as_traced(exc, run.keyless_streams if run is not None else ()) from exc

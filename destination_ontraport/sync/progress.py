@@ -1,10 +1,10 @@
 """The progress line of long syncs: what is done so far, and how long the batch under way still takes.
 
-A batch's results reach the report only when the whole batch is written (the writer counts them
-then), and a batch of 1,000 new contacts takes about six minutes at 180 requests a minute: counted
-that way, the line would say `0 created` for six minutes. So the executor tells this object of each
-write as it finishes (from its worker threads), and the line adds those to the report's counts until
-the writer has counted the batch.
+A batch's results reach the report only when the whole batch is written (the message loop counts
+the writer's outcome then), and a batch of 1,000 new contacts takes about six minutes at 180 requests
+a minute: counted that way, the line would say `0 created` for six minutes. So the executor tells
+this object of each write as it finishes (from its worker threads, as a `write.progress.ProgressSink`),
+and the line adds those to the report's counts until the loop has counted the batch.
 
 Time left is estimated only where the remaining work is known: the writes of the batch under way
 (how many are planned, how many are done), at the rate its writes have finished so far. The rest of
@@ -53,6 +53,7 @@ class Progress:
                 self._updated += 1
 
     def batch_counted(self) -> None:
+        """The message loop counted a writer's round into the report: its live counts are in there now."""
         with self._lock:
             self._created = self._updated = self._rejected = 0
             self._planned = self._done = 0
@@ -71,7 +72,7 @@ class Progress:
             created, updated, rejected = (
                 c.created + self._created,
                 c.updated + self._updated,
-                c.rejected + self._rejected,
+                self._report.rejections.count + self._rejected,
             )
             batch = self._batch_part(now)
         return (

@@ -23,9 +23,6 @@ class ProgressSink(Protocol):
     def written(self, step: Step) -> None:
         """One write finished (called from a worker thread)."""
 
-    def batch_counted(self) -> None:
-        """The batch's outcome is in the report: its live counts are in there now."""
-
 
 class NoProgress:
     """For writers without a progress line (tests, tools)."""
@@ -33,7 +30,6 @@ class NoProgress:
     def tick(self) -> None: ...
     def batch_started(self, writes: int) -> None: ...
     def written(self, step: Step) -> None: ...
-    def batch_counted(self) -> None: ...
 
 
 NO_PROGRESS = NoProgress()
