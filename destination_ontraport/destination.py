@@ -86,7 +86,7 @@ class DestinationOntraport(Destination):
     def _write_items(
         self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, items: Iterable[InputItem]
     ) -> Iterator[dict[str, Any]]:
-        """The STATE messages to emit, as JSON objects (see state_stats.py)."""
+        """The STATE messages to emit, as JSON objects (see protocol/state.py)."""
         try:
             parsed = OntraportConfig.model_validate(config)
             _warn_unknown_options(config)

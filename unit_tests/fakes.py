@@ -10,7 +10,6 @@ from destination_ontraport.sync.loop import count_in
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.write.batch import MappedRecord
 from destination_ontraport.write.object_writer import ObjectWriter
-from destination_ontraport.write.outcome import WriteOutcome
 
 
 class RecordingSink:
@@ -39,7 +38,6 @@ class CountedWriter:
 
     def __init__(self, writer: ObjectWriter, report: SyncReport) -> None:
         self.writer, self.report = writer, report
-        self.outcomes: list[WriteOutcome] = []
 
     @property
     def obj(self) -> ObjectType:
@@ -68,7 +66,6 @@ class CountedWriter:
 
     def flush(self) -> None:
         for outcome in self.writer.flush():
-            self.outcomes.append(outcome)
             count_in(outcome, self.report)
 
     def close(self) -> None:

@@ -262,6 +262,30 @@ def test_a_contact_written_in_one_batch_is_remembered_in_the_next() -> None:
     assert client.calls_to("update") == 1 and client.calls_to("find") == lookups
 
 
+def test_a_flush_returns_what_it_did_and_counts_nothing_itself() -> None:
+    """The writer knows no report: each round of a flush is a WriteOutcome the message loop counts in
+    (counts per action; each refused record with its line, stream, key and the record it names)."""
+    client = FakeClient()
+    client.reject_emails.add("bad@x.com")
+    client.add(email="same@x.com", contact_cat="*/*7*/*")
+    settings = WriterSettings(CONTACTS, EMAIL, tag_ids=frozenset({"7"}))
+    writer = ObjectWriter(client, settings, pause=lambda seconds: None)
+    writer.add(MappedRecord("bad@x.com", {"email": "bad@x.com"}, 4, "people"))
+    writer.add(MappedRecord("same@x.com", {"email": "same@x.com"}, 5, "people"))
+    writer.add(MappedRecord("new@x.com", {"email": "new@x.com"}, 6, "people"))
+    (outcome,) = list(writer.flush())
+    writer.close()
+    assert (outcome.created, outcome.unchanged, outcome.tagged, outcome.skipped) == (1, 1, 1, 0)
+    (refused,) = outcome.refused
+    assert (refused.position, refused.stream, refused.key, refused.names) == (
+        4,
+        "people",
+        "bad@x.com",
+        (CONTACTS.id, "email", "bad@x.com"),
+    )
+    assert "Invalid email address" in refused.reason
+
+
 def test_a_refused_contact_is_rejected_for_every_record_that_made_it() -> None:
     client = FakeClient()
     client.reject_emails.add("bad@x.com")

@@ -17,7 +17,11 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests_mock
-from airbyte_cdk.models import ConfiguredAirbyteStreamSerializer, DestinationSyncMode
+from airbyte_cdk.models import (
+    ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteStreamSerializer,
+    DestinationSyncMode,
+)
 
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
@@ -26,7 +30,7 @@ from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.errors import RemovalTripwireError, UnsafeRequestError
 from destination_ontraport.sync.leftovers import SyncEvidence, remove_missing_contacts
 from destination_ontraport.sync.report import SyncReport
-from destination_ontraport.sync.stream_rules import CatalogStream, replaces_existing
+from destination_ontraport.sync.stream_rules import CatalogStream, catalog_streams
 from destination_ontraport.sync.streams import StreamRoute
 from destination_ontraport.write.batch import MappedRecord
 from destination_ontraport.write.object_writer import ObjectWriter
@@ -296,7 +300,8 @@ def test_which_streams_replace_what_is_there(
             **({"minimum_generation_id": minimum} if minimum is not None else {}),
         }
     )
-    assert replaces_existing(configured, DestinationSyncMode(mode)) is replaces
+    (stream,) = catalog_streams(ConfiguredAirbyteCatalog(streams=[configured]))
+    assert stream.replaces is replaces
 
 
 def mirror(
@@ -306,7 +311,7 @@ def mirror(
         {"app_id": "a", "api_key": "k", "tags": "Audience", "missing_contacts": "delete"}
     )
     plan = StreamRoute(
-        CatalogStream("people", None, DestinationSyncMode.append, [], [], replaces=True),
+        CatalogStream("people", None, DestinationSyncMode.append, [], [], replacing_generation=1),
         RecordMapper(CATALOG, EMAIL),
         RecordingSink(CONTACTS, EMAIL),
     )

@@ -3,8 +3,8 @@ DestinationCatalog (one operation per object and destination sync mode).
 
 `discover_catalog(meta)` is pure: `GET /objects/meta?format=byId` data in, the catalog and the notes
 (why an object lost a mode, why a field is not offered) out. `read_catalog(config)` reads the meta
-from the account. The names and keys here are the ones the writer reads back (streams.py,
-write_run.py): a property resolves to its field through the object's FieldCatalog exactly as a
+from the account. The names and keys here are the ones the writer reads back (sync/streams.py,
+sync/stream_rules.py): a property resolves to its field through the object's FieldCatalog exactly as a
 record key does, and a matching key arrives as the stream's primary key.
 
 Decisions the protocol leaves open, and why:

@@ -20,7 +20,7 @@ from destination_ontraport.model.system_fields import SYSTEM_FIELDS, TAG_FIELD
 # Airbyte's own columns in a record (`_airbyte_raw_id`, `_airbyte_extracted_at`, `_airbyte_meta`,
 # `_airbyte_generation_id`, ...; sources' `_ab_source_file_url`, `_ab_cdc_lsn`, ...): never contact fields,
 # so automatic mapping passes over them without naming them as unmapped. `_ab_cdc_deleted_at` is left
-# out: it marks a deletion (see sync.py), and is routed like any other column. An explicit mapping
+# out: it marks a deletion (see sync/streams.py), and is routed like any other column. An explicit mapping
 # still reaches them.
 AIRBYTE_COLUMN_PREFIXES = ("_airbyte_", "_ab_")
 NOT_AIRBYTE_METADATA = frozenset({"_ab_cdc_deleted_at"})

@@ -226,7 +226,7 @@ class SyncJob:
         if stream.replaces:
             logger.warning(
                 f"Stream {stream.label!r} is a refresh that replaces what it wrote before (generation "
-                f"{stream.generation_id}), but a data-activation stream removes nothing: "
+                f"{stream.replacing_generation}), but a data-activation stream removes nothing: "
                 f"{obj.name} records missing from it are kept. Send soft_delete records to remove records."
             )
         return route

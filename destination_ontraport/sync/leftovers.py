@@ -1,9 +1,10 @@
 """Full refresh that mirrors the source: contacts that carry the configured tags but were not in this
 sync are untagged or deleted (`missing_contacts`).
 
-Which streams mirror: classic contact streams that replace what is there (`streams.replaces_existing`:
-`overwrite`, or `append`/`append_dedup` with `minimum_generation_id == generation_id > 0`, which is
-how a platform that supports refreshes sends an overwrite). Data-activation streams never do.
+Which streams mirror: classic contact streams that replace what is there (`overwrite`, or
+`append`/`append_dedup` with `minimum_generation_id == generation_id > 0`, which is how a platform
+that supports refreshes sends an overwrite: `stream_rules.CatalogStream.replaces`). Data-activation
+streams never do.
 
 When: only after every mirroring stream received a STREAM_STATUS COMPLETE. The Airbyte platform
 forwards no status of the source's (`worker/ReplicationTask.kt`) and sends one COMPLETE per stream at

@@ -9,7 +9,7 @@ held longer than STATE_HOLD_SECONDS when more input keeps coming.
 
 Each STATE goes out as it arrived (every key, the platform's `id` above all) plus
 `destinationStats`: of the records since the previous STATE of the streams it answers for (counted
-as the platform counts them), how many were accepted and how many rejected (see `state_stats.py`).
+as the platform counts them), how many were accepted and how many rejected (see `protocol/state.py`).
 """
 
 from __future__ import annotations
@@ -228,4 +228,6 @@ def count_in(outcome: WriteOutcome, report: SyncReport) -> None:
     report's rejections (which log, store and attribute them to their STATE)."""
     report.add(outcome)
     for refused in outcome.refused:
-        report.rejections.reject(refused.position, refused.stream, refused.key, refused.reason, names=refused.names)
+        report.rejections.reject(
+            refused.position, refused.stream, refused.key, refused.reason, names=refused.names
+        )

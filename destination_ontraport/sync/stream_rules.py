@@ -29,8 +29,9 @@ KEYED_MODES = (DestinationSyncMode.append_dedup, DestinationSyncMode.update, Des
 @dataclass(frozen=True)
 class CatalogStream:
     """One configured stream as the catalog gives it, the protocol's defaults filled in.
-    `object_name`: `destination_object_name`, set on a data-activation stream. `replaces`: a full
-    refresh that replaces what is there (see `replaces_existing`)."""
+    `object_name`: `destination_object_name`, set on a data-activation stream.
+    `replacing_generation`: the generation a refresh that replaces what is there brings
+    (`minimum_generation_id == generation_id > 0`, see `replaces`); None otherwise."""
 
     name: str
     namespace: str | None
@@ -38,12 +39,26 @@ class CatalogStream:
     primary_key: list[list[str]] = field(default_factory=list)
     cursor: list[str] = field(default_factory=list)
     object_name: str | None = None
-    replaces: bool = False
-    generation_id: int | None = None
+    replacing_generation: int | None = None
 
     @property
     def label(self) -> str:
         return stream_label(self.namespace, self.name)
+
+    @property
+    def replaces(self) -> bool:
+        """Whether the stream replaces what is there. `overwrite` says so (a catalog from PyAirbyte, a
+        person or a platform without refreshes). A platform that supports refreshes never sends
+        `overwrite`: it rewrites it to `append` (and `overwrite_dedup` to `append_dedup`,
+        airbyte-platform `DefaultProtocolSerializer.kt`) and says "replace" with
+        `minimum_generation_id == generation_id`, which it sets for a full-refresh overwrite and a
+        refresh that removes records, its generation bumped to 1 or more (`CatalogGenerationSetter.kt`,
+        `GenerationBumper.kt`). A `minimum_generation_id` of 0 (a normal sync, a refresh that keeps
+        records) replaces nothing."""
+        if self.mode == DestinationSyncMode.overwrite:
+            return True
+        appends = self.mode in (DestinationSyncMode.append, DestinationSyncMode.append_dedup)
+        return appends and self.replacing_generation is not None
 
 
 def catalog_streams(catalog: ConfiguredAirbyteCatalog) -> list[CatalogStream]:
@@ -55,7 +70,6 @@ def catalog_streams(catalog: ConfiguredAirbyteCatalog) -> list[CatalogStream]:
         primary_key = configured.primary_key or stream.source_defined_primary_key or []
         cursor = configured.cursor_field or stream.default_cursor_field or []
         mode = configured.destination_sync_mode or DestinationSyncMode.append
-        generation = getattr(configured, "generation_id", None)
         found.append(
             CatalogStream(
                 stream.name,
@@ -64,28 +78,16 @@ def catalog_streams(catalog: ConfiguredAirbyteCatalog) -> list[CatalogStream]:
                 [list(part) for part in primary_key],
                 list(cursor),
                 getattr(configured, "destination_object_name", None) or None,
-                replaces_existing(configured, mode),
-                generation if isinstance(generation, int) else None,
+                _replacing_generation(configured),
             )
         )
     return found
 
 
-def replaces_existing(configured: Any, mode: DestinationSyncMode) -> bool:
-    """Whether a stream replaces what is there. `overwrite` says so (a catalog from PyAirbyte, a person
-    or a platform without refreshes). A platform that supports refreshes never sends `overwrite`: it
-    rewrites it to `append` (and `overwrite_dedup` to `append_dedup`, airbyte-platform
-    `DefaultProtocolSerializer.kt`) and says "replace" with `minimum_generation_id == generation_id`,
-    which it sets for a full-refresh overwrite and a refresh that removes records, its generation
-    bumped to 1 or more (`CatalogGenerationSetter.kt`, `GenerationBumper.kt`). A
-    `minimum_generation_id` of 0 (a normal sync, a refresh that keeps records) replaces nothing."""
-    if mode == DestinationSyncMode.overwrite:
-        return True
-    if mode not in (DestinationSyncMode.append, DestinationSyncMode.append_dedup):
-        return False
+def _replacing_generation(configured: Any) -> int | None:
     generation = getattr(configured, "generation_id", None)
     minimum = getattr(configured, "minimum_generation_id", None)
-    return isinstance(generation, int) and generation > 0 and minimum == generation
+    return generation if isinstance(generation, int) and generation > 0 and minimum == generation else None
 
 
 def supported_mode(stream: CatalogStream) -> None:
@@ -163,6 +165,5 @@ __all__ = [
     "activation_object",
     "catalog_streams",
     "matching_key",
-    "replaces_existing",
     "supported_mode",
 ]

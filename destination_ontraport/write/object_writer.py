@@ -78,7 +78,7 @@ class ObjectWriter:
         if dry_run is None:
             checks = RecordChecks(self._find_one, self._equal)
             self._executor = ApiExecutor(client, settings, self._workers, checks, remover, progress, pause)
-            self._known = KnownRecords(settings.known_capacity)
+            self._known = KnownRecords()
         else:
             self._executor = DryRunExecutor(settings, dry_run, remover)
             self._known = KnownRecords(0)  # nothing was written: a dry run's plans teach nothing

@@ -19,7 +19,7 @@ class WriterSettings:
     probe says). `track_seen`: remember every record written or found (only a full refresh that
     removes leftovers needs it: memory). `reject_absent`: an update or a deletion whose key matches
     nothing is a rejected record, as Airbyte's data-activation destinations report it (a classic
-    stream counts it as skipped). `known_capacity`: records remembered between batches."""
+    stream counts it as skipped)."""
 
     obj: ObjectType
     key: FieldInfo | None
@@ -28,7 +28,6 @@ class WriterSettings:
     ignores_case: bool | None = None
     track_seen: bool = False
     reject_absent: bool = False
-    known_capacity: int = 50_000
 
 
 __all__ = ["WriterSettings"]
