@@ -1,7 +1,7 @@
 """Rejected records into the bucket: buffered per stream, stored as one object per stream and part.
 
-The sync loop calls `store()` before it releases STATE messages, so every rejection a released STATE
-covers is in the bucket (and readable: S3 is read-after-write consistent) before the platform sees
+Before the message loop releases STATE messages, `Rejections.store()` calls `store()` here, so every
+rejection a released STATE covers is in the bucket (and readable: S3 is read-after-write consistent) before the platform sees
 that STATE. A bucket that still fails after the retries raises: the sync stops, the held STATEs stay
 unreleased, and the platform sends those records again. Nothing is uploaded when nothing was rejected.
 After a failed sync the rows not yet stored are not uploaded either (their records were never

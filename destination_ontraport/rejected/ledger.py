@@ -2,8 +2,8 @@
 
 A record can be refused at once (stream not in the catalog, a value that cannot be mapped) or only
 when its batch is written (Ontraport refuses the contact), after later STATE messages have arrived.
-The ledger keeps every record that may still be refused (bounded by the batch: the sync loop calls
-`settled()` after each flush) so that a late rejection still finds the original record and its
+The ledger (held by `Rejections`) keeps every record that may still be refused (bounded by the batch:
+`settled()` comes after each flush) so that a late rejection still finds the original record and its
 stream, and attributes each rejection to the first STATE after it that covers its stream, by the
 rule the platform counts records by (`StatsTracker.kt`: a STATE closes the count of each stream it
 answers for): a per-stream STATE covers its stream (namespace and name exactly as the record has

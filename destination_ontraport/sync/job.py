@@ -120,6 +120,10 @@ class WriterPool:
 
 
 class SyncJob:
+    """One `write` of an opened account: `run` yields the STATE messages to emit, then removes the
+    leftovers of a full refresh, logs the summary and enforces the rejection threshold. The report
+    (`self.report`) holds the counts; the rejections have their own owner."""
+
     def __init__(
         self,
         config: OntraportConfig,

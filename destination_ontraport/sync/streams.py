@@ -54,9 +54,8 @@ class StreamRoute:
     activation: bool = False  # a data-activation stream (destination_object_name)
     by_record_id: bool = False  # keyed by Ontraport's own id, taken out of the record before mapping
     keyless: bool = False  # append without a key: every record is created
-    records_taken: int = field(
-        default=0, init=False
-    )  # records received (the rejection threshold's denominator)
+    # records this stream received (the rejection threshold's denominator)
+    records_taken: int = field(default=0, init=False)
     _dedup: LatestByCursor[MappedRecord] = field(default_factory=LatestByCursor, init=False)
 
     @property
