@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import sys
@@ -37,20 +36,15 @@ from destination_ontraport.account.connection import Account
 from destination_ontraport.account.discover import NothingToDiscoverError, read_catalog
 from destination_ontraport.account.read_probe import probe_read_path
 from destination_ontraport.config import OntraportConfig, unknown_option_warning
-from destination_ontraport.failures import as_traced, user_message
-from destination_ontraport.model.mapping import MappingConfigError
-from destination_ontraport.ontraport.errors import (
-    AuthenticationError,
-    OntraportError,
-    PermissionDeniedError,
-    TransientError,
-)
+from destination_ontraport.failures import as_traced, failure_type, user_message
+from destination_ontraport.model.problems import MappingConfigError
+from destination_ontraport.ontraport.errors import OntraportError, TransientError
 from destination_ontraport.protocol.catalog import CatalogError, load_configured_catalog
 from destination_ontraport.protocol.messages import InputItem, from_messages, parse_lines
 from destination_ontraport.rejected.s3_store import CHECK_ATTEMPTS, ObjectStorageError, S3Store
 from destination_ontraport.rejected.settings import S3ObjectStorage
 from destination_ontraport.spec import DOCUMENTATION_URL, specification
-from destination_ontraport.sync.job import WriteRun
+from destination_ontraport.sync.job import SyncJob
 
 
 class DestinationOntraport(Destination):
@@ -92,32 +86,26 @@ class DestinationOntraport(Destination):
     def _write_items(
         self, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, items: Iterable[InputItem]
     ) -> Iterator[dict[str, Any]]:
-        """The STATE messages to emit, as JSON objects (see state_stats.py)."""
+        """The STATE messages to emit, as JSON objects (see protocol/state.py)."""
         try:
             parsed = OntraportConfig.model_validate(config)
             _warn_unknown_options(config)
             account = Account.open(parsed)
         except Exception as exc:
             raise as_traced(exc) from exc
-        run: WriteRun | None = None
+        run: SyncJob | None = None
         try:
-            run = WriteRun(parsed, catalog, account)
+            run = SyncJob(parsed, catalog, account)
             yield from run.run(items)
         except Exception as exc:
             raise as_traced(exc, run.keyless_streams if run is not None else ()) from exc
         finally:
             account.client.close()
 
-    def _run_write(
-        self, config: Mapping[str, Any], configured_catalog_path: str, input_stream: io.TextIOWrapper
-    ) -> Iterable[AirbyteMessage]:
-        """Reads stdin itself so that every bad line is counted and reported, never dropped."""
-        for state in self._write_lines(config, configured_catalog_path, input_stream):
-            yield AirbyteMessageSerializer.load(state)
-
     def _write_lines(
         self, config: Mapping[str, Any], configured_catalog_path: str, lines: Iterable[str | bytes]
     ) -> Iterator[dict[str, Any]]:
+        """Reads the input lines itself so that every bad line is counted and reported, never dropped."""
         try:
             catalog = load_configured_catalog(configured_catalog_path)
         except CatalogError as exc:
@@ -187,7 +175,7 @@ class DestinationOntraport(Destination):
                 message = _check_message(exc, config)
             else:
                 message = f"Unexpected error while discovering the account's objects: {type(exc).__name__}"
-            yield from _failure_messages(filter_secrets(message), _failure_type(exc))
+            yield from _failure_messages(filter_secrets(message), failure_type(exc))
             return
         for note in found.notes:
             logger.info(note)
@@ -270,14 +258,6 @@ def _check_bucket(settings: object) -> AirbyteConnectionStatus:
     finally:
         store.close()
     return AirbyteConnectionStatus(status=Status.SUCCEEDED)
-
-
-def _failure_type(exc: BaseException) -> FailureType:
-    if isinstance(exc, ValidationError | MappingConfigError | AuthenticationError | PermissionDeniedError):
-        return FailureType.config_error
-    if isinstance(exc, TransientError) or (isinstance(exc, OntraportError) and exc.status is None):
-        return FailureType.transient_error
-    return FailureType.system_error
 
 
 def _failure_messages(message: str, failure_type: FailureType) -> Iterator[dict[str, Any]]:

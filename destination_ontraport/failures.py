@@ -1,7 +1,9 @@
 """Every failure classified once, with a message that tells a person what to do next.
 
-The client raises typed errors; this module is the one place that turns them (and config
-problems) into `AirbyteTracedException`s with the right `FailureType`.
+The client raises typed errors, the model and the sync raise `model/problems.py`'s; this module is
+the one place that says which `FailureType` each is (`failure_type`: a setting to fix, a failure
+worth retrying, or a fault) and turns them into `AirbyteTracedException`s (`as_traced`, for `write`;
+`discover` reports the same type in its own messages).
 """
 
 from __future__ import annotations
@@ -12,20 +14,36 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import ValidationError
 
-from destination_ontraport.model.mapping import MappingConfigError
+from destination_ontraport.model.problems import ConfigProblem, MappingConfigError
 from destination_ontraport.ontraport.errors import (
     AuthenticationError,
     OntraportError,
     PermissionDeniedError,
     TransientError,
-    UnsafeRequestError,
 )
 from destination_ontraport.protocol.catalog import CatalogError
 from destination_ontraport.rejected.s3_store import ObjectStorageError
 
+CONFIG_ERRORS = (
+    CatalogError,
+    ValidationError,
+    MappingConfigError,
+    ConfigProblem,
+    AuthenticationError,
+    PermissionDeniedError,
+)
+"""A setting to change: the credentials, an option, the catalog, a mapping."""
 
-class ConfigProblem(Exception):
-    """A setting the user must change (e.g. an unsupported sync mode, a removal over the guard)."""
+
+def failure_type(exc: BaseException) -> FailureType:
+    """The one table: a setting to fix (config_error), a failure that may pass when the sync runs
+    again (transient_error: the API or the bucket still failing after the retries), or a fault of
+    the connector or an answer it cannot use (system_error: any other error, Ontraport's included)."""
+    if isinstance(exc, CONFIG_ERRORS) or (isinstance(exc, ObjectStorageError) and not exc.transient):
+        return FailureType.config_error
+    if isinstance(exc, TransientError | ObjectStorageError):
+        return FailureType.transient_error
+    return FailureType.system_error
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -69,26 +87,13 @@ def as_traced(exc: BaseException, keyless_streams: Sequence[str] = ()) -> Airbyt
     if isinstance(exc, AirbyteTracedException):
         return exc
     message = user_message(exc)
-    config_errors = (
-        CatalogError,
-        ValidationError,
-        MappingConfigError,
-        ConfigProblem,
-        AuthenticationError,
-        PermissionDeniedError,
-    )
-    if isinstance(exc, config_errors) or (isinstance(exc, ObjectStorageError) and not exc.transient):
-        failure = FailureType.config_error
-    elif isinstance(exc, TransientError | ObjectStorageError):
-        failure = FailureType.transient_error
+    failure = failure_type(exc)
+    if failure == FailureType.transient_error:
         message = (
             f"{message.rstrip('.')}. Records after the last state message were not confirmed; "
             f"{rerun_note(keyless_streams)}"
         )
-    elif isinstance(exc, UnsafeRequestError | OntraportError):
-        failure = FailureType.system_error
-    else:
-        failure = FailureType.system_error
+    elif failure == FailureType.system_error and not isinstance(exc, OntraportError):
         message = f"Unexpected error: {type(exc).__name__}: {message}"
     return AirbyteTracedException(
         internal_message=message, message=message, failure_type=failure, exception=exc

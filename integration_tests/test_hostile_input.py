@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from destination_ontraport.sync.rejection_groups import FULL_LINES_PER_REASON, reason_kind
+from destination_ontraport.rejected.rejection_groups import FULL_LINES_PER_REASON, reason_kind
 from integration_tests.harness import (
     Run,
     catalog_of,

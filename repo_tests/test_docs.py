@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel
 
 from destination_ontraport.config import GROUPS, OntraportConfig, connection_specification
-from destination_ontraport.sync.streams import SUPPORTED_MODES
+from destination_ontraport.sync.stream_rules import SUPPORTED_MODES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "ontraport.md"

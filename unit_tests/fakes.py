@@ -6,6 +6,10 @@ from collections.abc import Mapping
 
 from destination_ontraport.model.mapping import FieldInfo, key_normaliser
 from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.sync.loop import count_in
+from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.write.batch import MappedRecord
+from destination_ontraport.write.object_writer import ObjectWriter
 
 
 class RecordingSink:
@@ -21,17 +25,48 @@ class RecordingSink:
             return ""
         return key_normaliser(self.key, None)(fields.get(self.key.name) or "")
 
-    def add(
-        self,
-        key: str,
-        fields: dict[str, str],
-        position: int,
-        stream: str,
-        *,
-        may_create: bool = True,
-        tags: Mapping[str, bool] | None = None,
-    ) -> None:
-        self.writes.append((key, fields))
+    def add(self, record: MappedRecord) -> None:
+        self.writes.append((record.key, record.fields))
 
-    def add_removal(self, key: str, fields: dict[str, str], position: int, stream: str) -> None:
-        self.removals.append(key)
+    def add_removal(self, record: MappedRecord) -> None:
+        self.removals.append(record.key)
+
+
+class CountedWriter:
+    """A real ObjectWriter whose flushes are counted into `report` as the message loop counts them
+    (`loop.count_in`), so that a test reads the counts and rejections a sync's summary would."""
+
+    def __init__(self, writer: ObjectWriter, report: SyncReport) -> None:
+        self.writer, self.report = writer, report
+
+    @property
+    def obj(self) -> ObjectType:
+        return self.writer.obj
+
+    @property
+    def key(self) -> FieldInfo | None:
+        return self.writer.key
+
+    @property
+    def seen_ids(self) -> set[str]:
+        return self.writer.seen_ids
+
+    @property
+    def pending_records(self) -> int:
+        return self.writer.pending_records
+
+    def match_key(self, fields: Mapping[str, str]) -> str:
+        return self.writer.match_key(fields)
+
+    def add(self, record: MappedRecord) -> None:
+        self.writer.add(record)
+
+    def add_removal(self, record: MappedRecord) -> None:
+        self.writer.add_removal(record)
+
+    def flush(self) -> None:
+        for outcome in self.writer.flush():
+            count_in(outcome, self.report)
+
+    def close(self) -> None:
+        self.writer.close()

@@ -21,8 +21,10 @@ from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
 from destination_ontraport.ontraport.errors import AmbiguousWriteError, TransientError
 from destination_ontraport.protocol.catalog import CatalogError, catalog_problems, load_configured_catalog
 from destination_ontraport.sync.stream_kinds import RejectedShare, classic_options_set
-from destination_ontraport.sync.streams import StreamPlan, StreamPlans
+from destination_ontraport.sync.stream_rules import CatalogStream
+from destination_ontraport.sync.streams import StreamRoute, StreamRoutes
 from destination_ontraport.sync.unmapped_log import UnmappedLog
+from destination_ontraport.write.batch import MappedRecord
 from destination_ontraport.write.removal import RemovalGuard
 from unit_tests.fakes import RecordingSink
 from unit_tests.test_object_writer import CONTACTS, EMAIL, FakeClient, make_writer
@@ -49,12 +51,12 @@ def test_an_activation_update_of_an_unknown_id_is_rejected_with_its_reason() -> 
     client = FakeClient()
     known = client.add(email="k@x.com", firstname="Old")
     writer, report = make_writer(client, match=RECORD_ID_FIELD, tags=(), reject_absent=True)
-    writer.add(known, {"firstname": "New"}, 1, "deals", may_create=False)
-    writer.add("42", {"firstname": "Nobody"}, 2, "deals", may_create=False)
+    writer.add(MappedRecord(known, {"firstname": "New"}, 1, "deals", may_create=False))
+    writer.add(MappedRecord("42", {"firstname": "Nobody"}, 2, "deals", may_create=False))
     writer.flush()
     assert client.contacts[known]["firstname"] == "New"
-    assert (report.counts.updated, report.counts.skipped, report.counts.rejected) == (1, 0, 1)
-    (rejection,) = report.rejections
+    assert (report.counts.updated, report.counts.skipped, report.rejections.count) == (1, 0, 1)
+    (rejection,) = report.rejections.listed
     assert (rejection.position, rejection.stream) == (2, "deals")
     assert rejection.reason.startswith("no Contact with id 42: update changes existing records")
     assert client.calls_to("create") == client.calls_to("saveorupdate") == 0
@@ -66,30 +68,30 @@ def test_an_activation_soft_delete_of_an_unknown_key_is_rejected_and_the_known_o
     writer, report = make_writer(
         client, tags=(), removal="delete", guard=RemovalGuard(10), reject_absent=True
     )
-    writer.add_removal("gone@x.com", {"email": "gone@x.com"}, 1, "people")
-    writer.add_removal("never@x.com", {"email": "Never@X.com"}, 2, "people")
+    writer.add_removal(MappedRecord("gone@x.com", {"email": "gone@x.com"}, 1, "people"))
+    writer.add_removal(MappedRecord("never@x.com", {"email": "Never@X.com"}, 2, "people"))
     writer.flush()
     assert gone not in client.contacts
-    assert (report.counts.deleted, report.counts.skipped, report.counts.rejected) == (1, 0, 1)
-    assert report.rejections[0].reason == "no Contact with Email 'Never@X.com' to delete"
+    assert (report.counts.deleted, report.counts.skipped, report.rejections.count) == (1, 0, 1)
+    assert report.rejections.listed[0].reason == "no Contact with Email 'Never@X.com' to delete"
 
 
 def test_a_classic_stream_still_counts_them_as_skipped() -> None:
     client = FakeClient()
     writer, report = make_writer(client, removal="delete", guard=RemovalGuard(10))
-    writer.add("new@x.com", {"email": "new@x.com"}, 1, "people", may_create=False)
-    writer.add_removal("never@x.com", {"email": "never@x.com"}, 2, "people")
+    writer.add(MappedRecord("new@x.com", {"email": "new@x.com"}, 1, "people", may_create=False))
+    writer.add_removal(MappedRecord("never@x.com", {"email": "never@x.com"}, 2, "people"))
     writer.flush()
-    assert (report.counts.skipped, report.counts.rejected) == (2, 0)
+    assert (report.counts.skipped, report.rejections.count) == (2, 0)
 
 
 def test_an_update_that_meets_a_create_for_the_same_key_creates_and_is_not_rejected() -> None:
     client = FakeClient()
     writer, report = make_writer(client, tags=(), reject_absent=True)
-    writer.add("both@x.com", {"email": "both@x.com"}, 1, "fixes", may_create=False)
-    writer.add("both@x.com", {"email": "both@x.com", "firstname": "B"}, 2, "people")
+    writer.add(MappedRecord("both@x.com", {"email": "both@x.com"}, 1, "fixes", may_create=False))
+    writer.add(MappedRecord("both@x.com", {"email": "both@x.com", "firstname": "B"}, 2, "people"))
     writer.flush()
-    assert (report.counts.created, report.counts.rejected) == (1, 0)
+    assert (report.counts.created, report.rejections.count) == (1, 0)
 
 
 # --- the rejection threshold of each kind of stream -------------------------------------------------
@@ -138,10 +140,16 @@ def test_classic_options_set_names_only_values_other_than_the_default() -> None:
     assert classic_options_set(changed) == ["field_mapping=[('ltv', 'Value')]", "deleted_records='ignore'"]
 
 
-def _plan(obj: ObjectType, key: FieldInfo | None, *, activation: bool, by_id: bool = False) -> StreamPlan:
+def _plan(obj: ObjectType, key: FieldInfo | None, *, activation: bool, by_id: bool = False) -> StreamRoute:
     mapper = RecordMapper(obj.fields, None if by_id else key, auto_mapping=True)
-    return StreamPlan("s", None, DestinationSyncMode.append, mapper, RecordingSink(obj, key), [], [],
-                      activation=activation, by_record_id=by_id, keyless=key is None)  # fmt: skip
+    return StreamRoute(
+        CatalogStream("s", None, DestinationSyncMode.append, [], []),
+        mapper,
+        RecordingSink(obj, key),
+        activation=activation,
+        by_record_id=by_id,
+        keyless=key is None,
+    )
 
 
 def test_a_cdc_deletion_marker_deletes_in_a_classic_stream_and_is_no_instruction_to_an_activation_one() -> (
@@ -168,7 +176,7 @@ def test_a_property_the_object_does_not_have_is_a_warning_naming_its_properties_
     plan = _plan(DEAL, None, activation=True)
     plan.take({"Nmae": "Big deal", "Value": 10, "Weighted Value": 3}, 1)
     with caplog.at_level(logging.INFO, logger="airbyte"):
-        UnmappedLog(StreamPlans([plan]))()
+        UnmappedLog(StreamRoutes([plan]))()
     (line,) = [r for r in caplog.records if "'Nmae'" in r.getMessage()]
     assert line.levelno == logging.WARNING
     text = line.getMessage()
@@ -182,7 +190,7 @@ def test_a_classic_streams_unmatched_source_field_stays_an_info(caplog: pytest.L
     plan = _plan(CONTACTS, EMAIL, activation=False)
     plan.take({"email": "a@x.com", "shoe_size": 42}, 1)
     with caplog.at_level(logging.INFO, logger="airbyte"):
-        UnmappedLog(StreamPlans([plan]))()
+        UnmappedLog(StreamRoutes([plan]))()
     (line,) = [r for r in caplog.records if "shoe_size" in r.getMessage()]
     assert line.levelno == logging.INFO
 

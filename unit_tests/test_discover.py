@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import pytest
 import requests_mock
+from airbyte_cdk.models import DestinationSyncMode
 from airbyte_protocol_dataclasses.models import AirbyteMessage as ProtocolMessage
 from airbyte_protocol_dataclasses.models import DestinationCatalog, DestinationOperation
 from serpyco_rs import Serializer
@@ -24,8 +25,14 @@ from destination_ontraport.account.discover import (
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.destination import DestinationOntraport
 from destination_ontraport.model.mapping import RecordMapper
-from destination_ontraport.model.objects import ObjectType, object_types
-from destination_ontraport.sync.streams import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS
+from destination_ontraport.model.objects import (
+    ADD_TAGS,
+    RECORD_ID_PROPERTY,
+    REMOVE_TAGS,
+    ObjectType,
+    object_types,
+)
+from destination_ontraport.sync.stream_rules import matching_key
 from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS, default_objects_meta
 
 MODES = ["append", "append_dedup", "update", "soft_delete"]
@@ -328,8 +335,8 @@ def test_every_matching_key_names_properties_of_its_schema_and_is_a_key_the_writ
         for key in op.matching_keys or []:
             assert len(key) == 1, "the writer takes single-property keys"
             assert key[0] in props(op), f"{op.object_name} {op.sync_mode.value}: {key} not in the schema"
-            if key[0] != RECORD_ID_PROPERTY:
-                assert obj.fields.resolve(key[0]) in obj.unique_fields()  # as write_run resolves it
+            # the very rule a sync applies to the stream's primary key (raises for a key it refuses)
+            assert matching_key("s", obj, [key], DestinationSyncMode(op.sync_mode.value)) is not None
         if op.sync_mode.value in ("append_dedup", "update", "soft_delete"):
             assert op.matching_keys, f"{op.object_name} {op.sync_mode.value} needs a key"
 
@@ -365,7 +372,7 @@ def test_every_offered_field_reaches_its_field_through_the_writers_mapping(objec
         for prop, schema in props(op).items()
         if prop not in (ADD_TAGS, REMOVE_TAGS, RECORD_ID_PROPERTY)
     }
-    mapper = RecordMapper(obj.fields, None, auto_mapping=True)  # as write_run maps activation streams
+    mapper = RecordMapper(obj.fields, None, auto_mapping=True)  # as SyncJob maps activation streams
     mapped = mapper.map(record)
     assert mapper.unmapped_paths == set()
     names = {prop: schema["description"].split()[2] for prop, schema in props(op).items()}

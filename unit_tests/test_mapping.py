@@ -12,14 +12,13 @@ from destination_ontraport.model.mapping import (
     MAX_UNMAPPED_LISTED,
     FieldCatalog,
     FieldInfo,
-    MappingConfigError,
     RecordMapper,
-    RecordRejected,
     is_airbyte_column,
     key_normaliser,
     normalise,
     values_equal,
 )
+from destination_ontraport.model.problems import MappingConfigError, RecordRejected
 from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)

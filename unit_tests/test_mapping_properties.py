@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from destination_ontraport.model.coercion import MAX_TEXT_LENGTH, CoercionError, make_coercer
-from destination_ontraport.model.mapping import FieldCatalog, RecordMapper, RecordRejected, values_equal
+from destination_ontraport.model.mapping import FieldCatalog, RecordMapper, values_equal
+from destination_ontraport.model.problems import RecordRejected
 from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from destination_ontraport.failures import ConfigProblem
 from destination_ontraport.model.mapping import FieldCatalog
 from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.model.problems import ConfigProblem
 from destination_ontraport.ontraport.client import RecordApi
 from destination_ontraport.ontraport.errors import (
     AmbiguousWriteError,
@@ -23,9 +23,13 @@ from destination_ontraport.ontraport.errors import (
     UnexpectedAnswerError,
 )
 from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.write.batch import MappedRecord
+from destination_ontraport.write.dry_run import DryRun
 from destination_ontraport.write.object_writer import ObjectWriter
-from destination_ontraport.write.removal import RemovalGuard, Remover
+from destination_ontraport.write.removal import RemovalAction, RemovalGuard, Remover
+from destination_ontraport.write.settings import WriterSettings
 from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
+from unit_tests.fakes import CountedWriter
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
 CONTACTS = ObjectType(0, "Contact", CATALOG)
@@ -158,14 +162,22 @@ class FakeClient:
 
 
 def make_writer(
-    client: FakeClient, match: Any = EMAIL, tags: Sequence[str] = ("7",), **kw: Any
-) -> tuple[ObjectWriter, SyncReport]:
+    client: FakeClient,
+    match: Any = EMAIL,
+    tags: Sequence[str] = ("7",),
+    *,
+    removal: RemovalAction | None = None,
+    guard: RemovalGuard | None = None,
+    dry_run: DryRun | None = None,
+    reject_absent: bool = False,
+) -> tuple[CountedWriter, SyncReport]:
     report = SyncReport()
-    kw.setdefault("pause", lambda seconds: None)
-    if "guard" in kw:
-        kw["remover"] = Remover(client, kw.pop("guard"), list(tags))
-    writer = ObjectWriter(client, CONTACTS, match, report, tag_ids=list(tags), **kw)
-    return writer, report
+    settings = WriterSettings(
+        CONTACTS, match, tag_ids=frozenset(tags), removal=removal, reject_absent=reject_absent
+    )
+    remover = Remover(client, guard, list(tags)) if guard is not None else None
+    writer = ObjectWriter(client, settings, remover=remover, dry_run=dry_run, pause=lambda seconds: None)
+    return CountedWriter(writer, report), report
 
 
 def test_the_fake_client_is_a_record_api() -> None:
@@ -176,8 +188,8 @@ def test_the_fake_client_is_a_record_api() -> None:
 def test_records_for_one_contact_collapse_into_one_write_with_later_fields_winning() -> None:
     client = FakeClient()
     writer, report = make_writer(client)
-    writer.add("a@x.com", {"email": "a@x.com", "firstname": "One", "company": "Early"}, 1, "s")
-    writer.add("a@x.com", {"email": "a@x.com", "firstname": "Two"}, 2, "s")
+    writer.add(MappedRecord("a@x.com", {"email": "a@x.com", "firstname": "One", "company": "Early"}, 1, "s"))
+    writer.add(MappedRecord("a@x.com", {"email": "a@x.com", "firstname": "Two"}, 2, "s"))
     writer.flush()
     assert client.calls_to("saveorupdate") == 1
     (contact,) = client.contacts.values()
@@ -189,7 +201,7 @@ def test_a_batch_costs_one_lookup_per_49_contacts_one_write_each_and_one_tag_cal
     client = FakeClient()
     writer, report = make_writer(client)
     for i in range(100):
-        writer.add(f"p{i}@x.com", {"email": f"p{i}@x.com", "firstname": "P"}, i, "s")
+        writer.add(MappedRecord(f"p{i}@x.com", {"email": f"p{i}@x.com", "firstname": "P"}, i, "s"))
     writer.flush()
     assert client.calls_to("find") == 3  # 49 + 49 + 2
     assert client.calls_to("saveorupdate") == 100
@@ -202,8 +214,10 @@ def test_unchanged_contacts_cost_no_write_and_changed_ones_send_only_changed_fie
     same = client.add(email="same@x.com", firstname="S", lastname="L", contact_cat="*/*7*/*")
     diff = client.add(email="diff@x.com", firstname="Old", lastname="L", contact_cat="*/*7*/*")
     writer, report = make_writer(client)
-    writer.add("same@x.com", {"email": "same@x.com", "firstname": "S", "lastname": "L"}, 1, "s")
-    writer.add("diff@x.com", {"email": "diff@x.com", "firstname": "New", "lastname": "L"}, 2, "s")
+    writer.add(MappedRecord("same@x.com", {"email": "same@x.com", "firstname": "S", "lastname": "L"}, 1, "s"))
+    writer.add(
+        MappedRecord("diff@x.com", {"email": "diff@x.com", "firstname": "New", "lastname": "L"}, 2, "s")
+    )
     writer.flush()
     assert [c for c in client.calls if c[0] == "update"] == [("update", (diff, {"firstname": "New"}))]
     assert client.calls_to("saveorupdate") == 0 and client.calls_to("add_tags") == 0
@@ -215,7 +229,7 @@ def test_numeric_and_case_differences_that_ontraport_would_not_see_are_not_chang
     client = FakeClient()
     client.add(email="Mixed@X.com", f1002="10.00", contact_cat="*/*7*/*")
     writer, report = make_writer(client)
-    writer.add("mixed@x.com", {"email": "mixed@x.com", "f1002": "10"}, 1, "s")
+    writer.add(MappedRecord("mixed@x.com", {"email": "mixed@x.com", "f1002": "10"}, 1, "s"))
     writer.flush()
     assert report.counts.unchanged == 1
     assert client.calls_to("update") == 0
@@ -226,8 +240,8 @@ def test_only_contacts_lacking_a_tag_are_tagged() -> None:
     client.add(email="has@x.com", contact_cat="*/*7*/*8*/*")
     lacks = client.add(email="lacks@x.com", contact_cat="*/*7*/*")
     writer, report = make_writer(client, tags=("7", "8"))
-    writer.add("has@x.com", {"email": "has@x.com"}, 1, "s")
-    writer.add("lacks@x.com", {"email": "lacks@x.com"}, 2, "s")
+    writer.add(MappedRecord("has@x.com", {"email": "has@x.com"}, 1, "s"))
+    writer.add(MappedRecord("lacks@x.com", {"email": "lacks@x.com"}, 2, "s"))
     writer.flush()
     assert [c for c in client.calls if c[0] == "add_tags"] == [("add_tags", [lacks])]
     assert report.counts.tagged == 1
@@ -236,29 +250,53 @@ def test_only_contacts_lacking_a_tag_are_tagged() -> None:
 def test_a_contact_written_in_one_batch_is_remembered_in_the_next() -> None:
     client = FakeClient()
     writer, _report = make_writer(client)
-    writer.add("r@x.com", {"email": "r@x.com", "firstname": "R"}, 1, "s")
+    writer.add(MappedRecord("r@x.com", {"email": "r@x.com", "firstname": "R"}, 1, "s"))
     writer.flush()
     lookups = client.calls_to("find")
-    writer.add("r@x.com", {"email": "r@x.com", "firstname": "R"}, 2, "s")
+    writer.add(MappedRecord("r@x.com", {"email": "r@x.com", "firstname": "R"}, 2, "s"))
     writer.flush()
     assert client.calls_to("find") == lookups, "no second lookup"
     assert client.calls_to("saveorupdate") == 1 and client.calls_to("update") == 0
-    writer.add("r@x.com", {"email": "r@x.com", "firstname": "Changed"}, 3, "s")
+    writer.add(MappedRecord("r@x.com", {"email": "r@x.com", "firstname": "Changed"}, 3, "s"))
     writer.flush()
     assert client.calls_to("update") == 1 and client.calls_to("find") == lookups
+
+
+def test_a_flush_returns_what_it_did_and_counts_nothing_itself() -> None:
+    """The writer knows no report: each round of a flush is a WriteOutcome the message loop counts in
+    (counts per action; each refused record with its line, stream, key and the record it names)."""
+    client = FakeClient()
+    client.reject_emails.add("bad@x.com")
+    client.add(email="same@x.com", contact_cat="*/*7*/*")
+    settings = WriterSettings(CONTACTS, EMAIL, tag_ids=frozenset({"7"}))
+    writer = ObjectWriter(client, settings, pause=lambda seconds: None)
+    writer.add(MappedRecord("bad@x.com", {"email": "bad@x.com"}, 4, "people"))
+    writer.add(MappedRecord("same@x.com", {"email": "same@x.com"}, 5, "people"))
+    writer.add(MappedRecord("new@x.com", {"email": "new@x.com"}, 6, "people"))
+    (outcome,) = list(writer.flush())
+    writer.close()
+    assert (outcome.created, outcome.unchanged, outcome.tagged, outcome.skipped) == (1, 1, 1, 0)
+    (refused,) = outcome.refused
+    assert (refused.position, refused.stream, refused.key, refused.names) == (
+        4,
+        "people",
+        "bad@x.com",
+        (CONTACTS.id, "email", "bad@x.com"),
+    )
+    assert "Invalid email address" in refused.reason
 
 
 def test_a_refused_contact_is_rejected_for_every_record_that_made_it() -> None:
     client = FakeClient()
     client.reject_emails.add("bad@x.com")
     writer, report = make_writer(client)
-    writer.add("bad@x.com", {"email": "bad@x.com"}, 4, "s")
-    writer.add("bad@x.com", {"email": "bad@x.com", "firstname": "B"}, 9, "s")
-    writer.add("ok@x.com", {"email": "ok@x.com"}, 5, "s")
+    writer.add(MappedRecord("bad@x.com", {"email": "bad@x.com"}, 4, "s"))
+    writer.add(MappedRecord("bad@x.com", {"email": "bad@x.com", "firstname": "B"}, 9, "s"))
+    writer.add(MappedRecord("ok@x.com", {"email": "ok@x.com"}, 5, "s"))
     writer.flush()
-    assert report.counts.rejected == 2
-    assert [r.position for r in report.rejections] == [4, 9]
-    assert "Invalid email address" in report.rejections[0].reason
+    assert report.rejections.count == 2
+    assert [r.position for r in report.rejections.listed] == [4, 9]
+    assert "Invalid email address" in report.rejections.listed[0].reason
     assert report.counts.created == 1
     assert client.calls_to("add_tags") == 1 and client.calls[-1][1] == ["1"], (
         "the refused contact is not tagged"
@@ -270,7 +308,7 @@ def test_a_contact_deleted_since_the_lookup_is_created_again() -> None:
     gone = client.add(email="gone@x.com", firstname="Old", contact_cat="*/*7*/*")
     client.vanished.add(gone)
     writer, report = make_writer(client)
-    writer.add("gone@x.com", {"email": "gone@x.com", "firstname": "New"}, 1, "s")
+    writer.add(MappedRecord("gone@x.com", {"email": "gone@x.com", "firstname": "New"}, 1, "s"))
     writer.flush()
     assert client.calls_to("update") == 1 and client.calls_to("saveorupdate") == 1
     assert report.counts.updated == 1  # saveorupdate merged into the still-present record
@@ -279,7 +317,7 @@ def test_a_contact_deleted_since_the_lookup_is_created_again() -> None:
 def test_custom_match_field_creates_by_lookup_then_post() -> None:
     client = FakeClient()
     writer, report = make_writer(client, match=EXTERNAL)
-    writer.add("X-1", {"f1001": "X-1", "firstname": "A"}, 1, "s")
+    writer.add(MappedRecord("X-1", {"f1001": "X-1", "firstname": "A"}, 1, "s"))
     writer.flush()
     assert client.calls_to("create") == 1 and client.calls_to("saveorupdate") == 0
     assert report.counts.created == 1
@@ -289,7 +327,7 @@ def test_an_ambiguous_create_that_took_effect_is_found_not_repeated() -> None:
     client = FakeClient()
     client.fail_create = [AmbiguousWriteError("connection dropped")]
     writer, report = make_writer(client, match=EXTERNAL)
-    writer.add("X-2", {"f1001": "X-2", "firstname": "A"}, 1, "s")
+    writer.add(MappedRecord("X-2", {"f1001": "X-2", "firstname": "A"}, 1, "s"))
     writer.flush()
     assert client.calls_to("create") == 1, "the lookup found it: no second POST"
     assert len(client.contacts) == 1
@@ -301,7 +339,7 @@ def test_an_ambiguous_create_that_did_not_take_effect_is_retried_once() -> None:
     client.fail_create = [AmbiguousWriteError("read timeout")]
     client.create_takes_effect_before_failing = False
     writer, _ = make_writer(client, match=EXTERNAL)
-    writer.add("X-3", {"f1001": "X-3"}, 1, "s")
+    writer.add(MappedRecord("X-3", {"f1001": "X-3"}, 1, "s"))
     writer.flush()
     assert client.calls_to("create") == 2
     assert len(client.contacts) == 1
@@ -312,7 +350,7 @@ def test_duplicates_in_ontraport_page_on_and_update_the_oldest() -> None:
     for _ in range(51):
         client.add(email="dup@x.com", firstname="D", contact_cat="*/*7*/*")
     writer, _ = make_writer(client)
-    writer.add("dup@x.com", {"email": "dup@x.com", "firstname": "E"}, 1, "s")
+    writer.add(MappedRecord("dup@x.com", {"email": "dup@x.com", "firstname": "E"}, 1, "s"))
     writer.flush()
     assert client.calls_to("find") == 2, "a full page of 50 for one value means more may hide"
     assert [c for c in client.calls if c[0] == "update"] == [("update", ("1", {"firstname": "E"}))]
@@ -321,7 +359,7 @@ def test_duplicates_in_ontraport_page_on_and_update_the_oldest() -> None:
 def test_update_only_streams_skip_new_contacts() -> None:
     client = FakeClient()
     writer, report = make_writer(client)
-    writer.add("new@x.com", {"email": "new@x.com"}, 1, "s", may_create=False)
+    writer.add(MappedRecord("new@x.com", {"email": "new@x.com"}, 1, "s", may_create=False))
     writer.flush()
     assert client.calls_to("saveorupdate") == 0 and report.counts.skipped == 1
 
@@ -331,9 +369,9 @@ def test_removals_are_one_bulk_call_with_the_ids_found() -> None:
     a = client.add(email="a@x.com")
     b = client.add(email="b@x.com")
     writer, report = make_writer(client, removal="delete", guard=RemovalGuard(10))
-    writer.add_removal("a@x.com", {"email": "a@x.com"}, 1, "s")
-    writer.add_removal("b@x.com", {"email": "b@x.com"}, 2, "s")
-    writer.add_removal("never@x.com", {"email": "never@x.com"}, 3, "s")
+    writer.add_removal(MappedRecord("a@x.com", {"email": "a@x.com"}, 1, "s"))
+    writer.add_removal(MappedRecord("b@x.com", {"email": "b@x.com"}, 2, "s"))
+    writer.add_removal(MappedRecord("never@x.com", {"email": "never@x.com"}, 3, "s"))
     writer.flush()
     assert [c for c in client.calls if c[0] == "delete"] == [("delete", [a, b])]
     assert (report.counts.deleted, report.counts.skipped) == (2, 1)
@@ -344,8 +382,8 @@ def test_the_guard_refuses_a_removal_over_the_limit_before_sending_it() -> None:
     client.add(email="a@x.com")
     client.add(email="b@x.com")
     writer, _ = make_writer(client, removal="delete", guard=RemovalGuard(1))
-    writer.add_removal("a@x.com", {"email": "a@x.com"}, 1, "s")
-    writer.add_removal("b@x.com", {"email": "b@x.com"}, 2, "s")
+    writer.add_removal(MappedRecord("a@x.com", {"email": "a@x.com"}, 1, "s"))
+    writer.add_removal(MappedRecord("b@x.com", {"email": "b@x.com"}, 2, "s"))
     with pytest.raises(ConfigProblem, match="more than max_removals"):
         writer.flush()
     assert client.calls_to("delete") == 0 and len(client.contacts) == 2
@@ -355,8 +393,8 @@ def test_a_write_after_a_removal_in_the_same_batch_keeps_the_contact() -> None:
     client = FakeClient()
     client.add(email="back@x.com", firstname="Old", contact_cat="*/*7*/*")
     writer, _report = make_writer(client, removal="delete", guard=RemovalGuard(10))
-    writer.add_removal("back@x.com", {"email": "back@x.com"}, 1, "s")
-    writer.add("back@x.com", {"email": "back@x.com", "firstname": "Back"}, 2, "s")
+    writer.add_removal(MappedRecord("back@x.com", {"email": "back@x.com"}, 1, "s"))
+    writer.add(MappedRecord("back@x.com", {"email": "back@x.com", "firstname": "Back"}, 2, "s"))
     writer.flush()
     assert client.calls_to("delete") == 0
     assert next(iter(client.contacts.values()))["firstname"] == "Back"
@@ -365,13 +403,14 @@ def test_a_write_after_a_removal_in_the_same_batch_keeps_the_contact() -> None:
 def test_dry_run_sends_only_lookups_and_describes_changes() -> None:
     client = FakeClient()
     client.add(email="c@x.com", firstname="Before", contact_cat="*/*7*/*")
-    writer, report = make_writer(client, dry_run=True)
-    writer.add("c@x.com", {"email": "c@x.com", "firstname": "After"}, 1, "s")
-    writer.add("n@x.com", {"email": "n@x.com"}, 2, "s")
+    dry_run = DryRun()
+    writer, report = make_writer(client, dry_run=dry_run)
+    writer.add(MappedRecord("c@x.com", {"email": "c@x.com", "firstname": "After"}, 1, "s"))
+    writer.add(MappedRecord("n@x.com", {"email": "n@x.com"}, 2, "s"))
     writer.flush()
     assert {name for name, _ in client.calls} == {"find"}
     assert (report.counts.updated, report.counts.created, report.counts.tagged) == (1, 1, 1)
-    assert any("'Before' -> 'After'" in line for line in report.dry_run_examples)
+    assert any("'Before' -> 'After'" in line for line in dry_run.examples)
 
 
 def test_a_failing_write_is_raised_after_the_other_writes_settle() -> None:
@@ -380,7 +419,7 @@ def test_a_failing_write_is_raised_after_the_other_writes_settle() -> None:
     client.fail_create = [RuntimeError("boom")]
     client.create_takes_effect_before_failing = False
     for i in range(5):
-        writer.add(f"K{i}", {"f1001": f"K{i}"}, i, "s")
+        writer.add(MappedRecord(f"K{i}", {"f1001": f"K{i}"}, i, "s"))
     with pytest.raises(RuntimeError, match="boom"):
         writer.flush()
     assert client.calls_to("create") == 5, "no write is abandoned half way"
@@ -393,7 +432,7 @@ def test_a_custom_match_value_that_differs_only_in_case_updates_the_contact_not_
     client = FakeClient()
     client.add(f1001="abc-1", firstname="Old", contact_cat="*/*7*/*")
     writer, report = make_writer(client, match=EXTERNAL)
-    writer.add("ABC-1", {"f1001": "ABC-1", "firstname": "New"}, 1, "s")
+    writer.add(MappedRecord("ABC-1", {"f1001": "ABC-1", "firstname": "New"}, 1, "s"))
     writer.flush()
     assert client.calls_to("create") == 0 and len(client.contacts) == 1
     assert report.counts.updated == 1
@@ -404,7 +443,7 @@ def test_an_exact_match_wins_over_one_that_differs_only_in_case() -> None:
     client.add(f1001="abc-1", firstname="Lower")
     exact = client.add(f1001="ABC-1", firstname="Upper")
     writer, _ = make_writer(client, match=EXTERNAL, tags=())
-    writer.add("ABC-1", {"f1001": "ABC-1", "firstname": "New"}, 1, "s")
+    writer.add(MappedRecord("ABC-1", {"f1001": "ABC-1", "firstname": "New"}, 1, "s"))
     writer.flush()
     assert [c for c in client.calls if c[0] == "update"] == [("update", (exact, {"firstname": "New"}))]
 
@@ -414,7 +453,7 @@ def test_on_a_case_sensitive_account_an_email_is_also_looked_up_lower_cased() ->
     client.case_sensitive = True
     stored = client.add(email="ann@x.com", firstname="Ann", contact_cat="*/*7*/*")
     writer, report = make_writer(client)
-    writer.add("ann@x.com", {"email": "Ann@X.com", "firstname": "Ann"}, 1, "s")
+    writer.add(MappedRecord("ann@x.com", {"email": "Ann@X.com", "firstname": "Ann"}, 1, "s"))
     writer.flush()
     assert client.calls[0] == ("find", ["Ann@X.com", "ann@x.com"])
     assert client.calls_to("saveorupdate") == 0 and report.counts.unchanged == 1
@@ -427,11 +466,11 @@ def test_without_contact_cat_in_lookups_every_contact_found_is_tagged_and_untagg
     client.lists_contact_cat = False
     a = client.add(email="a@x.com", contact_cat="*/*7*/*")
     writer, report = make_writer(client)
-    writer.add("a@x.com", {"email": "a@x.com"}, 1, "s")
+    writer.add(MappedRecord("a@x.com", {"email": "a@x.com"}, 1, "s"))
     writer.flush()
     assert client.calls[-1] == ("add_tags", [a]) and report.counts.unchanged == 1
     remover, _ = make_writer(client, removal="remove_tags", guard=RemovalGuard(10))
-    remover.add_removal("a@x.com", {"email": "a@x.com"}, 2, "s")
+    remover.add_removal(MappedRecord("a@x.com", {"email": "a@x.com"}, 2, "s"))
     remover.flush()
     assert client.calls[-1] == ("remove_tags", [a])
 
@@ -442,9 +481,9 @@ def test_save_failed_is_resolved_by_one_lookup_not_retried(saved_before_answer: 
     client.odd_saves = 1
     client.odd_saves_apply = saved_before_answer
     writer, report = make_writer(client, tags=())
-    writer.add("n@x.com", {"email": "n@x.com", "firstname": "New"}, 1, "s")
+    writer.add(MappedRecord("n@x.com", {"email": "n@x.com", "firstname": "New"}, 1, "s"))
     writer.flush()
-    assert len(client.contacts) == 1 and report.counts.rejected == 0
+    assert len(client.contacts) == 1 and report.rejections.count == 0
     expected_saves = 1 if saved_before_answer else 2
     assert client.calls_to("saveorupdate") == expected_saves and client.calls_to("find") == 2
 
@@ -453,8 +492,8 @@ def test_save_failed_twice_rejects_the_record_with_the_reason_and_the_sync_goes_
     client = FakeClient()
     client.odd_saves = 2
     writer, report = make_writer(client, tags=())
-    writer.add("n@x.com", {"email": "n@x.com"}, 1, "s")
-    writer.add("ok@x.com", {"email": "ok@x.com"}, 2, "s")
+    writer.add(MappedRecord("n@x.com", {"email": "n@x.com"}, 1, "s"))
+    writer.add(MappedRecord("ok@x.com", {"email": "ok@x.com"}, 2, "s"))
     writer.flush()
-    assert report.counts.rejected == 1 and report.counts.created == 1
-    assert "Save failed!" in report.rejections[0].reason
+    assert report.rejections.count == 1 and report.counts.created == 1
+    assert "Save failed!" in report.rejections.listed[0].reason

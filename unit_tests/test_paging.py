@@ -18,9 +18,10 @@ from destination_ontraport.model.mapping import FieldCatalog
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.settings import EngineSettings, Timing
-from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.write.batch import MappedRecord
 from destination_ontraport.write.object_writer import ObjectWriter
 from destination_ontraport.write.removal import tagged_records_missing_from
+from destination_ontraport.write.settings import WriterSettings
 from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 
 BASE = "https://api.test/1"
@@ -65,10 +66,10 @@ def test_a_lookup_that_meets_100_duplicates_reads_three_pages_then_updates_the_o
     with requests_mock.Mocker() as mock:
         mock.get(f"{BASE}/Contacts", json=paged(duplicates))
         mock.put(f"{BASE}/Contacts", json={"code": 0, "data": {"attrs": {"id": "1"}}, "account_id": 50})
-        writer = ObjectWriter(client, CONTACTS, EMAIL, SyncReport())
+        writer = ObjectWriter(client, WriterSettings(CONTACTS, EMAIL))
         try:
-            writer.add("dup@x.com", {"email": "dup@x.com", "firstname": "E"}, 1, "s")
-            writer.flush()
+            writer.add(MappedRecord("dup@x.com", {"email": "dup@x.com", "firstname": "E"}, 1, "s"))
+            outcomes = list(writer.flush())
         finally:
             writer.close()
         assert sent(mock) == [
@@ -78,6 +79,7 @@ def test_a_lookup_that_meets_100_duplicates_reads_three_pages_then_updates_the_o
             ("PUT", "/1/Contacts", None),
         ]
         assert parse_qs(mock.last_request.text) == {"firstname": ["E"], "id": ["1"]}
+        assert [(o.updated, o.refused) for o in outcomes] == [(1, [])]
 
 
 def test_the_listing_of_a_tag_with_120_contacts_reads_three_pages(client: OntraportClient) -> None:

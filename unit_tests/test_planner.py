@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from destination_ontraport.write.batch import Batch, PendingRecord
+from destination_ontraport.write.batch import Batch, MappedRecord, PendingRecord
 from destination_ontraport.write.known_records import KnownRecord
 from destination_ontraport.write.planner import Kind, Step, plan_records, plan_tags, tags_after
 
@@ -51,11 +51,11 @@ def test_removals_act_only_on_records_found_and_only_when_removals_are_on() -> N
 
 def test_collapse_merges_in_arrival_order_and_a_removal_replaces_earlier_writes() -> None:
     batch = Batch()
-    batch.add("a", {"email": "a", "firstname": "One", "city": "X"}, 1, "s")
-    batch.add("a", {"email": "a", "firstname": "Two"}, 2, "s", tags={"VIP": True})
-    batch.add("a", {"email": "a"}, 3, "s", tags={"VIP": False})
-    batch.add_removal("b", {"email": "b"}, 4, "s")
-    batch.add("b", {"email": "b", "firstname": "Back"}, 5, "s")
+    batch.add(MappedRecord("a", {"email": "a", "firstname": "One", "city": "X"}, 1, "s"))
+    batch.add(MappedRecord("a", {"email": "a", "firstname": "Two"}, 2, "s", tags={"VIP": True}))
+    batch.add(MappedRecord("a", {"email": "a"}, 3, "s", tags={"VIP": False}))
+    batch.add_removal(MappedRecord("b", {"email": "b"}, 4, "s"))
+    batch.add(MappedRecord("b", {"email": "b", "firstname": "Back"}, 5, "s"))
     (a, b) = batch.take()
     assert a.fields == {"email": "a", "firstname": "Two", "city": "X"} and a.tags == {"VIP": False}
     assert not b.remove and b.fields["firstname"] == "Back" and b.sources == [(4, "s"), (5, "s")]

@@ -10,11 +10,14 @@ import logging
 import pytest
 
 from destination_ontraport.ontraport.request_rate import WindowCounter
+from destination_ontraport.sync.loop import LoopSettings, MessageLoop
 from destination_ontraport.sync.progress import PROGRESS_SECONDS, Progress
-from destination_ontraport.sync.report import SyncReport
-from destination_ontraport.write.batch import PendingRecord
+from destination_ontraport.sync.report import RequestFigures, SyncReport
+from destination_ontraport.sync.streams import StreamRoutes
+from destination_ontraport.write.batch import MappedRecord, PendingRecord
 from destination_ontraport.write.object_writer import ObjectWriter
 from destination_ontraport.write.planner import Kind, Step
+from destination_ontraport.write.settings import WriterSettings
 from unit_tests.test_object_writer import CONTACTS, EMAIL, FakeClient
 
 
@@ -97,10 +100,12 @@ def test_the_writer_tells_each_write_as_it_finishes_before_the_batch_is_counted(
         def batch_counted(self) -> None:
             events.append(f"counted, report says {report.counts.created} created")
 
-    writer = ObjectWriter(FakeClient(), CONTACTS, EMAIL, report, progress=Recorder())
+    recorder = Recorder()
+    writer = ObjectWriter(FakeClient(), WriterSettings(CONTACTS, EMAIL), progress=recorder)
+    loop = MessageLoop(StreamRoutes([]), [writer], report, LoopSettings(100), progress=recorder)
     for n in range(3):
-        writer.add(f"p{n}@x.io", {"email": f"p{n}@x.io"}, n + 1, "people")
-    writer.flush()
+        writer.add(MappedRecord(f"p{n}@x.io", {"email": f"p{n}@x.io"}, n + 1, "people"))
+    list(loop.flush())  # the writer's outcome counted as the loop counts it
     writer.close()
     assert events == [
         "started 3",
@@ -120,7 +125,7 @@ def test_a_burst_at_the_start_of_the_second_window_is_not_a_rate_above_the_limit
         windows.count(60.0 + i * 0.05)
     measured = windows.rate(61.5)
     assert measured is not None and measured.windows == 1 and measured.per_minute == 180.0
-    summary = SyncReport().summary(202, 61.5, 180.0, measured=measured, window_seconds=60.0)
+    summary = SyncReport().summary(RequestFigures(202, 61.5, 180.0, measured=measured, window_seconds=60.0))
     assert summary["rate_share"] == 1.0 and summary["requests_per_minute"] == 180.0
 
 
@@ -140,7 +145,7 @@ def test_a_sync_shorter_than_a_window_has_no_rate_and_says_null(caplog: pytest.L
         windows.count(i * 0.1)
     assert windows.rate(9.0) is None
     report = SyncReport()
-    summary = report.summary(40, 9.0, 180.0, measured=None, window_seconds=60.0)
+    summary = report.summary(RequestFigures(40, 9.0, 180.0, measured=None, window_seconds=60.0))
     with caplog.at_level(logging.INFO, logger="airbyte"):
         report.log_summary(summary)
     machine = json.loads(

@@ -16,14 +16,18 @@ from destination_ontraport.model.mapping import (
     FieldCatalog,
     FieldInfo,
     RecordMapper,
-    RecordRejected,
     key_normaliser,
 )
 from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
+from destination_ontraport.model.problems import RecordRejected
 from destination_ontraport.sync.report import SyncReport
-from destination_ontraport.sync.streams import StreamPlan
+from destination_ontraport.sync.stream_rules import CatalogStream
+from destination_ontraport.sync.streams import StreamRoute
+from destination_ontraport.write.batch import MappedRecord
 from destination_ontraport.write.object_writer import ObjectWriter
+from destination_ontraport.write.settings import WriterSettings
 from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
+from unit_tests.fakes import CountedWriter
 from unit_tests.test_object_writer import FakeClient
 
 CONTACTS = ObjectType(0, "Contact", FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS))
@@ -43,36 +47,33 @@ PET_ID = PETS.fields.require("Pet ID", "test")
 
 def writer_for(
     client: FakeClient, obj: ObjectType, key: FieldInfo | None, ignores_case: bool | None = None
-) -> tuple[ObjectWriter, SyncReport]:
+) -> tuple[CountedWriter, SyncReport]:
     report = SyncReport()
-    writer = ObjectWriter(client, obj, key, report, ignores_case=ignores_case, pause=lambda _: None)
-    return writer, report
+    settings = WriterSettings(obj, key, ignores_case=ignores_case)
+    writer = ObjectWriter(client, settings, pause=lambda _: None)
+    return CountedWriter(writer, report), report
 
 
 def plan_for(
-    writer: ObjectWriter,
+    writer: CountedWriter,
     mode: DestinationSyncMode,
     primary_key: list[list[str]],
     cursor: list[str],
     *,
     activation: bool,
     match: FieldInfo | None,
-) -> StreamPlan:
+) -> StreamRoute:
     mapper = RecordMapper(writer.obj.fields, match, auto_mapping=True)
-    return StreamPlan(
-        "s",
-        None,
-        mode,
+    return StreamRoute(
+        CatalogStream("s", None, mode, primary_key, cursor),
         mapper,
         writer,
-        primary_key,
-        cursor,
         activation=activation,
         by_record_id=match is None and writer.key is RECORD_ID_FIELD,
     )
 
 
-def feed(plan: StreamPlan, records: list[dict[str, Any]]) -> tuple[list[int], list[str]]:
+def feed(plan: StreamRoute, records: list[dict[str, Any]]) -> tuple[list[int], list[str]]:
     """(positions superseded, rejection reasons), then drain and flush as the sync loop does."""
     superseded: list[int] = []
     reasons: list[str] = []
@@ -85,7 +86,8 @@ def feed(plan: StreamPlan, records: list[dict[str, Any]]) -> tuple[list[int], li
         if loser is not None:
             superseded.append(loser)
     plan.drain()
-    plan.writer.flush()  # type: ignore[attr-defined]
+    assert isinstance(plan.writer, CountedWriter)
+    plan.writer.flush()
     return superseded, reasons
 
 
@@ -166,7 +168,11 @@ def pets_written(ignores_case: bool | None, sensitive_account: bool, *, one_batc
     client.case_sensitive = sensitive_account
     writer, _ = writer_for(client, PETS, PET_ID, ignores_case)
     for n, value in enumerate(["ABC-1", "abc-1"], start=1):
-        writer.add(writer.match_key({"f2001": value}), {"f2001": value, "f2002": f"Name {n}"}, n, "pets")
+        writer.add(
+            MappedRecord(
+                writer.match_key({"f2001": value}), {"f2001": value, "f2002": f"Name {n}"}, n, "pets"
+            )
+        )
         if not one_batch:
             writer.flush()
     writer.flush()

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from destination_ontraport.model.mapping import FieldCatalog, RecordMapper, RecordRejected
+from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
+from destination_ontraport.model.problems import RecordRejected
 from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)

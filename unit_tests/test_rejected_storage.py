@@ -273,18 +273,21 @@ def item(position: int, stream: str = "people", namespace: str | None = None) ->
 
 def test_each_rejection_is_counted_by_the_first_state_that_covers_its_stream() -> None:
     rows: list[RejectedRow] = []
-    ledger = RejectLedger(rows.append)
+    ledger = RejectLedger()  # the rows it returns are what the bucket stores
     for position in (1, 2, 3):
         ledger.track(item(position))
     ledger.track(item(4, "orders"))
-    ledger.rejected(1, "people", None, "bad email", {"email": "x"})  # at once (the record as mapped)
-    ledger.rejected(4, "orders", None, "bad date", None)
+    rows.append(
+        ledger.rejected(1, "people", None, "bad email", {"email": "x"})
+    )  # at once (the record as mapped)
+    rows.append(ledger.rejected(4, "orders", None, "bad date", None))
     first_people, orders, second_people = state(5, "people"), state(7, "orders"), state(8, "people")
     ledger.state_arrived(first_people)
     ledger.track(item(6))
     ledger.state_arrived(orders)
-    ledger.rejected(3, "people", "r3@example.com", "Ontraport refused the contact", None)  # late: at flush
-    ledger.rejected(6, "people", None, "bad email", None)
+    late_row = ledger.rejected(3, "people", "r3@example.com", "Ontraport refused the contact", None)
+    rows.append(late_row)  # late: at flush
+    rows.append(ledger.rejected(6, "people", None, "bad email", None))
     ledger.settled()
     ledger.state_arrived(second_people)
     assert [ledger.count_for(m) for m in (first_people, orders, second_people)] == [2, 1, 1]
@@ -313,8 +316,8 @@ def test_a_state_counts_the_streams_it_answers_for_exactly_as_the_platform_keys_
 
 def test_an_input_line_that_was_no_record_is_stored_but_not_counted() -> None:
     rows: list[RejectedRow] = []
-    ledger = RejectLedger(rows.append)
-    ledger.rejected(1, None, None, "line is not valid JSON", None)
+    ledger = RejectLedger()  # the rows it returns are what the bucket stores
+    rows.append(ledger.rejected(1, None, None, "line is not valid JSON", None))
     message = state(2, None)
     ledger.state_arrived(message)
     assert ledger.count_for(message) == 0  # recordCount does not count it either

@@ -9,17 +9,18 @@ import logging
 import pytest
 from airbyte_cdk.models import DestinationSyncMode
 
-from destination_ontraport.failures import ConfigProblem
 from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
 from destination_ontraport.model.objects import ObjectType
-from destination_ontraport.sync.rejection_groups import (
+from destination_ontraport.model.problems import ConfigProblem
+from destination_ontraport.rejected.rejection_groups import (
     FULL_LINES_PER_REASON,
     MAX_REASONS,
     RejectionGroups,
     reason_kind,
 )
-from destination_ontraport.sync.report import SyncReport
-from destination_ontraport.sync.streams import StreamPlan, StreamPlans
+from destination_ontraport.sync.report import RequestFigures, SyncReport
+from destination_ontraport.sync.stream_rules import CatalogStream
+from destination_ontraport.sync.streams import StreamRoute, StreamRoutes
 from unit_tests.fakes import RecordingSink
 
 
@@ -48,13 +49,13 @@ def test_the_report_logs_a_few_per_reason_then_counts(caplog: pytest.LogCaptureF
     report = SyncReport()
     with caplog.at_level(logging.INFO, logger="airbyte"):
         for n in range(1, 3_001):
-            report.reject(n, "peoples", None, "stream 'peoples' is not in the configured catalog")
-        report.reject(3_001, "people", "a@x.io", "email: 'a@' is not a valid email address")
+            report.rejections.reject(n, "peoples", None, "stream 'peoples' is not in the configured catalog")
+        report.rejections.reject(3_001, "people", "a@x.io", "email: 'a@' is not a valid email address")
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-        report.log_summary(report.summary(10, 1.0, 180.0))
+        report.log_summary(report.summary(RequestFigures(10, 1.0, 180.0)))
     assert len(warnings) == FULL_LINES_PER_REASON + 1
     assert warnings[FULL_LINES_PER_REASON - 1].endswith("(the summary gives their number).")
-    assert report.counts.rejected == 3_001
+    assert report.rejections.count == 3_001
     infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert (
         "Rejected 3,000 record(s) for this reason; the first: line 1 (stream 'peoples'): stream "
@@ -65,23 +66,19 @@ def test_the_report_logs_a_few_per_reason_then_counts(caplog: pytest.LogCaptureF
     )
 
 
-def plans(count: int, stop_after: int | None = 3) -> StreamPlans:
+def plans(count: int, stop_after: int | None = 3) -> StreamRoutes:
     catalog = FieldCatalog.from_meta({"email": {"alias": "Email", "type": "email"}})
     email = catalog.require("email", "test")
 
     streams = [
-        StreamPlan(
-            f"s{n}",
-            None,
-            DestinationSyncMode.append,
+        StreamRoute(
+            CatalogStream(f"s{n}", None, DestinationSyncMode.append, [], []),
             RecordMapper(catalog, email),
             RecordingSink(ObjectType(0, "Contact", catalog), email),
-            [],
-            [],
         )
         for n in range(count)
     ]
-    return StreamPlans(streams, stop_after_strays=stop_after)
+    return StreamRoutes(streams, stop_after_strays=stop_after)
 
 
 def test_the_unknown_stream_reason_names_the_first_ten_catalog_streams() -> None:

@@ -17,7 +17,11 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests_mock
-from airbyte_cdk.models import ConfiguredAirbyteStreamSerializer, DestinationSyncMode
+from airbyte_cdk.models import (
+    ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteStreamSerializer,
+    DestinationSyncMode,
+)
 
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
@@ -25,9 +29,11 @@ from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.errors import RemovalTripwireError, UnsafeRequestError
 from destination_ontraport.ontraport.settings import EngineSettings, Timing
-from destination_ontraport.sync.leftovers import remove_missing_contacts
+from destination_ontraport.sync.leftovers import SyncEvidence, remove_missing_contacts
 from destination_ontraport.sync.report import SyncReport
-from destination_ontraport.sync.streams import StreamPlan, replaces_existing
+from destination_ontraport.sync.stream_rules import CatalogStream, catalog_streams
+from destination_ontraport.sync.streams import StreamRoute
+from destination_ontraport.write.batch import MappedRecord
 from destination_ontraport.write.object_writer import ObjectWriter
 from destination_ontraport.write.removal import (
     RemovalAction,
@@ -35,8 +41,9 @@ from destination_ontraport.write.removal import (
     Remover,
     tagged_records_missing_from,
 )
+from destination_ontraport.write.settings import WriterSettings
 from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
-from unit_tests.fakes import RecordingSink
+from unit_tests.fakes import CountedWriter, RecordingSink
 
 BASE = "https://api.test/1"
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
@@ -108,19 +115,13 @@ def assert_only_explicit_ids(mock: requests_mock.Mocker) -> list[str]:
     return named
 
 
-def writer(client: OntraportClient, removal: Any) -> ObjectWriter:
-    return ObjectWriter(
-        client,
-        CONTACTS,
-        EMAIL,
-        SyncReport(),
-        tag_ids=[TAG],
-        removal=removal,
-        remover=Remover(client, RemovalGuard(1000), [TAG]),
-    )
+def writer(client: OntraportClient, removal: Any) -> CountedWriter:
+    settings = WriterSettings(CONTACTS, EMAIL, tag_ids=frozenset([TAG]), removal=removal)
+    remover = Remover(client, RemovalGuard(1000), [TAG])
+    return CountedWriter(ObjectWriter(client, settings, remover=remover), SyncReport())
 
 
-def flush_then_close(w: ObjectWriter) -> None:
+def flush_then_close(w: CountedWriter) -> None:
     """Flush (which may raise) and always stop the writer's worker threads."""
     try:
         w.flush()
@@ -142,7 +143,7 @@ def test_a_cdc_removal_of_a_contact_whose_id_is_odd_sends_nothing(
         row["id"] = odd
     lookup_answers(mock, [row])
     w = writer(client, removal)
-    w.add_removal("gone@example.com", {"email": "gone@example.com"}, 1, "people")
+    w.add_removal(MappedRecord("gone@example.com", {"email": "gone@example.com"}, 1, "people"))
     try:
         flush_then_close(w)
     except UnsafeRequestError as exc:
@@ -161,7 +162,7 @@ def test_a_cdc_removal_batch_with_one_odd_id_sends_nothing_for_any_of_them(
     lookup_answers(mock, rows)
     w = writer(client, "delete")
     for n, row in enumerate(rows, start=1):
-        w.add_removal(row["email"], {"email": row["email"]}, n, "people")
+        w.add_removal(MappedRecord(row["email"], {"email": row["email"]}, n, "people"))
     with pytest.raises(UnsafeRequestError):
         flush_then_close(w)
     assert bulk_requests(mock) == []
@@ -172,8 +173,10 @@ def test_cdc_removals_name_exactly_the_contacts_found(
 ) -> None:
     lookup_answers(mock, [{"id": "21", "email": "x@example.com", "contact_cat": ""}])
     w = writer(client, "delete")
-    w.add_removal("x@example.com", {"email": "x@example.com"}, 1, "people")
-    w.add_removal("not-in-ontraport@example.com", {"email": "not-in-ontraport@example.com"}, 2, "people")
+    w.add_removal(MappedRecord("x@example.com", {"email": "x@example.com"}, 1, "people"))
+    w.add_removal(
+        MappedRecord("not-in-ontraport@example.com", {"email": "not-in-ontraport@example.com"}, 2, "people")
+    )
     flush_then_close(w)
     assert assert_only_explicit_ids(mock) == ["21"]
     assert [m for m, _, _ in bulk_requests(mock)] == ["DELETE"]
@@ -186,7 +189,7 @@ def test_tagging_a_contact_whose_looked_up_id_is_odd_sends_no_tag_call(
     """An unchanged contact that lacks the tag: the tag call would name the id Ontraport gave."""
     lookup_answers(mock, [{"id": odd, "email": "t@example.com", "contact_cat": ""}])
     w = writer(client, None)
-    w.add("t@example.com", {"email": "t@example.com"}, 1, "people")
+    w.add(MappedRecord("t@example.com", {"email": "t@example.com"}, 1, "people"))
     with pytest.raises(UnsafeRequestError):
         flush_then_close(w)
     assert bulk_requests(mock) == []
@@ -199,7 +202,7 @@ def test_a_batch_of_only_rejected_contacts_sends_no_tag_call(
     lookup_answers(mock, [])
     mock.post(f"{BASE}/Contacts/saveorupdate", status_code=422, text="Invalid email address")
     w = writer(client, None)
-    w.add("bad@example.com", {"email": "bad@example.com"}, 1, "people")
+    w.add(MappedRecord("bad@example.com", {"email": "bad@example.com"}, 1, "people"))
     flush_then_close(w)
     assert bulk_requests(mock) == []
 
@@ -300,7 +303,8 @@ def test_which_streams_replace_what_is_there(
             **({"minimum_generation_id": minimum} if minimum is not None else {}),
         }
     )
-    assert replaces_existing(configured, DestinationSyncMode(mode)) is replaces
+    (stream,) = catalog_streams(ConfiguredAirbyteCatalog(streams=[configured]))
+    assert stream.replaces is replaces
 
 
 def mirror(
@@ -309,27 +313,14 @@ def mirror(
     config = OntraportConfig.model_validate(
         {"app_id": "a", "api_key": "k", "tags": "Audience", "missing_contacts": "delete"}
     )
-    plan = StreamPlan(
-        "people",
-        None,
-        DestinationSyncMode.append,
+    plan = StreamRoute(
+        CatalogStream("people", None, DestinationSyncMode.append, [], [], replacing_generation=1),
         RecordMapper(CATALOG, EMAIL),
         RecordingSink(CONTACTS, EMAIL),
-        [],
-        [],
-        replaces=True,
     )
-    remove_missing_contacts(
-        client,
-        CONTACTS,
-        config,
-        [plan],
-        statuses,
-        {"31"},
-        [TAG],
-        Remover(client, RemovalGuard(100), [TAG]),
-        report,
-    )
+    evidence = SyncEvidence([plan], statuses, {"31"}, report.rejections)
+    remover = Remover(client, RemovalGuard(100), [TAG])
+    report.add(remove_missing_contacts(remover, CONTACTS, config, evidence))
 
 
 def tagged_page(mock: requests_mock.Mocker) -> None:
@@ -358,10 +349,10 @@ def test_a_rejected_record_that_names_a_contact_spares_it_and_one_that_names_non
 ) -> None:
     tagged_page(mock)
     report = SyncReport()
-    report.reject(5, "people", "c32@x.io", "refused", names=(CONTACTS.id, "email", "C32@X.io "))
+    report.rejections.reject(5, "people", "c32@x.io", "refused", names=(CONTACTS.id, "email", "C32@X.io "))
     mirror(client, {(None, "people"): "COMPLETE"}, report)
     assert assert_only_explicit_ids(mock) == ["33"], "31 was in the sync, 32 is named by a rejected record"
     mock.reset_mock()
-    report.reject(6, "people", None, "no value for the match field")
+    report.rejections.reject(6, "people", None, "no value for the match field")
     mirror(client, {(None, "people"): "COMPLETE"}, report)
     assert bulk_requests(mock) == []

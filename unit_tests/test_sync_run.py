@@ -1,4 +1,4 @@
-"""SyncRun owns STATE and nothing else: built here with a fake writer, it must hold every STATE until
+"""MessageLoop owns STATE and nothing else: built here with a fake writer, it must hold every STATE until
 the records before it are flushed, release held states on a flush and after the hold time, and
 never release one early."""
 
@@ -13,10 +13,12 @@ from airbyte_cdk.models import DestinationSyncMode
 from destination_ontraport.model.mapping import FieldCatalog, FieldInfo, RecordMapper
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.protocol.messages import InputItem, RecordItem, StateItem, parse_line
-from destination_ontraport.rejected.ledger import RejectLedger
-from destination_ontraport.sync.loop import SyncRun
+from destination_ontraport.sync.loop import LoopSettings, MessageLoop
 from destination_ontraport.sync.report import SyncReport
-from destination_ontraport.sync.streams import StreamPlan, StreamPlans
+from destination_ontraport.sync.stream_rules import CatalogStream
+from destination_ontraport.sync.streams import StreamRoute, StreamRoutes
+from destination_ontraport.write.batch import MappedRecord
+from destination_ontraport.write.outcome import WriteOutcome
 
 CATALOG = FieldCatalog.from_meta(
     {
@@ -42,28 +44,20 @@ class FakeWriter:
     def pending_records(self) -> int:
         return len(self.held)
 
-    def add(
-        self,
-        key: str,
-        fields: dict[str, str],
-        position: int,
-        stream: str,
-        *,
-        may_create: bool = True,
-        tags: Mapping[str, bool] | None = None,
-    ) -> None:
-        self.held.append(key)
+    def add(self, record: MappedRecord) -> None:
+        self.held.append(record.key)
 
-    def add_removal(self, key: str, fields: dict[str, str], position: int, stream: str) -> None:
-        self.held.append(key)
+    def add_removal(self, record: MappedRecord) -> None:
+        self.held.append(record.key)
 
     def match_key(self, fields: Mapping[str, str]) -> str:
         return fields["email"]
 
-    def flush(self) -> None:
+    def flush(self) -> Iterator[WriteOutcome]:
         self._log.append(f"flush {','.join(self.held)}")
         self.written += self.held
         self.held = []
+        return iter(())
 
 
 class Clock:
@@ -74,22 +68,14 @@ class Clock:
         return self.now
 
 
-def make(batch_size: int = 100, hold: float = 30.0) -> tuple[SyncRun, FakeWriter, list[str], Clock]:
+def make(batch_size: int = 100, hold: float = 30.0) -> tuple[MessageLoop, FakeWriter, list[str], Clock]:
     log: list[str] = []
     writer = FakeWriter(log)
     mapper = RecordMapper(CATALOG, EMAIL)
-    plan = StreamPlan("people", None, DestinationSyncMode.append, mapper, writer, [], [])
+    plan = StreamRoute(CatalogStream("people", None, DestinationSyncMode.append, [], []), mapper, writer)
     clock = Clock()
-    ledger = RejectLedger()  # wired as WriteRun wires it: the report tells the ledger of each rejection
-    run = SyncRun(
-        StreamPlans([plan]),
-        [writer],
-        SyncReport(on_reject=ledger.rejected),
-        batch_size=batch_size,
-        clock=clock,
-        hold_seconds=hold,
-        ledger=ledger,
-    )
+    settings = LoopSettings(batch_size, hold_seconds=hold)
+    run = MessageLoop(StreamRoutes([plan]), [writer], SyncReport(), settings, clock=clock)
     return run, writer, log, clock
 
 
@@ -115,7 +101,7 @@ def global_state(n: int, *streams: str) -> StateItem:
     return item
 
 
-def drive(run: SyncRun, items: list[InputItem], log: list[str], clock: Clock | None = None) -> list[int]:
+def drive(run: MessageLoop, items: list[InputItem], log: list[str], clock: Clock | None = None) -> list[int]:
     """Feed items one by one; every STATE that comes out is logged where it happened."""
     out: list[int] = []
 
@@ -220,17 +206,20 @@ def test_a_record_rejected_for_another_field_still_names_its_contact() -> None:
     run, _, _, _ = make()
     report = run._report
     list(run.run([record(1, f1001="many"), record(2, email="not an email"), state(3)]))
-    assert report.spared == {(0, "email", "p1@x.io")}
-    assert report.unkeyed == {"people": [2]}
-    assert [r.key for r in report.rejections] == ["p1@x.io", None]
+    assert report.rejections.spared == {(0, "email", "p1@x.io")}
+    assert report.rejections.unkeyed == {"people": [2]}
+    assert [r.key for r in report.rejections.listed] == ["p1@x.io", None]
 
 
 def test_a_dry_run_withholds_every_state() -> None:
     log: list[str] = []
     writer = FakeWriter(log)
-    plan = StreamPlan(
-        "people", None, DestinationSyncMode.append, RecordMapper(CATALOG, EMAIL), writer, [], []
+    plan = StreamRoute(
+        CatalogStream("people", None, DestinationSyncMode.append, [], []),
+        RecordMapper(CATALOG, EMAIL),
+        writer,
     )
-    run = SyncRun(StreamPlans([plan]), [writer], SyncReport(), batch_size=10, withhold_states=True)
+    settings = LoopSettings(10, withhold_states=True)
+    run = MessageLoop(StreamRoutes([plan]), [writer], SyncReport(), settings)
     assert list(run.run([record(1), state(2)])) == [] and run.withheld_states == 1
     assert writer.written == ["p1@x.io"]

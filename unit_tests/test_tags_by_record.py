@@ -13,7 +13,10 @@ from destination_ontraport.account.tag_book import TagBook
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.settings import EngineSettings, Timing
 from destination_ontraport.sync.report import SyncReport
+from destination_ontraport.write.batch import MappedRecord
 from destination_ontraport.write.object_writer import ObjectWriter
+from destination_ontraport.write.settings import WriterSettings
+from unit_tests.fakes import CountedWriter
 from unit_tests.test_object_writer import CONTACTS, EMAIL, FakeClient
 
 BASE = "https://api.test/1"
@@ -37,12 +40,16 @@ def test_the_tag_book_never_creates_a_tag_it_is_asked_to_find_for_a_removal(clie
         mock.get(f"{BASE}/Tags", **envelope([]))
         mock.post(f"{BASE}/Tags", **envelope({"tag_id": "41"}))
         book = TagBook(client)
-        assert book.ids(["NeverExisted"], 0, create=False) == {}
-        assert book.ids(["NeverExisted"], 0, create=False) == {}
+        assert book.ids_by_name(["NeverExisted"], 0, create=False) == {}
+        assert book.ids_by_name(["NeverExisted"], 0, create=False) == {}
         assert [r.method for r in mock.request_history] == ["GET"], "looked up once, never created"
-        assert book.ids(["NeverExisted"], 0) == {"NeverExisted": "41"}, "a tag to add is created"
-        assert book.ids(["NeverExisted"], 0, create=False) == {"NeverExisted": "41"}
+        assert book.ids_by_name(["NeverExisted"], 0) == {"NeverExisted": "41"}, "a tag to add is created"
+        assert book.ids_by_name(["NeverExisted"], 0, create=False) == {"NeverExisted": "41"}
         assert [r.method for r in mock.request_history] == ["GET", "POST"]
+
+
+def counted(writer: ObjectWriter) -> CountedWriter:
+    return CountedWriter(writer, SyncReport())
 
 
 class TagNames:
@@ -66,9 +73,13 @@ def test_remove_tags_naming_a_tag_that_does_not_exist_creates_nothing_and_sends_
     fake = FakeClient()
     fake.add(email="a@x.io", contact_cat="*/*5*/*")
     names = TagNames({"Old": "5"})
-    writer = ObjectWriter(fake, CONTACTS, EMAIL, SyncReport(), tag_names=names, pause=lambda _: None)
-    writer.add("a@x.io", {"email": "a@x.io"}, 1, "s", tags={"NeverExisted": False, "Old": False})
-    writer.add("b@x.io", {"email": "b@x.io"}, 2, "s", tags={"New": True})
+    writer = counted(
+        ObjectWriter(fake, WriterSettings(CONTACTS, EMAIL), tag_ids_by_name=names, pause=lambda _: None)
+    )
+    writer.add(
+        MappedRecord("a@x.io", {"email": "a@x.io"}, 1, "s", tags={"NeverExisted": False, "Old": False})
+    )
+    writer.add(MappedRecord("b@x.io", {"email": "b@x.io"}, 2, "s", tags={"New": True}))
     writer.flush()
     assert names.asked == [(["New"], True), (["NeverExisted", "Old"], False)]
     assert "NeverExisted" not in names.existing
@@ -79,9 +90,11 @@ def test_remove_tags_naming_a_tag_that_does_not_exist_creates_nothing_and_sends_
 def test_a_tag_added_by_one_record_and_removed_by_another_is_created_for_the_one_that_adds_it() -> None:
     fake = FakeClient()
     names = TagNames({})
-    writer = ObjectWriter(fake, CONTACTS, EMAIL, SyncReport(), tag_names=names, pause=lambda _: None)
-    writer.add("a@x.io", {"email": "a@x.io"}, 1, "s", tags={"VIP": True})
-    writer.add("b@x.io", {"email": "b@x.io"}, 2, "s", tags={"VIP": False})
+    writer = counted(
+        ObjectWriter(fake, WriterSettings(CONTACTS, EMAIL), tag_ids_by_name=names, pause=lambda _: None)
+    )
+    writer.add(MappedRecord("a@x.io", {"email": "a@x.io"}, 1, "s", tags={"VIP": True}))
+    writer.add(MappedRecord("b@x.io", {"email": "b@x.io"}, 2, "s", tags={"VIP": False}))
     writer.flush()
     assert names.asked == [(["VIP"], True)]
     assert fake.contacts["1"]["contact_cat"] == "*/*100*/*" and fake.contacts["2"]["contact_cat"] == ""

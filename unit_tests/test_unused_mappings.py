@@ -11,7 +11,8 @@ from airbyte_cdk.models import DestinationSyncMode
 
 from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
 from destination_ontraport.model.objects import ObjectType
-from destination_ontraport.sync.streams import StreamPlan, StreamPlans
+from destination_ontraport.sync.stream_rules import CatalogStream
+from destination_ontraport.sync.streams import StreamRoute, StreamRoutes
 from destination_ontraport.sync.unmapped_log import unused_field_mappings
 from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
 from unit_tests.fakes import RecordingSink
@@ -21,16 +22,12 @@ EMAIL = CATALOG.require("email", "test")
 MAPPING = [("ltv", "Lifetime Value"), ("address.town", "city")]
 
 
-def plan(name: str) -> StreamPlan:
+def plan(name: str) -> StreamRoute:
     mapper = RecordMapper(CATALOG, EMAIL, MAPPING)
-    return StreamPlan(
-        name,
-        None,
-        DestinationSyncMode.append,
+    return StreamRoute(
+        CatalogStream(name, None, DestinationSyncMode.append, [], []),
         mapper,
         RecordingSink(ObjectType(0, "Contact", CATALOG), EMAIL),
-        [],
-        [],
     )
 
 
@@ -50,7 +47,7 @@ def test_unused_across_classic_streams_is_unused_in_every_one(caplog: pytest.Log
     people.mapper.map({"email": "a@x.io"})
     buyers.mapper.map({"email": "b@x.io", "address": {"town": "Oslo"}})
     with caplog.at_level(logging.WARNING, logger="airbyte"):
-        assert unused_field_mappings(StreamPlans([people, buyers])) == ["ltv"]
+        assert unused_field_mappings(StreamRoutes([people, buyers])) == ["ltv"]
     assert [r.getMessage() for r in caplog.records] == [
         "field_mapping source 'ltv' was in none of 2 records (stream(s) 'people', 'buyers'), so Lifetime "
         "Value (f1002) got no value from it, and the mapping keeps automatic mapping off that field. Fix "
@@ -59,4 +56,4 @@ def test_unused_across_classic_streams_is_unused_in_every_one(caplog: pytest.Log
 
 
 def test_no_records_no_warning() -> None:
-    assert unused_field_mappings(StreamPlans([plan("people")])) == []
+    assert unused_field_mappings(StreamRoutes([plan("people")])) == []

@@ -3,8 +3,8 @@ DestinationCatalog (one operation per object and destination sync mode).
 
 `discover_catalog(meta)` is pure: `GET /objects/meta?format=byId` data in, the catalog and the notes
 (why an object lost a mode, why a field is not offered) out. `read_catalog(config)` reads the meta
-from the account. The names and keys here are the ones the writer reads back (streams.py,
-write_run.py): a property resolves to its field through the object's FieldCatalog exactly as a
+from the account. The names and keys here are the ones the writer reads back (sync/streams.py,
+sync/stream_rules.py): a property resolves to its field through the object's FieldCatalog exactly as a
 record key does, and a matching key arrives as the stream's primary key.
 
 Decisions the protocol leaves open, and why:
@@ -52,9 +52,14 @@ from destination_ontraport.model.coercion import (
     LIST_TYPES,
     NUMBER_TYPES,
 )
-from destination_ontraport.model.mapping import SYSTEM_FIELDS, FieldInfo, normalise
-from destination_ontraport.model.objects import ObjectType, object_types
-from destination_ontraport.sync.streams import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS
+from destination_ontraport.model.mapping import FieldInfo, normalise
+from destination_ontraport.model.objects import (
+    ADD_TAGS,
+    RECORD_ID_PROPERTY,
+    REMOVE_TAGS,
+    ObjectType,
+    object_types,
+)
 
 MAX_OPTIONS_DESCRIBED = 50
 # Record keys the writer takes for itself before mapping: no field may be offered under these
@@ -180,9 +185,7 @@ def property_names(obj: ObjectType, notes: list[str] | None = None) -> dict[str,
         key = normalise(info.alias)
         aliases[key] = aliases.get(key, 0) + 1
     found: dict[str, FieldInfo] = {}
-    for info in obj.writable_fields:
-        if info.name in SYSTEM_FIELDS:  # never mapped by the writer (e.g. `owner`): not offered
-            continue
+    for info in obj.writable_fields:  # never one of Ontraport's own (e.g. `owner`: see system_fields.py)
         alias = info.alias.strip()
         key = normalise(alias)
         if key and aliases.get(key) == 1 and key not in _RESERVED and _reaches(obj, alias, info):

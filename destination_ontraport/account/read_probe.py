@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from destination_ontraport.model.mapping import FieldInfo
 from destination_ontraport.model.objects import CONTACT_ROUTES
+from destination_ontraport.model.system_fields import TAG_FIELD
 from destination_ontraport.ontraport.client import OntraportClient
 
 logger = logging.getLogger("airbyte")
@@ -56,8 +57,8 @@ def probe_read_path(client: OntraportClient, match_field: FieldInfo) -> ReadProb
     Leaves the client sending `ids=0` on lookups when the account needs it."""
     name = match_field.name
     contacts = CONTACT_ROUTES
-    rows = client.sample(contacts, ["id", name, "contact_cat"])
-    carries = all("contact_cat" in row for row in rows) if rows else None
+    rows = client.sample(contacts, ["id", name, TAG_FIELD])
+    carries = all(TAG_FIELD in row for row in rows) if rows else None
     sample = next((str(row[name]).strip() for row in rows if str(row.get(name) or "").strip()), None)
     if sample is None:
         return ReadProbe(None, None, None, carries)

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Iterable
 
-from destination_ontraport.failures import ConfigProblem
+from destination_ontraport.model.problems import ConfigProblem
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.errors import AmbiguousWriteError, RequestRejectedError
 
@@ -27,7 +27,9 @@ class TagBook:
         self._reported: set[tuple[int, str]] = set()  # dry run: "would be created" said once
         self._lock = threading.Lock()
 
-    def ids(self, names: Iterable[str], object_type_id: int, *, create: bool = True) -> dict[str, str]:
+    def ids_by_name(
+        self, names: Iterable[str], object_type_id: int, *, create: bool = True
+    ) -> dict[str, str]:
         """{name: tag id} for every name that exists, and with `create` (outside a dry run) for every
         other one, created. Tags only to be removed are looked up with `create=False`: a tag nobody
         holds needs no removing, and creating it to remove it would leave it in the account."""

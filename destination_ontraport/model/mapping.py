@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from destination_ontraport.model.coercion import EMAIL_TYPES, Coercer, CoercionError, make_coercer, wire_equal
-
-# Never reached by automatic mapping, whatever the source calls its columns (a source `id` must not
-# become Ontraport's contact id). Fields whose meta says editable "0" are excluded too.
-SYSTEM_FIELDS = frozenset({"id", "unique_id", "date", "dla", "dlm", "contact_cat", "owner", "updateSequence"})
+from destination_ontraport.model.problems import MappingConfigError, RecordRejected
+from destination_ontraport.model.system_fields import SYSTEM_FIELDS, TAG_FIELD
 
 # Airbyte's own columns in a record (`_airbyte_raw_id`, `_airbyte_extracted_at`, `_airbyte_meta`,
 # `_airbyte_generation_id`, ...; sources' `_ab_source_file_url`, `_ab_cdc_lsn`, ...): never contact fields,
 # so automatic mapping passes over them without naming them as unmapped. `_ab_cdc_deleted_at` is left
-# out: it marks a deletion (see sync.py), and is routed like any other column. An explicit mapping
+# out: it marks a deletion (see sync/streams.py), and is routed like any other column. An explicit mapping
 # still reaches them.
 AIRBYTE_COLUMN_PREFIXES = ("_airbyte_", "_ab_")
 NOT_AIRBYTE_METADATA = frozenset({"_ab_cdc_deleted_at"})
@@ -52,7 +50,6 @@ SYNONYMS: Mapping[str, str] = {
 }
 
 MAX_CACHED_ROUTES = 20_000  # bounded memory for sources with data-dependent keys
-TAG_LIST_FIELD = "contact_cat"  # a record's tags: written by tag calls, never as a field
 TAGS_HINT = (
     " Tags per record come from a data-activation stream's `Add Tags` / `Remove Tags`; the `tags` "
     "option adds the same tags to every contact (docs/ontraport.md, 'Tags per record')."
@@ -62,19 +59,6 @@ MAX_DEPTH = 32  # deeper objects are not walked (their path is reported unmapped
 MAX_SUGGESTIONS = 5
 MAX_PATH_IN_MESSAGE = 80
 _SEEN = "\x00"  # `claimed` keys: a field name, or this + a field name for a path seen without a value
-
-
-class RecordRejected(Exception):
-    """A record that cannot be written; `reason` is a plain sentence naming the field and the value's problem
-    (never the whole value when it is long: at most ~80 chars of it)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class MappingConfigError(ValueError):
-    """The config names a field the account does not have; the message lists the nearest valid fields."""
 
 
 @dataclass(frozen=True)
@@ -312,7 +296,7 @@ class RecordMapper:
             if not info.editable or info.name in {"id", "unique_id"}:
                 raise MappingConfigError(
                     f"Ontraport field {info.alias} ({info.name}) is read-only; the field mapping from "
-                    f"'{source}' cannot write it.{TAGS_HINT if info.name == TAG_LIST_FIELD else ''}"
+                    f"'{source}' cannot write it.{TAGS_HINT if info.name == TAG_FIELD else ''}"
                 )
             if self._ignored(source):
                 raise MappingConfigError(f"Source field '{source}' is both mapped explicitly and ignored.")
@@ -574,12 +558,9 @@ def values_equal(field: FieldInfo, ours: str, theirs: Any) -> bool:
 
 __all__ = [
     "SYNONYMS",
-    "SYSTEM_FIELDS",
     "FieldCatalog",
     "FieldInfo",
-    "MappingConfigError",
     "RecordMapper",
-    "RecordRejected",
     "case_unsettled",
     "key_normaliser",
     "normalise",

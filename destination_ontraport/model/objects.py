@@ -15,14 +15,20 @@ from typing import Any
 
 from destination_ontraport.model.coercion import EMAIL_TYPES
 from destination_ontraport.model.mapping import FieldCatalog, FieldInfo
+from destination_ontraport.model.system_fields import SYSTEM_FIELDS, TAG_FIELD
 
 CONTACT_OBJECT_ID = 0
 CUSTOM_OBJECT_MIN_ID = 10_000
 # Standard objects whose records the generic routes create and update (Ontraport's "accessible
 # objects": Deal 149 and Company 150; see ontraport_sandbox/standard_objects.py for the sources).
 WRITABLE_STANDARD_OBJECTS = frozenset({CONTACT_OBJECT_ID, 149, 150})
-TAG_FIELD = "contact_cat"  # the `*/*`-delimited tag ids of a record, on every object with tags
 RECORD_ID_FIELD = FieldInfo(name="id", alias="ID", type="numeric", editable=False, unique=True)
+
+# The properties of a data-activation record that are no field of its object: the writer takes them
+# out before mapping, and discover offers them beside the fields.
+RECORD_ID_PROPERTY = "id"  # the record's Ontraport id, when the stream's matching key is the id
+ADD_TAGS = "Add Tags"
+REMOVE_TAGS = "Remove Tags"
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,8 @@ class ObjectType:
 
     @property
     def writable_fields(self) -> list[FieldInfo]:
-        return [info for info in self.fields if info.editable and info.name not in _NOT_WRITTEN]
+        """The fields a record's property can write: editable, and none of Ontraport's own."""
+        return [info for info in self.fields if info.editable and info.name not in SYSTEM_FIELDS]
 
     def unique_fields(self) -> list[FieldInfo]:
         """Writable fields Ontraport keeps unique: the keys an upsert can match on. A contact's email
@@ -70,8 +77,6 @@ class ObjectType:
         settled by a source; anything else is looked up before a plain create."""
         return self.is_contact and key.name == "email" and key.type in EMAIL_TYPES
 
-
-_NOT_WRITTEN = frozenset({"id", "unique_id", "date", "dla", "dlm", TAG_FIELD, "updateSequence"})
 
 CONTACT_ROUTES = ObjectType(CONTACT_OBJECT_ID, "Contact", FieldCatalog(()))
 """Contacts as the routes see them, for reads that need no field metadata (the read-path probe)."""

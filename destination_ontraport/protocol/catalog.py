@@ -23,7 +23,7 @@ from airbyte_cdk.models import (
     SyncMode,
 )
 
-from destination_ontraport.protocol.messages import excerpt
+from destination_ontraport.model.text import excerpt
 
 DESTINATION_MODES = tuple(mode.value for mode in DestinationSyncMode)
 SOURCE_MODES = tuple(mode.value for mode in SyncMode)

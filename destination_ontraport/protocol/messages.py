@@ -19,13 +19,7 @@ from typing import Any
 import orjson
 from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, AirbyteStateType, Type
 
-EXCERPT_CHARS = 80
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """A short, single-line quote of untrusted input for log lines and rejection reasons."""
-    flat = text.replace("\n", "\\n").replace("\r", "\\r")
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+from destination_ontraport.model.text import excerpt
 
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field, per record
@@ -39,6 +33,11 @@ class RecordItem:
 StreamKey = tuple[str | None, str]
 """(namespace, name), exactly as the record or STATE carries them: the platform keys its per-stream
 record counts by this pair (`ParallelStreamStatsTracker.getNameNamespacePair`)."""
+
+
+def stream_label(namespace: str | None, name: str) -> str:
+    """A stream as messages, the log and rejected records name it: `crm.people`, or `people`."""
+    return f"{namespace}.{name}" if namespace else name
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Rejected records into the bucket: buffered per stream, stored as one object per stream and part.
 
-The sync loop calls `store()` before it releases STATE messages, so every rejection a released STATE
-covers is in the bucket (and readable: S3 is read-after-write consistent) before the platform sees
+Before the message loop releases STATE messages, `Rejections.store()` calls `store()` here, so every
+rejection a released STATE covers is in the bucket (and readable: S3 is read-after-write consistent) before the platform sees
 that STATE. A bucket that still fails after the retries raises: the sync stops, the held STATEs stay
 unreleased, and the platform sends those records again. Nothing is uploaded when nothing was rejected.
 After a failed sync the rows not yet stored are not uploaded either (their records were never
@@ -19,7 +19,6 @@ from typing import Protocol
 from airbyte_cdk.models import ConfiguredAirbyteCatalog
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
-from destination_ontraport.config import OntraportConfig
 from destination_ontraport.rejected.paths import (
     object_key,
     render_directory,
@@ -112,19 +111,13 @@ class RejectedObjects:
 
 
 def open_rejected_objects(
-    config: OntraportConfig,
+    settings: S3ObjectStorage,
     catalog: ConfiguredAirbyteCatalog,
     environ: Mapping[str, str] = os.environ,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> RejectedObjects | None:
-    """The bucket of `object_storage_config`, or None when none is set (or on a dry run, which writes
-    nothing anywhere)."""
-    settings = config.object_storage_config
-    if not isinstance(settings, S3ObjectStorage):
-        return None
-    if config.dry_run:
-        logger.info("Dry run: rejected records are listed in the log, not stored in the bucket.")
-        return None
+) -> RejectedObjects:
+    """The bucket `object_storage_config` names, for one sync (its sync id from the catalog or the
+    environment)."""
     started = now()
     sync_id, source = resolve_sync_id((s.sync_id for s in catalog.streams), environ, started)
     logger.info(f"Rejected records go to {settings.location} under sync id {sync_id} (from {source}).")

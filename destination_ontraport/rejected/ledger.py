@@ -2,8 +2,8 @@
 
 A record can be refused at once (stream not in the catalog, a value that cannot be mapped) or only
 when its batch is written (Ontraport refuses the contact), after later STATE messages have arrived.
-The ledger keeps every record that may still be refused (bounded by the batch: the sync loop calls
-`settled()` after each flush) so that a late rejection still finds the original record and its
+The ledger (held by `Rejections`) keeps every record that may still be refused (bounded by the batch:
+`settled()` comes after each flush) so that a late rejection still finds the original record and its
 stream, and attributes each rejection to the first STATE after it that covers its stream, by the
 rule the platform counts records by (`StatsTracker.kt`: a STATE closes the count of each stream it
 answers for): a per-stream STATE covers its stream (namespace and name exactly as the record has
@@ -14,7 +14,6 @@ STATE's `rejectedRecordCount` counts are always among those its interval holds.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from destination_ontraport.protocol.messages import RecordItem, StateItem, StreamKey
@@ -22,8 +21,7 @@ from destination_ontraport.rejected.rows import INVALID_LINES_STREAM, RejectedRo
 
 
 class RejectLedger:
-    def __init__(self, on_row: Callable[[RejectedRow], None] | None = None) -> None:
-        self._on_row = on_row
+    def __init__(self) -> None:
         self._in_flight: dict[int, RecordItem] = {}
         self._open: list[tuple[int, str | None, str]] = []  # (position, namespace, name), not yet counted
         self._states: deque[StateItem] = deque()
@@ -41,17 +39,17 @@ class RejectLedger:
         """The writer flushed: every record read so far is written or rejected."""
         self._in_flight.clear()
 
-    def rejected(self, position: int, stream: str | None, key: str | None, reason: str, record: Any) -> None:
-        """`SyncReport.reject`'s hook, for every rejection wherever it was decided."""
+    def rejected(
+        self, position: int, stream: str | None, key: str | None, reason: str, record: Any
+    ) -> RejectedRow:
+        """Every rejection, wherever it was decided: counted for the next STATE that covers its stream,
+        and returned as the row the bucket stores (the original record, when it was one)."""
         item = self._in_flight.pop(position, None)
         if item is not None:
             self._open.append((position, item.namespace, item.stream))
-            row = RejectedRow(reason, item.stream, item.namespace, position, key, item.data)
-        else:
-            # An input line that was no usable record: STATE's recordCount does not count it either.
-            row = RejectedRow(reason, stream or INVALID_LINES_STREAM, None, position, key, record)
-        if self._on_row is not None:
-            self._on_row(row)
+            return RejectedRow(reason, item.stream, item.namespace, position, key, item.data)
+        # An input line that was no usable record: STATE's recordCount does not count it either.
+        return RejectedRow(reason, stream or INVALID_LINES_STREAM, None, position, key, record)
 
     # --- states ------------------------------------------------------------------------------
     def state_arrived(self, item: StateItem) -> None:

@@ -1,9 +1,10 @@
 """Full refresh that mirrors the source: contacts that carry the configured tags but were not in this
 sync are untagged or deleted (`missing_contacts`).
 
-Which streams mirror: classic contact streams that replace what is there (`streams.replaces_existing`:
-`overwrite`, or `append`/`append_dedup` with `minimum_generation_id == generation_id > 0`, which is
-how a platform that supports refreshes sends an overwrite). Data-activation streams never do.
+Which streams mirror: classic contact streams that replace what is there (`overwrite`, or
+`append`/`append_dedup` with `minimum_generation_id == generation_id > 0`, which is how a platform
+that supports refreshes sends an overwrite: `stream_rules.CatalogStream.replaces`). Data-activation
+streams never do.
 
 When: only after every mirroring stream received a STREAM_STATUS COMPLETE. The Airbyte platform
 forwards no status of the source's (`worker/ReplicationTask.kt`) and sends one COMPLETE per stream at
@@ -21,15 +22,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.model.mapping import key_normaliser
 from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
-from destination_ontraport.ontraport.client import RecordApi
-from destination_ontraport.protocol.messages import excerpt
-from destination_ontraport.sync.report import SyncReport
-from destination_ontraport.sync.streams import StreamPlan
-from destination_ontraport.write.removal import Remover, tagged_records_missing_from
+from destination_ontraport.model.text import excerpt
+from destination_ontraport.rejected.rejections import Rejections
+from destination_ontraport.sync.streams import StreamRoute
+from destination_ontraport.write.dry_run import DryRun
+from destination_ontraport.write.outcome import WriteOutcome
+from destination_ontraport.write.removal import Remover
 
 logger = logging.getLogger("airbyte")
 
@@ -39,33 +42,45 @@ EMAIL = "email"
 Row = Mapping[str, object]
 
 
-def mirroring(plans: Sequence[StreamPlan]) -> list[StreamPlan]:
+def mirroring(routes: Sequence[StreamRoute]) -> list[StreamRoute]:
     """The classic contact streams whose full refresh replaces what is there."""
-    return [p for p in plans if p.replaces and not p.activation and p.writer.obj.is_contact]
+    return [p for p in routes if p.replaces and not p.activation and p.writer.obj.is_contact]
+
+
+@dataclass(frozen=True)
+class SyncEvidence:
+    """What a sync saw that decides which tagged contacts left the source: its streams (which of
+    them mirror), the STREAM_STATUS each ended with, every contact a writer wrote or found, and its
+    rejections (the contacts rejected records name, the streams with rejected records that name none)."""
+
+    routes: Sequence[StreamRoute]
+    statuses: Mapping[tuple[str | None, str], str]
+    seen_ids: Collection[str]
+    rejections: Rejections
 
 
 def remove_missing_contacts(
-    client: RecordApi,
+    remover: Remover,
     contacts: ObjectType,
     config: OntraportConfig,
-    plans: Sequence[StreamPlan],
-    statuses: Mapping[tuple[str | None, str], str],
-    seen_ids: Collection[str],
-    tag_ids: Sequence[str],
-    remover: Remover,
-    report: SyncReport,
-) -> None:
-    mirrors = mirroring(plans)
+    evidence: SyncEvidence,
+    dry_run: DryRun | None = None,
+) -> WriteOutcome:
+    """Untags or deletes (`missing_contacts`) through `remover`, whose tags are the config's; returns
+    how many (in a dry run: would be, with examples in `dry_run`)."""
+    outcome = WriteOutcome()
+    mirrors = mirroring(evidence.routes)
     if config.missing_contacts == "keep" or not mirrors:
-        return
-    reason = _why_not_remove(config, mirrors, statuses, tag_ids, report)
+        return outcome
+    tag_ids = remover.tag_ids
+    reason = _why_not_remove(config, mirrors, evidence, tag_ids)
     if reason:
         logger.warning(f"Contacts missing from this full refresh are kept: {reason}.")
-        return
-    spared = _spared(contacts, report)
+        return outcome
+    spared = _spared(contacts, evidence.rejections)
     shown = [EMAIL] if contacts.fields.get(EMAIL) is not None else []
-    rows = tagged_records_missing_from(
-        client, contacts, tag_ids, seen_ids, list(dict.fromkeys([*shown, *spared.fields]))
+    rows = remover.tagged_records_missing_from(
+        contacts, evidence.seen_ids, list(dict.fromkeys([*shown, *spared.fields]))
     )
     missing = [row for row in rows if not spared.names(row)]
     kept = [row for row in rows if spared.names(row)]
@@ -84,13 +99,13 @@ def remove_missing_contacts(
         "delete" if action == "delete" else "remove_tags",
         f"tagged {tags} but not in this full refresh",
     )
-    if config.dry_run:
+    if dry_run is not None:
         logger.info(
             f"Dry run: {len(missing)} contacts tagged {tags} are not in this sync and would be {verb}"
             + (f": {_sample(missing)}." if missing else ".")
         )
         would = "delete" if action == "delete" else "untag"
-        report.dry_run_examples.extend(
+        dry_run.examples.extend(
             f"would {would} {_name(row)} (id {row['id']}): tagged {tags}, not in this full refresh"
             for row in missing[:NAMED_IN_LOG]
         )
@@ -100,20 +115,18 @@ def remove_missing_contacts(
             f"{_sample(missing)}."
         )
     if action == "delete":
-        report.counts.deleted += len(missing)
+        outcome.deleted = len(missing)
     else:
-        report.counts.untagged += len(missing)
+        outcome.untagged = len(missing)
+    return outcome
 
 
 def _why_not_remove(
-    config: OntraportConfig,
-    mirrors: Sequence[StreamPlan],
-    statuses: Mapping[tuple[str | None, str], str],
-    tag_ids: Sequence[str],
-    report: SyncReport,
+    config: OntraportConfig, mirrors: Sequence[StreamRoute], evidence: SyncEvidence, tag_ids: Sequence[str]
 ) -> str | None:
     if len(tag_ids) != len(config.tag_names):
         return "some configured tags do not exist yet in Ontraport"
+    statuses = evidence.statuses
     incomplete = [p.label for p in mirrors if statuses.get((p.namespace or None, p.name)) != "COMPLETE"]
     if incomplete:
         return (
@@ -123,7 +136,9 @@ def _why_not_remove(
         )
     labels = {p.label for p in mirrors}
     blocked = {
-        stream: lines for stream, lines in report.unkeyed.items() if stream is None or stream in labels
+        stream: lines
+        for stream, lines in evidence.rejections.unkeyed.items()
+        if stream is None or stream in labels
     }
     if blocked:
         where = "; ".join(
@@ -156,8 +171,8 @@ class _Spared:
         return False
 
 
-def _spared(contacts: ObjectType, report: SyncReport) -> _Spared:
-    pairs = [(name, value) for object_id, name, value in report.spared if object_id == contacts.id]
+def _spared(contacts: ObjectType, rejections: Rejections) -> _Spared:
+    pairs = [(name, value) for object_id, name, value in rejections.spared if object_id == contacts.id]
     normalise: dict[str, Callable[[str], str]] = {}
     for name, _ in pairs:
         info = contacts.fields.get(name)

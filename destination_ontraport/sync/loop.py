@@ -2,23 +2,24 @@
 
 STATE has exactly one owner: a STATE message goes out only after every record that came before it
 is written to Ontraport or rejected and counted (and the rejected-records file is on disk, and the
-rejections are stored in the bucket, if one is configured). States
+rejections are stored in the bucket, if one is configured: see `rejected/rejections.py`). States
 that arrive while records are pending are held and released after the next flush, so a source that
 sends a state after every record does not force a lookup and a tag call per record; a state is never
 held longer than STATE_HOLD_SECONDS when more input keeps coming.
 
 Each STATE goes out as it arrived (every key, the platform's `id` above all) plus
 `destinationStats`: of the records since the previous STATE of the streams it answers for (counted
-as the platform counts them), how many were accepted and how many rejected (see `state_stats.py`).
+as the platform counts them), how many were accepted and how many rejected (see `protocol/state.py`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from destination_ontraport.model.mapping import RecordRejected
+from destination_ontraport.model.problems import RecordRejected
 from destination_ontraport.protocol.messages import (
     IgnoredItem,
     InputItem,
@@ -29,20 +30,49 @@ from destination_ontraport.protocol.messages import (
     StreamStatusItem,
 )
 from destination_ontraport.protocol.state import echoed_state
-from destination_ontraport.rejected.bucket import RejectedObjects
-from destination_ontraport.rejected.ledger import RejectLedger
 from destination_ontraport.sync.report import SyncReport
-from destination_ontraport.sync.streams import StreamPlans
+from destination_ontraport.sync.streams import StreamRoutes
+from destination_ontraport.write.outcome import WriteOutcome
 
 STATE_HOLD_SECONDS = 30.0
 
 
 class Flushable(Protocol):
-    """What the loop needs of a writer: how much it holds, and a flush that writes all of it."""
+    """What the loop needs of a writer: how much it holds, and a flush that writes all of it and
+    says what it did, round by round."""
 
     @property
     def pending_records(self) -> int: ...
-    def flush(self) -> None: ...
+    def flush(self) -> Iterable[WriteOutcome]: ...
+
+
+class LoopProgress(Protocol):
+    """The progress line, as the loop drives it (`sync.progress.Progress`)."""
+
+    def tick(self) -> None:
+        """After each input item: a chance to log."""
+
+    def batch_counted(self) -> None:
+        """A writer's round is counted into the report."""
+
+
+class NoLoopProgress:
+    def tick(self) -> None: ...
+    def batch_counted(self) -> None: ...
+
+
+NO_LOOP_PROGRESS = NoLoopProgress()
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """`batch_size`: records pending before a flush. `withhold_states`: a dry run wrote nothing, and
+    acknowledging would skip its records. `hold_seconds`: the longest a STATE is held while more
+    input keeps coming."""
+
+    batch_size: int
+    withhold_states: bool = False
+    hold_seconds: float = STATE_HOLD_SECONDS
 
 
 class RecordsSinceState:
@@ -65,38 +95,33 @@ class RecordsSinceState:
         return sum(self._counts.pop(stream, 0) for stream in streams)
 
 
-class SyncRun:
+class MessageLoop:
     """Routes input items and releases STATE; writing is the writers' job, set-up and the end of
-    the sync (removals, summary) the caller's. `ledger` attributes rejections to the STATEs that
-    cover them (it is the report's `on_reject`); `objects`, the rejected-records bucket, must hold a
-    STATE's rejections before that STATE goes out."""
+    the sync (removals, summary) the caller's. Each writer's outcome goes to the report, its refused
+    records to the report's rejections, which also say which STATEs count them and hold a STATE
+    until its rejections are stored. `before_flush` runs before every flush (the unmapped-fields log)."""
 
     def __init__(
         self,
-        plans: StreamPlans,
+        routes: StreamRoutes,
         writers: Sequence[Flushable],
         report: SyncReport,
+        settings: LoopSettings,
         *,
-        batch_size: int,
-        withhold_states: bool = False,
         before_flush: Callable[[], None] = lambda: None,
-        tick: Callable[[], None] = lambda: None,
+        progress: LoopProgress = NO_LOOP_PROGRESS,
         clock: Callable[[], float] = time.monotonic,
-        hold_seconds: float = STATE_HOLD_SECONDS,
-        ledger: RejectLedger | None = None,
-        objects: RejectedObjects | None = None,
     ) -> None:
-        self._plans = plans
+        self._routes = routes
         self._writers = list(writers)
         self._report = report
-        self._batch_size = batch_size
-        self._withhold = withhold_states  # a dry run wrote nothing: acknowledging would skip its records
+        self._rejections = report.rejections
+        self._batch_size = settings.batch_size
+        self._withhold = settings.withhold_states
         self._before_flush = before_flush
-        self._tick = tick
+        self._progress = progress
         self._clock = clock
-        self._hold_seconds = hold_seconds
-        self._ledger = ledger or RejectLedger()
-        self._objects = objects
+        self._hold_seconds = settings.hold_seconds
         self._held: list[tuple[StateItem, int]] = []  # with the records of its interval
         self._held_since: float | None = None
         self._since_state = RecordsSinceState()
@@ -107,7 +132,7 @@ class SyncRun:
         """The STATE messages to emit, as JSON objects, each once its records are settled."""
         for item in items:
             yield from self._handle(item)
-            self._tick()
+            self._progress.tick()
         yield from self.flush()
 
     def _handle(self, item: InputItem) -> Iterator[dict[str, Any]]:
@@ -119,7 +144,7 @@ class SyncRun:
             yield from self._on_state(item)
         elif isinstance(item, InvalidItem):
             self._report.counts.records_read += 1
-            self._report.reject(item.position, item.stream, None, item.reason)
+            self._rejections.reject(item.position, item.stream, None, item.reason)
         elif isinstance(item, StreamStatusItem):
             self.statuses[(item.namespace or None, item.stream)] = item.status
         elif isinstance(item, IgnoredItem):
@@ -130,33 +155,35 @@ class SyncRun:
     def _on_record(self, item: RecordItem) -> None:
         self._report.counts.records_read += 1
         self._since_state.record((item.namespace, item.stream))
-        self._ledger.track(item)
-        plan = self._plans.find(item.stream, item.namespace)
-        if plan is None:
-            reason = self._plans.unknown_stream(item.stream, item.namespace)
-            self._report.reject(item.position, item.stream, None, reason, item.data)
-            self._plans.stop_if_all_strays(self._report.counts.records_read)
+        self._rejections.track(item)
+        route = self._routes.find(item.stream, item.namespace)
+        if route is None:
+            reason = self._routes.unknown_stream(item.stream, item.namespace)
+            self._rejections.reject(item.position, item.stream, None, reason, item.data)
+            self._routes.stop_if_all_strays(self._report.counts.records_read)
             return
         try:
-            superseded = plan.take(item.data, item.position)
+            superseded = route.take(item.data, item.position)
             if superseded is not None:
                 self._report.counts.superseded += 1
-                self._ledger.forget(superseded)  # replaced by a later version: it can no longer be refused
+                self._rejections.forget(
+                    superseded
+                )  # replaced by a later version: it can no longer be refused
         except RecordRejected as exc:
             # Its key, when it still has a usable one: removals of leftovers spare that record.
-            names = plan.identity(item.data)
-            self._report.reject(
+            names = route.identity(item.data)
+            self._rejections.reject(
                 item.position,
-                plan.label,
+                route.label,
                 names[1] if names else None,
                 exc.reason,
                 item.data,
-                names=(plan.writer.obj.id, *names) if names else None,
+                names=(route.writer.obj.id, *names) if names else None,
             )
 
     def _on_state(self, item: StateItem) -> Iterator[dict[str, Any]]:
         self._report.counts.state_messages += 1
-        self._ledger.state_arrived(item)
+        self._rejections.state_arrived(item)
         self._held.append((item, self._since_state.take(item.streams)))
         if self.pending() == 0:
             yield from self._release_states()
@@ -165,29 +192,42 @@ class SyncRun:
 
     def pending(self) -> int:
         """Records not yet written, and rejections not yet stored: a STATE waits for both."""
-        waiting = self._objects.buffered if self._objects is not None else 0
-        return sum(writer.pending_records for writer in self._writers) + self._plans.buffered + waiting
+        waiting = self._rejections.unstored
+        return sum(writer.pending_records for writer in self._writers) + self._routes.buffered + waiting
 
     def flush(self) -> Iterator[dict[str, Any]]:
         """Every writer writes everything it holds; then the states held for those records go out."""
         self._before_flush()
-        for plan in self._plans:
-            plan.drain()
+        for route in self._routes:
+            route.drain()
         for writer in self._writers:
-            writer.flush()
-        self._ledger.settled()
+            for outcome in writer.flush():
+                self._count(outcome)
+        self._rejections.settled()
         yield from self._release_states()
 
+    def _count(self, outcome: WriteOutcome) -> None:
+        count_in(outcome, self._report)
+        self._progress.batch_counted()
+
     def _release_states(self) -> Iterator[dict[str, Any]]:
-        self._report.sync_to_disk()
-        if self._objects is not None:
-            self._objects.store()  # raises when the bucket fails: the held states stay unreleased
+        self._rejections.store()  # raises when the bucket fails: the held states stay unreleased
         held, self._held, self._held_since = self._held, [], None
         released = []
         for item, records in held:
-            rejected = self._ledger.count_for(item)  # in arrival order: each STATE its own interval
+            rejected = self._rejections.count_for(item)  # in arrival order: each STATE its own interval
             released.append(echoed_state(item.raw, records - rejected, rejected))
         if self._withhold:
             self.withheld_states += len(held)
             return
         yield from released
+
+
+def count_in(outcome: WriteOutcome, report: SyncReport) -> None:
+    """One round of a writer, counted: its counts to the report, its refused records to the
+    report's rejections (which log, store and attribute them to their STATE)."""
+    report.add(outcome)
+    for refused in outcome.refused:
+        report.rejections.reject(
+            refused.position, refused.stream, refused.key, refused.reason, names=refused.names
+        )

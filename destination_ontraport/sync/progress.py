@@ -1,10 +1,10 @@
 """The progress line of long syncs: what is done so far, and how long the batch under way still takes.
 
-A batch's results reach the report only when the whole batch is written (the writer counts them
-then), and a batch of 1,000 new contacts takes about six minutes at 180 requests a minute: counted
-that way, the line would say `0 created` for six minutes. So the executor tells this object of each
-write as it finishes (from its worker threads), and the line adds those to the report's counts until
-the writer has counted the batch.
+A batch's results reach the report only when the whole batch is written (the message loop counts
+the writer's outcome then), and a batch of 1,000 new contacts takes about six minutes at 180 requests
+a minute: counted that way, the line would say `0 created` for six minutes. So the executor tells
+this object of each write as it finishes (from its worker threads, as a `write.progress.ProgressSink`),
+and the line adds those to the report's counts until the loop has counted the batch.
 
 Time left is estimated only where the remaining work is known: the writes of the batch under way
 (how many are planned, how many are done), at the rate its writes have finished so far. The rest of
@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Protocol
 
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.write.planner import Kind, Step
@@ -26,36 +25,9 @@ logger = logging.getLogger("airbyte")
 PROGRESS_SECONDS = 30.0
 
 
-class ProgressSink(Protocol):
-    """What the writer and its executor tell the progress line."""
-
-    def tick(self) -> None:
-        """A chance to log (called often; logs at most every PROGRESS_SECONDS)."""
-
-    def batch_started(self, writes: int) -> None:
-        """The executor starts the `writes` writes of a batch."""
-
-    def written(self, step: Step) -> None:
-        """One write finished (called from a worker thread)."""
-
-    def batch_counted(self) -> None:
-        """The writer has counted the batch into the report: its live counts are in there now."""
-
-
-class NoProgress:
-    """For writers without a progress line (tests, tools)."""
-
-    def tick(self) -> None: ...
-    def batch_started(self, writes: int) -> None: ...
-    def written(self, step: Step) -> None: ...
-    def batch_counted(self) -> None: ...
-
-
-NO_PROGRESS = NoProgress()
-
-
 class Progress:
-    """A log line at least every 30 seconds on long syncs, from wherever the work is happening."""
+    """A log line at least every 30 seconds on long syncs, from wherever the work is happening: a
+    `write.progress.ProgressSink`."""
 
     def __init__(self, report: SyncReport, requests: Callable[[], int], clock: Callable[[], float]) -> None:
         self._report, self._requests, self._clock = report, requests, clock
@@ -81,6 +53,7 @@ class Progress:
                 self._updated += 1
 
     def batch_counted(self) -> None:
+        """The message loop counted a writer's round into the report: its live counts are in there now."""
         with self._lock:
             self._created = self._updated = self._rejected = 0
             self._planned = self._done = 0
@@ -99,7 +72,7 @@ class Progress:
             created, updated, rejected = (
                 c.created + self._created,
                 c.updated + self._updated,
-                c.rejected + self._rejected,
+                self._report.rejections.count + self._rejected,
             )
             batch = self._batch_part(now)
         return (
@@ -128,4 +101,4 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-__all__ = ["NO_PROGRESS", "PROGRESS_SECONDS", "NoProgress", "Progress", "ProgressSink"]
+__all__ = ["PROGRESS_SECONDS", "Progress"]

@@ -1,26 +1,27 @@
-"""What a sync did, counted: the summary, the rejected records and the rejection threshold.
+"""What a sync did, counted: the counts, the summary and its log lines.
 
-Kept apart from the writer so that every outcome, from the parser, the mapper or the API, lands in
-one place and the summary cannot disagree with the counts the tests and the benchmark read.
+Every outcome lands here, from the message loop (records read, superseded, ...), the writers (what
+each flush did, `WriteOutcome`) and the removal of leftovers, so that the summary cannot disagree
+with the counts the tests and the benchmark read. Rejected records have their own owner
+(`rejected/rejections.py`); the summary reads its counts and reasons.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from destination_ontraport.ontraport.request_rate import WindowRate
-from destination_ontraport.sync.rejection_groups import FULL_LINES_PER_REASON, RejectionGroups
+from destination_ontraport.rejected.rejections import Rejections
+from destination_ontraport.write.dry_run import DryRun
+from destination_ontraport.write.outcome import WriteOutcome
 
 logger = logging.getLogger("airbyte")
 
-LISTED_REJECTIONS = 20
-LISTED_UNKEYED = 3  # per stream: input lines of rejected records that name no record, for a message
+COUNTED_ACTIONS = ("created", "updated", "unchanged", "tagged", "untagged", "deleted", "skipped")
+"""The counts a WriteOutcome adds to."""
 
 
 @dataclass
@@ -32,7 +33,6 @@ class Counts:
     tagged: int = 0
     untagged: int = 0
     deleted: int = 0
-    rejected: int = 0
     superseded: int = 0
     skipped: int = 0
     ignored_messages: int = 0
@@ -40,137 +40,66 @@ class Counts:
 
 
 @dataclass(frozen=True)
-class Rejection:
-    position: int
-    stream: str | None
-    key: str | None
-    reason: str
+class RequestFigures:
+    """The requests a sync sent, for its summary. `measured`: the rate over whole rate-limit windows
+    (request_rate.py); None when the requests took less than one window, and then the rate and its
+    share are null, not a figure taken over a few seconds."""
 
-    def line(self) -> str:
-        where = f"stream {self.stream!r}" if self.stream else "no stream"
-        key = f", key {self.key!r}" if self.key else ""
-        return f"line {self.position} ({where}{key}): {self.reason}"
+    requests: int
+    seconds: float
+    allowed_per_minute: float
+    measured: WindowRate | None = None
+    window_seconds: float = 60.0
+    retries: int = 0
+    rate_limited: int = 0
 
 
 @dataclass
 class SyncReport:
-    """Counts plus the rejected records; writes each rejection to the optional JSONL file at once."""
+    """The counts of one sync, and its rejections' owner (read for the summary)."""
 
-    rejected_path: str | None = None
+    rejections: Rejections = field(default_factory=Rejections)
     counts: Counts = field(default_factory=Counts)
-    rejections: list[Rejection] = field(default_factory=list)
-    dry_run_examples: list[str] = field(default_factory=list)
-    rejected_streams: set[str | None] = field(default_factory=set)
-    reasons: RejectionGroups = field(default_factory=RejectionGroups)
-    spared: set[tuple[int, str, str]] = field(default_factory=set)
-    """(object type id, key field name, comparable value) of the records rejected records name:
-    removals of leftovers spare them (they are still in the source)."""
-    unkeyed: dict[str | None, list[int]] = field(default_factory=dict)
-    """Per stream, the first input lines of rejected records that name no record (no usable key)."""
-    on_reject: Callable[[int, str | None, str | None, str, Any], None] | None = None
-    """Told of every rejection (position, stream, key, reason, record): the rejected-records bucket."""
-    _file: IO[str] | None = None
 
-    def reject(
-        self,
-        position: int,
-        stream: str | None,
-        key: str | None,
-        reason: str,
-        record: Any = None,
-        *,
-        names: tuple[int, str, str] | None = None,
-    ) -> None:
-        """`names`: (object type id, key field, comparable value) of the Ontraport record the rejected
-        record names, when known."""
-        rejection = Rejection(position, stream, key, reason)
-        self.counts.rejected += 1
-        if names is not None:
-            self.spared.add(names)
-        else:
-            lines = self.unkeyed.setdefault(stream, [])
-            if len(lines) < LISTED_UNKEYED:
-                lines.append(position)
-        if len(self.rejections) < LISTED_REJECTIONS:
-            self.rejections.append(rejection)
-        group = self.reasons.add(reason, rejection.line())
-        if group.count < FULL_LINES_PER_REASON:
-            logger.warning(f"Rejected record at {rejection.line()}")
-        elif group.count == FULL_LINES_PER_REASON:
-            logger.warning(
-                f"Rejected record at {rejection.line()}. Further records rejected for this reason are "
-                "counted, not logged one by one (the summary gives their number)."
-            )
-        if self.on_reject is not None:
-            self.on_reject(position, stream, key, reason, record)
-        if self.rejected_path:
-            self._rejected_file().write(
-                json.dumps({**asdict(rejection), "record": record}, default=str, ensure_ascii=False) + "\n"
-            )
-
-    def _rejected_file(self) -> IO[str]:
-        if self._file is None:
-            path = Path(self.rejected_path or "")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a", encoding="utf-8")
-        return self._file
-
-    def sync_to_disk(self) -> None:
-        """Called before a STATE goes out: a rejection acknowledged by that STATE must be on disk."""
-        if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-
-    def close(self) -> None:
-        if self._file is not None:
-            self.sync_to_disk()
-            self._file.close()
-            self._file = None
+    def add(self, outcome: WriteOutcome) -> None:
+        """What a writer's flush (or the removal of leftovers) did; its refused records go to the
+        rejections' owner, not here."""
+        for name in COUNTED_ACTIONS:
+            setattr(self.counts, name, getattr(self.counts, name) + getattr(outcome, name))
 
     def rejected_share(self) -> float:
         """Invalid input lines count as records read: each was meant to be one."""
         read = self.counts.records_read
-        return 100.0 * self.counts.rejected / read if read else 0.0
+        return 100.0 * self.rejections.count / read if read else 0.0
 
     def summary(
-        self,
-        requests: int,
-        seconds: float,
-        allowed_per_minute: float,
-        *,
-        measured: WindowRate | None = None,
-        window_seconds: float = 60.0,
-        retries: int = 0,
-        rate_limited: int = 0,
-        unused_field_mappings: list[str] | None = None,
+        self, figures: RequestFigures, unused_field_mappings: list[str] | None = None
     ) -> dict[str, Any]:
-        """`measured`: the rate over whole rate-limit windows (request_rate.py); None when the
-        requests took less than one window, and then the rate and its share are null, not a figure
-        taken over a few seconds."""
-        c = self.counts
-        rate = measured.per_minute if measured is not None else None
+        c, f = self.counts, figures
+        rate = f.measured.per_minute if f.measured is not None else None
         return {
             **asdict(c),
+            "rejected": self.rejections.count,
             "rejected_percent": round(self.rejected_share(), 2),
-            "requests": requests,
-            "retries": retries,
-            "rate_limited": rate_limited,
-            "requests_per_record": round(requests / c.records_read, 4) if c.records_read else 0.0,
-            "request_seconds": round(seconds, 3),
+            "requests": f.requests,
+            "retries": f.retries,
+            "rate_limited": f.rate_limited,
+            "requests_per_record": round(f.requests / c.records_read, 4) if c.records_read else 0.0,
+            "request_seconds": round(f.seconds, 3),
             "requests_per_minute": round(rate, 1) if rate is not None else None,
-            "allowed_per_minute": round(allowed_per_minute, 1),
-            "rate_share": round(rate / allowed_per_minute, 3)
-            if rate is not None and allowed_per_minute
+            "allowed_per_minute": round(f.allowed_per_minute, 1),
+            "rate_share": round(rate / f.allowed_per_minute, 3)
+            if rate is not None and f.allowed_per_minute
             else None,
-            "rate_windows": measured.windows if measured is not None else 0,
-            "rate_window_seconds": window_seconds,
+            "rate_windows": f.measured.windows if f.measured is not None else 0,
+            "rate_window_seconds": f.window_seconds,
             "unused_field_mappings": list(unused_field_mappings or []),
         }
 
-    def log_summary(self, summary: dict[str, Any], dry_run: bool = False) -> None:
+    def log_summary(self, summary: dict[str, Any], dry_run: DryRun | None = None) -> None:
         """One human line, the listed rejections, and one machine line (`SYNC_SUMMARY {json}`)."""
         s = summary
-        verb = "Dry run (nothing written) would have" if dry_run else "Sync summary:"
+        verb = "Dry run (nothing written) would have" if dry_run is not None else "Sync summary:"
         logger.info(
             f"{verb} records read {s['records_read']}, records created {s['created']}, "
             f"updated {s['updated']}, unchanged {s['unchanged']}, tagged {s['tagged']}, "
@@ -179,22 +108,23 @@ class SyncReport:
             f"requests {s['requests']} ({s['requests_per_record']} per record; {s['retries']} retried, "
             f"{s['rate_limited']} answered 429), {_rate(s)}{_unused(s)}"
         )
-        for example in self.dry_run_examples:
+        for example in dry_run.examples if dry_run is not None else ():
             logger.info(f"Dry run: {example}")
-        for rejection in self.rejections:
+        rejections = self.rejections
+        for rejection in rejections.listed:
             logger.info(f"Rejected: {rejection.line()}")
-        if self.counts.rejected > len(self.rejections):
-            more = self.counts.rejected - len(self.rejections)
-            where = f" (all of them are in {self.rejected_path})" if self.rejected_path else ""
+        if rejections.count > len(rejections.listed):
+            more = rejections.count - len(rejections.listed)
+            where = f" (all of them are in {rejections.path})" if rejections.path else ""
             logger.info(f"... and {more} more rejected records{where}")
-        if self.counts.rejected > 1:
-            shown = self.reasons.most_common()
+        if rejections.count > 1:
+            shown = rejections.reasons.most_common()
             for group in shown:
                 logger.info(
                     f"Rejected {group.count:,} record(s) for this reason; the first: {group.first_line}"
                 )
-            if len(self.reasons) > len(shown):
-                logger.info(f"... and {len(self.reasons) - len(shown)} more reasons")
+            if len(rejections.reasons) > len(shown):
+                logger.info(f"... and {len(rejections.reasons) - len(shown)} more reasons")
         logger.info("SYNC_SUMMARY " + json.dumps(summary, sort_keys=True))
 
 

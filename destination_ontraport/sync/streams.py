@@ -13,23 +13,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from airbyte_cdk.models import ConfiguredAirbyteCatalog, DestinationSyncMode
+from airbyte_cdk.models import DestinationSyncMode
 
-from destination_ontraport.failures import ConfigProblem
 from destination_ontraport.model.coercion import record_id
-from destination_ontraport.model.mapping import FieldInfo, RecordMapper, RecordRejected
-from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.model.mapping import FieldInfo, RecordMapper
+from destination_ontraport.model.objects import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS, ObjectType
+from destination_ontraport.model.problems import ConfigProblem, RecordRejected
+from destination_ontraport.model.text import excerpt
 from destination_ontraport.ontraport.client import MAX_LOOKUP_VALUE, lookup_value_fits
-from destination_ontraport.protocol.messages import excerpt
-from destination_ontraport.spec import SUPPORTED_MODE_NAMES
+from destination_ontraport.protocol.messages import stream_label
 from destination_ontraport.sync.dedup import LatestByCursor
+from destination_ontraport.sync.stream_rules import CatalogStream
+from destination_ontraport.write.batch import MappedRecord
 
-SUPPORTED_MODES = tuple(DestinationSyncMode(name) for name in SUPPORTED_MODE_NAMES)
-ADD_TAGS = "Add Tags"
-REMOVE_TAGS = "Remove Tags"
-RECORD_ID_PROPERTY = "id"
 STOP_AFTER_STRAYS = 1_000
-"""Records that all went to streams the catalog lacks before a sync stops (see StreamPlans)."""
+"""Records that all went to streams the catalog lacks before a sync stops (see StreamRoutes)."""
 MAX_STREAMS_NAMED = 10
 CDC_DELETED_AT = "_ab_cdc_deleted_at"
 
@@ -42,42 +40,45 @@ class RecordSink(Protocol):
     @property
     def key(self) -> FieldInfo | None: ...
     def match_key(self, fields: Mapping[str, str]) -> str: ...
-    def add(
-        self,
-        key: str,
-        fields: dict[str, str],
-        position: int,
-        stream: str,
-        *,
-        may_create: bool = True,
-        tags: Mapping[str, bool] | None = None,
-    ) -> None: ...
-    def add_removal(self, key: str, fields: dict[str, str], position: int, stream: str) -> None: ...
+    def add(self, record: MappedRecord) -> None: ...
+    def add_removal(self, record: MappedRecord) -> None: ...
 
 
 @dataclass
-class StreamPlan:
+class StreamRoute:
     """One configured stream: its records are mapped, then added to `writer` as writes or removals."""
 
-    name: str
-    namespace: str | None
-    mode: DestinationSyncMode
+    stream: CatalogStream
     mapper: RecordMapper
     writer: RecordSink
-    primary_key: list[list[str]]
-    cursor: list[str]
     activation: bool = False  # a data-activation stream (destination_object_name)
     by_record_id: bool = False  # keyed by Ontraport's own id, taken out of the record before mapping
     keyless: bool = False  # append without a key: every record is created
-    replaces: bool = False  # a full refresh that replaces what is there (see `replaces_existing`)
-    records_taken: int = 0  # records this stream received (the rejection threshold's denominator)
-    _dedup: LatestByCursor[tuple[str, dict[str, str], int, dict[str, bool]]] = field(
-        default_factory=LatestByCursor
-    )
+    # records this stream received (the rejection threshold's denominator)
+    records_taken: int = field(default=0, init=False)
+    _dedup: LatestByCursor[MappedRecord] = field(default_factory=LatestByCursor, init=False)
+
+    @property
+    def name(self) -> str:
+        return self.stream.name
+
+    @property
+    def namespace(self) -> str | None:
+        return self.stream.namespace
+
+    @property
+    def mode(self) -> DestinationSyncMode:
+        return self.stream.mode
 
     @property
     def label(self) -> str:
-        return f"{self.namespace}.{self.name}" if self.namespace else self.name
+        return self.stream.label
+
+    @property
+    def replaces(self) -> bool:
+        """A classic stream's full refresh that replaces what is there: its leftovers may be removed
+        (a data-activation stream removes nothing it did not name)."""
+        return self.stream.replaces and not self.activation
 
     @property
     def buffered(self) -> int:
@@ -89,8 +90,8 @@ class StreamPlan:
         position of a record this one superseded (or that lost against it) in append_dedup, else
         None. Raises RecordRejected with the reason when it cannot be written."""
         self.records_taken += 1
-        record, tags, record_id = self._split(data)
-        fields = self.mapper.map(record)
+        properties, tags, record_id = self._split(data)
+        fields = self.mapper.map(properties)
         if record_id is not None:
             key = record_id
         elif self.keyless:
@@ -106,16 +107,17 @@ class StreamPlan:
                 if record_id is not None or self.writer.key is None
                 else {self.writer.key.name: fields[self.writer.key.name]}
             )
-            self.writer.add_removal(key, found_by, position, self.label)
+            self.writer.add_removal(MappedRecord(key, found_by, position, self.label))
             return None
         if self.mode == DestinationSyncMode.append_dedup:
             # A data-activation key is the matching key, in the object's property names: compared as
             # the writer compares it. A classic stream's is the source's own, compared as written.
             pk = (key,) if self.activation else self._primary_key_of(data, key)
-            loser = self._dedup.offer(pk, self._cursor_of(data), (key, fields, position, tags))
-            return loser[2] if loser is not None else None
+            mapped = MappedRecord(key, fields, position, self.label, tags=tags)
+            loser = self._dedup.offer(pk, self._cursor_of(data), mapped)
+            return loser.position if loser is not None else None
         may_create = self.mode != DestinationSyncMode.update
-        self.writer.add(key, fields, position, self.label, may_create=may_create, tags=tags)
+        self.writer.add(MappedRecord(key, fields, position, self.label, may_create=may_create, tags=tags))
         return None
 
     def identity(self, data: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -145,8 +147,8 @@ class StreamPlan:
         # By cursor for activation streams, whose winners differ by key only: where the account's
         # comparison of text is not known, two keys that differ in case are written in turn (see
         # Batch), and the newer must come last. A classic stream keeps the order of arrival.
-        for key, fields, position, tags in self._dedup.drain(by_cursor=self.activation):
-            self.writer.add(key, fields, position, self.label, tags=tags)
+        for record in self._dedup.drain(by_cursor=self.activation):
+            self.writer.add(record)
 
     def _split(self, data: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[str, bool], str | None]:
         """(what is mapped, the tags the record asks for, its Ontraport id when keyed by id)."""
@@ -178,11 +180,11 @@ class StreamPlan:
         in every part is no key: the record is rejected, never merged with every other keyless one.
         A part null in some records is a value like any other (as Airbyte's warehouse destinations
         deduplicate: only a key null in every part counts as missing)."""
-        if not self.primary_key:
+        if not self.stream.primary_key:
             return (match_key,)
-        parts = tuple(_freeze(_dig(data, path)) for path in self.primary_key)
+        parts = tuple(_freeze(_dig(data, path)) for path in self.stream.primary_key)
         if all(part is None for part in parts):
-            names = ", ".join(".".join(path) for path in self.primary_key)
+            names = ", ".join(".".join(path) for path in self.stream.primary_key)
             raise RecordRejected(
                 f"no value for the stream's primary key {names}: append_dedup keeps the latest record per "
                 "primary key, and a record without one cannot be told apart from any other"
@@ -190,7 +192,7 @@ class StreamPlan:
         return parts
 
     def _cursor_of(self, data: Mapping[str, Any]) -> Any:
-        return _dig(data, self.cursor) if self.cursor else None
+        return _dig(data, self.stream.cursor) if self.stream.cursor else None
 
 
 def _tag_names(value: Any, prop: str) -> list[str]:
@@ -233,8 +235,8 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-class StreamPlans:
-    """Looks up the plan of a record's stream: by namespace and name, or by name when unambiguous.
+class StreamRoutes:
+    """Looks up the route of a record's stream: by namespace and name, or by name when unambiguous.
 
     Records for a stream the catalog lacks are rejected with a reason that names the catalog's
     streams. When the first `stop_after_strays` records all went to such streams (a catalog that
@@ -242,36 +244,36 @@ class StreamPlans:
     error instead of rejecting every record one by one: a sync that rejects everything fails at its
     end anyway (unless the rejection threshold is 100%, in which case the caller passes None)."""
 
-    def __init__(self, plans: Sequence[StreamPlan], *, stop_after_strays: int | None = None) -> None:
-        self.plans = list(plans)
+    def __init__(self, routes: Sequence[StreamRoute], *, stop_after_strays: int | None = None) -> None:
+        self.routes = list(routes)
         self._stop_after_strays = stop_after_strays
         self._strays = 0
         self._first_stray = ""
-        self._exact = {(p.namespace, p.name): p for p in plans}
-        by_name: dict[str, list[StreamPlan]] = {}
-        for plan in plans:
-            by_name.setdefault(plan.name, []).append(plan)
+        self._exact = {(p.namespace, p.name): p for p in routes}
+        by_name: dict[str, list[StreamRoute]] = {}
+        for route in routes:
+            by_name.setdefault(route.name, []).append(route)
         self._by_name = {name: group[0] for name, group in by_name.items() if len(group) == 1}
 
-    def find(self, name: str, namespace: str | None) -> StreamPlan | None:
+    def find(self, name: str, namespace: str | None) -> StreamRoute | None:
         return self._exact.get((namespace, name)) or (self._by_name.get(name) if namespace is None else None)
 
-    def __iter__(self) -> Iterator[StreamPlan]:
-        return iter(self.plans)
+    def __iter__(self) -> Iterator[StreamRoute]:
+        return iter(self.routes)
 
     def unknown_stream(self, name: str, namespace: str | None) -> str:
         """The rejection reason of a record whose stream the catalog lacks (counted as a stray)."""
-        where = f"{namespace}.{name}" if namespace else name
+        where = stream_label(namespace, name)
         self._strays += 1
         self._first_stray = self._first_stray or where
         return f"stream {excerpt(where, 80)!r} is not in the configured catalog ({self.describe()})"
 
     def describe(self) -> str:
         """`its streams: 'people', 'deals'` (the first few), for messages about stream names."""
-        if not self.plans:
+        if not self.routes:
             return "the catalog names no streams"
-        labels = [repr(excerpt(plan.label, 80)) for plan in self.plans[:MAX_STREAMS_NAMED]]
-        more = len(self.plans) - len(labels)
+        labels = [repr(excerpt(route.label, 80)) for route in self.routes[:MAX_STREAMS_NAMED]]
+        more = len(self.routes) - len(labels)
         return "its streams: " + ", ".join(labels) + (f" and {more} more" if more > 0 else "")
 
     def stop_if_all_strays(self, records_read: int) -> None:
@@ -288,46 +290,7 @@ class StreamPlans:
 
     @property
     def buffered(self) -> int:
-        return sum(plan.buffered for plan in self.plans if plan.mode == DestinationSyncMode.append_dedup)
+        return sum(route.buffered for route in self.routes if route.mode == DestinationSyncMode.append_dedup)
 
 
-def replaces_existing(configured: Any, mode: DestinationSyncMode) -> bool:
-    """Whether a stream replaces what is there. `overwrite` says so (a catalog from PyAirbyte, a person
-    or a platform without refreshes). A platform that supports refreshes never sends `overwrite`: it
-    rewrites it to `append` (and `overwrite_dedup` to `append_dedup`, airbyte-platform
-    `DefaultProtocolSerializer.kt`) and says "replace" with `minimum_generation_id == generation_id`,
-    which it sets for a full-refresh overwrite and a refresh that removes records, its generation
-    bumped to 1 or more (`CatalogGenerationSetter.kt`, `GenerationBumper.kt`). A
-    `minimum_generation_id` of 0 (a normal sync, a refresh that keeps records) replaces nothing."""
-    if mode == DestinationSyncMode.overwrite:
-        return True
-    if mode not in (DestinationSyncMode.append, DestinationSyncMode.append_dedup):
-        return False
-    generation = getattr(configured, "generation_id", None)
-    minimum = getattr(configured, "minimum_generation_id", None)
-    return isinstance(generation, int) and generation > 0 and minimum == generation
-
-
-def stream_keys(
-    catalog: ConfiguredAirbyteCatalog,
-) -> list[tuple[Any, list[list[str]], list[str], DestinationSyncMode]]:
-    """(configured stream, primary key, cursor, mode) of every stream, with the catalog's defaults."""
-    out = []
-    for configured in catalog.streams:
-        stream = configured.stream
-        primary_key = configured.primary_key or stream.source_defined_primary_key or []
-        cursor = configured.cursor_field or stream.default_cursor_field or []
-        mode = configured.destination_sync_mode or DestinationSyncMode.append
-        out.append((configured, [list(p) for p in primary_key], list(cursor), mode))
-    return out
-
-
-__all__ = [
-    "ADD_TAGS",
-    "REMOVE_TAGS",
-    "SUPPORTED_MODES",
-    "FieldInfo",
-    "StreamPlan",
-    "StreamPlans",
-    "replaces_existing",
-]
+__all__ = ["RecordSink", "StreamRoute", "StreamRoutes"]

@@ -14,13 +14,8 @@ from collections.abc import Sequence
 
 from destination_ontraport.account.discover import property_names
 from destination_ontraport.model.mapping import MAX_UNMAPPED_LISTED, TAGS_HINT, FieldInfo, normalise
-from destination_ontraport.sync.streams import (
-    ADD_TAGS,
-    RECORD_ID_PROPERTY,
-    REMOVE_TAGS,
-    StreamPlan,
-    StreamPlans,
-)
+from destination_ontraport.model.objects import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS
+from destination_ontraport.sync.streams import StreamRoute, StreamRoutes
 
 logger = logging.getLogger("airbyte")
 
@@ -38,71 +33,71 @@ def looks_like_tags(path: str) -> bool:
 class UnmappedLog:
     """Checked once per batch (before each flush), so a source with data-dependent keys logs little."""
 
-    def __init__(self, plans: StreamPlans) -> None:
-        self._plans = plans
+    def __init__(self, routes: StreamRoutes) -> None:
+        self._routes = routes
         self._reported: dict[str, set[str]] = {}
         self._overflow_reported: set[str] = set()
 
     def __call__(self) -> None:
-        for plan in self._plans:
-            self._log(plan)
+        for route in self._routes:
+            self._log(route)
 
-    def _log(self, plan: StreamPlan) -> None:
-        mapper = plan.mapper
-        seen = self._reported.setdefault(plan.label, set())
-        target = plan.writer.obj.name.lower()
+    def _log(self, route: StreamRoute) -> None:
+        mapper = route.mapper
+        seen = self._reported.setdefault(route.label, set())
+        target = route.writer.obj.name.lower()
         if mapper.unmapped_count > len(seen):
             new = sorted(mapper.unmapped_paths - seen)
             seen.update(new)
             conflicts = mapper.conflicts
-            tag_like = [] if plan.activation else [path for path in new if looks_like_tags(path)]
+            tag_like = [] if route.activation else [path for path in new if looks_like_tags(path)]
             unmatched = [path for path in new if path not in conflicts and path not in tag_like]
             for path in tag_like:
                 logger.info(
-                    f"Stream {plan.label!r}: source field {path!r} is not sent: Ontraport's tags are no "
+                    f"Stream {route.label!r}: source field {path!r} is not sent: Ontraport's tags are no "
                     f"contact field a field_mapping can write.{TAGS_HINT}"
                 )
             if unmatched:
                 fields = ", ".join(unmatched)
-                if plan.activation:
-                    logger.warning(unknown_properties(plan, unmatched))
+                if route.activation:
+                    logger.warning(unknown_properties(route, unmatched))
                 else:
                     logger.info(
-                        f"Stream {plan.label!r}: source field(s) {fields} match no Ontraport {target} field "
+                        f"Stream {route.label!r}: source field(s) {fields} match no Ontraport {target} field "
                         "and are not sent (add a field_mapping entry to send them)."
                     )
             for path in new:
                 if path in conflicts:
                     logger.info(
-                        f"Stream {plan.label!r}: source field {path!r} is not sent: it matches {conflicts[path]}."
+                        f"Stream {route.label!r}: source field {path!r} is not sent: it matches {conflicts[path]}."
                     )
-        if mapper.unmapped_overflow and plan.label not in self._overflow_reported:
-            self._overflow_reported.add(plan.label)
+        if mapper.unmapped_overflow and route.label not in self._overflow_reported:
+            self._overflow_reported.add(route.label)
             logger.info(
-                f"Stream {plan.label!r}: more than {MAX_UNMAPPED_LISTED:,} source fields match no Ontraport "
+                f"Stream {route.label!r}: more than {MAX_UNMAPPED_LISTED:,} source fields match no Ontraport "
                 f"{target} field; the others are not sent and not listed (ignore_fields acknowledges them)."
             )
 
 
-def unused_field_mappings(plans: StreamPlans) -> list[str]:
+def unused_field_mappings(routes: StreamRoutes) -> list[str]:
     """At the end of a sync: each `field_mapping` source that was in none of the records of the
     classic streams, named in a WARN line (the mapping switched off the automatic mapping of its
     target, so the field got no value at all). Returns those sources, for the summary."""
-    classic = [plan for plan in plans if not plan.activation]
-    records = sum(plan.mapper.records_mapped for plan in classic)
+    classic = [route for route in routes if not route.activation]
+    records = sum(route.mapper.records_mapped for route in classic)
     if not records:
         return []
     # Every classic stream has the config's mappings: a source is unused when no stream had it.
     unused = [
-        {source: (targets, displaced) for source, targets, displaced in plan.mapper.unused_explicit()}
-        for plan in classic
+        {source: (targets, displaced) for source, targets, displaced in route.mapper.unused_explicit()}
+        for route in classic
     ]
     found: dict[str, tuple[list[FieldInfo], str | None]] = {}
     for source, (targets, _) in unused[0].items():
         if all(source in per_stream for per_stream in unused):
             displaced = next((per_stream[source][1] for per_stream in unused if per_stream[source][1]), None)
             found[source] = (targets, displaced)
-    streams = ", ".join(repr(plan.label) for plan in classic)
+    streams = ", ".join(repr(route.label) for route in classic)
     for source, (targets, displaced) in found.items():
         fields = ", ".join(info.label for info in targets)
         instead = (
@@ -122,15 +117,15 @@ MAX_PROPERTIES_LISTED = 30
 MAX_CLOSE_MATCHES = 3
 
 
-def unknown_properties(plan: StreamPlan, unknown: Sequence[str]) -> str:
+def unknown_properties(route: StreamRoute, unknown: Sequence[str]) -> str:
     """`Stream 'deals' (Deal): property 'Nmae' is not a writable Deal property and is not sent (did
     you mean Name?). Deal's properties: Name, Value, ...`: the object's properties as discover offers
     them, the closest to the unknown ones first."""
-    obj = plan.writer.obj
+    obj = route.writer.obj
     offered = list(property_names(obj))
     if obj.has_tags:
         offered += [ADD_TAGS, REMOVE_TAGS]
-    if plan.by_record_id:
+    if route.by_record_id:
         offered.append(RECORD_ID_PROPERTY)
     by_key = {normalise(name): name for name in offered}
     hints: list[str] = []
@@ -150,7 +145,7 @@ def unknown_properties(plan: StreamPlan, unknown: Sequence[str]) -> str:
         else f"are not writable properties of {obj.name} and are not sent"
     )
     return (
-        f"Stream {plan.label!r}: {names} {what}{' (' + ' '.join(hints) + ')' if hints else ''}. "
+        f"Stream {route.label!r}: {names} {what}{' (' + ' '.join(hints) + ')' if hints else ''}. "
         f"{obj.name}'s properties: {listed}{f' and {more} more' if more > 0 else ''} (discover lists them; "
         "map the field to one of them)."
     )

@@ -16,6 +16,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field, per record
+class MappedRecord:
+    """One input record as a writer takes it: its match key (as the writer compares keys), its
+    mapped fields (the writer takes the dict over and may change it: pass one of your own), the input
+    line and stream it came from, whether it may create a record (False from an `update` stream), and
+    the tags it asks for (True: add, False: remove). A removal's fields hold only what finds the
+    record (its match value)."""
+
+    key: str
+    fields: dict[str, str]
+    position: int
+    stream: str
+    may_create: bool = True
+    tags: Mapping[str, bool] | None = None
+
+
 @dataclass(slots=True)
 class PendingRecord:
     """What one batch asks of one record.
@@ -61,44 +77,41 @@ class Batch:
             self._next = Batch(self._fold)
         return self._next
 
-    def add(
-        self,
-        key: str,
-        fields: dict[str, str],
-        position: int,
-        stream: str,
-        *,
-        may_create: bool = True,
-        tags: Mapping[str, bool] | None = None,
-    ) -> None:
-        """The batch takes `fields` over (and may change it): the caller passes a dict of its own."""
+    def add(self, record: MappedRecord) -> None:
+        """The batch takes `record.fields` over (and may change it)."""
         self.records += 1
+        key = record.key
         later = self._later(key)
         if later is not None:
-            later.add(key, fields, position, stream, may_create=may_create, tags=tags)
+            later.add(record)
             return
         pending = self._pending.get(key)
+        source = (record.position, record.stream)
         if pending is None or pending.remove:
-            sources = [*pending.sources, (position, stream)] if pending else [(position, stream)]
-            self._pending[key] = PendingRecord(key, fields, sources, may_create, tags=dict(tags or {}))
+            sources = [*pending.sources, source] if pending else [source]
+            self._pending[key] = PendingRecord(
+                key, record.fields, sources, record.may_create, tags=dict(record.tags or {})
+            )
             return
-        pending.fields.update(fields)
-        pending.sources.append((position, stream))
-        pending.may_create = pending.may_create or may_create
-        if tags:
-            pending.tags.update(tags)
+        pending.fields.update(record.fields)
+        pending.sources.append(source)
+        pending.may_create = pending.may_create or record.may_create
+        if record.tags:
+            pending.tags.update(record.tags)
 
-    def add_removal(self, key: str, fields: dict[str, str], position: int, stream: str) -> None:
+    def add_removal(self, record: MappedRecord) -> None:
         """The record is gone from the source: whatever earlier records of this batch said is moot.
-        `fields` holds what finds the record (its match value), nothing to write."""
+        Its fields hold what finds the record (its match value), nothing to write."""
         self.records += 1
+        key = record.key
         later = self._later(key)
         if later is not None:
-            later.add_removal(key, fields, position, stream)
+            later.add_removal(record)
             return
         pending = self._pending.get(key)
-        sources = [*pending.sources, (position, stream)] if pending else [(position, stream)]
-        self._pending[key] = PendingRecord(key, fields, sources, False, remove=True)
+        source = (record.position, record.stream)
+        sources = [*pending.sources, source] if pending else [source]
+        self._pending[key] = PendingRecord(key, record.fields, sources, False, remove=True)
 
     def take(self) -> list[PendingRecord]:
         """This round's records; the next round (if any) becomes the batch."""

@@ -1,7 +1,7 @@
 """Carrying a plan out: the writes (several in flight), repeat-safe creates, removals and tags.
 
 `ApiExecutor` talks to Ontraport; `DryRunExecutor` only describes what the plan would do. The
-writer picks one at start and never asks "is this a dry run?" again.
+writer picks one at start (see dry_run.py) and never asks "is this a dry run?" again.
 """
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from destination_ontraport.model.mapping import FieldInfo
 from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.model.text import excerpt
 from destination_ontraport.ontraport.client import RecordApi
 from destination_ontraport.ontraport.errors import (
     AmbiguousWriteError,
@@ -21,28 +23,37 @@ from destination_ontraport.ontraport.errors import (
     TransientError,
     UnexpectedAnswerError,
 )
-from destination_ontraport.protocol.messages import excerpt
-from destination_ontraport.sync.progress import NO_PROGRESS, ProgressSink
+from destination_ontraport.write.dry_run import DryRun
 from destination_ontraport.write.known_records import KnownRecord
 from destination_ontraport.write.parallel import Workers
 from destination_ontraport.write.planner import Equal, Kind, Step, TagPlan, changed_fields
+from destination_ontraport.write.progress import NO_PROGRESS, ProgressSink
 from destination_ontraport.write.removal import RemovalAction, Remover
+from destination_ontraport.write.settings import WriterSettings
 
 logger = logging.getLogger("airbyte")
 
 TAG_CHUNK = 500
 CREATE_ATTEMPTS = 6
-DRY_RUN_EXAMPLES = 10
 
 FindOne = Callable[[str, Sequence[str]], KnownRecord | None]
 """(match value, fields to list) -> the record Ontraport holds with it, looked up afresh."""
+
+
+@dataclass(frozen=True)
+class RecordChecks:
+    """How the executor looks one record up again and compares values: exactly as its writer does."""
+
+    find_one: FindOne
+    equal: Equal
 
 
 class Executor(Protocol):
     def execute(self, steps: Sequence[Step]) -> None:
         """Writes and removals; results are filled into the steps."""
 
-    def apply_tags(self, plan: TagPlan) -> None: ...
+    def apply_tags(self, plan: TagPlan) -> int:
+        """The tag calls; returns how many records are tagged (in a dry run: would be)."""
 
 
 class ApiExecutor:
@@ -53,25 +64,21 @@ class ApiExecutor:
     def __init__(
         self,
         client: RecordApi,
-        obj: ObjectType,
-        key: FieldInfo | None,
+        settings: WriterSettings,
         workers: Workers,
-        *,
-        find_one: FindOne,
-        equal: Equal,
+        checks: RecordChecks,
         remover: Remover | None = None,
-        removal: RemovalAction | None = None,
-        pause: Callable[[float], None] = time.sleep,
         progress: ProgressSink = NO_PROGRESS,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
-        self._obj = obj
-        self._key = key
+        self._obj = settings.obj
+        self._key = settings.key
         self._workers = workers
-        self._find_one = find_one
-        self._equal = equal
+        self._find_one = checks.find_one
+        self._equal = checks.equal
         self._remover = remover
-        self._removal = removal
+        self._removal = settings.removal
         self._pause = pause
         self._progress = progress
 
@@ -81,7 +88,7 @@ class ApiExecutor:
         self._workers.map(self._write_and_tell, writes)
         remove_steps(self._obj, steps, self._remover, self._removal)
 
-    def apply_tags(self, plan: TagPlan) -> None:
+    def apply_tags(self, plan: TagPlan) -> int:
         calls = [
             (
                 self._client.add_tags if adding else self._client.remove_tags,
@@ -93,6 +100,7 @@ class ApiExecutor:
             for i in range(0, len(ids), TAG_CHUNK)
         ]
         self._workers.map(lambda call: call[0](self._obj, call[1], call[2]), calls)
+        return plan.tagged
 
     # --- one record --------------------------------------------------------------------------
     def _write_and_tell(self, step: Step) -> None:
@@ -177,48 +185,38 @@ class DryRunExecutor:
     """Describes the plan (the first ten creates, updates with their changes, removals) and sends
     nothing; removals still count against the guard, so a dry run says when a sync would stop."""
 
-    def __init__(
-        self,
-        obj: ObjectType,
-        examples: list[str],
-        *,
-        remover: Remover | None = None,
-        removal: RemovalAction | None = None,
-    ) -> None:
-        self._obj = obj
-        self._examples = examples
+    def __init__(self, settings: WriterSettings, dry_run: DryRun, remover: Remover | None = None) -> None:
+        self._obj = settings.obj
+        self._dry_run = dry_run
         self._remover = remover
-        self._removal = removal
+        self._removal = settings.removal
 
     def execute(self, steps: Sequence[Step]) -> None:
         remove_steps(self._obj, steps, self._remover, self._removal)
         for step in steps:
             self._describe(step)
 
-    def apply_tags(self, plan: TagPlan) -> None:
-        """Nothing to send; the writer counts what would be tagged."""
+    def apply_tags(self, plan: TagPlan) -> int:
+        """Nothing to send. Records it would create have no id to plan tags for: they count too."""
+        return plan.tagged + plan.tagged_once_created
 
     def _describe(self, step: Step) -> None:
-        if len(self._examples) >= DRY_RUN_EXAMPLES or step.kind not in (
-            Kind.CREATE,
-            Kind.UPDATE,
-            Kind.REMOVE,
-        ):
+        if self._dry_run.described_enough or step.kind not in (Kind.CREATE, Kind.UPDATE, Kind.REMOVE):
             return
         key = excerpt(step.pending.key, 60)
         what = key if self._obj.is_contact else f"{self._obj.name.lower()} {key}"
         if step.kind is Kind.REMOVE:
             verb = "delete" if self._removal == "delete" else "untag"
-            self._examples.append(f"would {verb} {what} (id {step.record_id}): deleted in the source")
+            self._dry_run.examples.append(f"would {verb} {what} (id {step.record_id}): deleted in the source")
         elif step.kind is Kind.CREATE:
-            self._examples.append(f"would create {what} with {len(step.pending.fields)} fields")
+            self._dry_run.examples.append(f"would create {what} with {len(step.pending.fields)} fields")
         else:
             before = step.known.values if step.known else {}
             changes = ", ".join(
                 f"{self._label(name)}: {excerpt(str(before.get(name, '')), 30)!r} -> {excerpt(value, 30)!r}"
                 for name, value in list(step.changed.items())[:3]
             )
-            self._examples.append(f"would update {what} (id {step.record_id}): {changes}")
+            self._dry_run.examples.append(f"would update {what} (id {step.record_id}): {changes}")
 
     def _label(self, name: str) -> str:
         """A field as the user knows it (`Plan`, `First Name`), not by its API name (`f1003`)."""

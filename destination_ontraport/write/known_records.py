@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from destination_ontraport.model.objects import TAG_FIELD
+from destination_ontraport.model.system_fields import TAG_FIELD
 
 
 @dataclass(slots=True)

@@ -2,36 +2,40 @@
 
 Per flush: collapse (done on add), bulk lookup of the records not already known, plan (pure, see
 `planner.py`), execute (writes, removals), then one tag call per set of tags per 500 records. The
-writer only reports what is done; the sync loop alone emits STATE.
+writer returns what it did (`WriteOutcome`) and changes nothing else of the sync: the message loop
+counts the outcome in and alone emits STATE.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from destination_ontraport.model.coercion import record_id
-from destination_ontraport.model.mapping import FieldInfo, case_unsettled, key_normaliser, values_equal
-from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
+from destination_ontraport.model.mapping import case_unsettled, key_normaliser, values_equal
+from destination_ontraport.model.objects import RECORD_ID_FIELD
+from destination_ontraport.model.system_fields import TAG_FIELD
+from destination_ontraport.model.text import excerpt
 from destination_ontraport.ontraport.client import RecordApi, pages
-from destination_ontraport.protocol.messages import excerpt
-from destination_ontraport.sync.progress import NO_PROGRESS, ProgressSink
-from destination_ontraport.sync.report import SyncReport
-from destination_ontraport.write.batch import Batch, PendingRecord
-from destination_ontraport.write.executor import ApiExecutor, DryRunExecutor, Executor, removes
+from destination_ontraport.write.batch import Batch, MappedRecord, PendingRecord
+from destination_ontraport.write.dry_run import DryRun
+from destination_ontraport.write.executor import ApiExecutor, DryRunExecutor, Executor, RecordChecks, removes
 from destination_ontraport.write.known_records import KnownRecord, KnownRecords, row_tag_ids
+from destination_ontraport.write.outcome import RefusedRecord, WriteOutcome
 from destination_ontraport.write.parallel import Workers
 from destination_ontraport.write.planner import Kind, Step, plan_records, plan_tags, tags_after
-from destination_ontraport.write.removal import RemovalAction, Remover
+from destination_ontraport.write.progress import NO_PROGRESS, ProgressSink
+from destination_ontraport.write.removal import Remover
+from destination_ontraport.write.settings import WriterSettings
 
 logger = logging.getLogger("airbyte")
 
 
-class TagIds(Protocol):
+class TagIdsByName(Protocol):
     """(tag names, object type id) -> {name: tag id}; missing tags are created only with `create`
-    (see TagBook)."""
+    (see TagBook.ids_by_name)."""
 
     def __call__(
         self, names: Sequence[str], object_type_id: int, *, create: bool = True
@@ -39,65 +43,45 @@ class TagIds(Protocol):
 
 
 class ObjectWriter:
-    """Writes the records of one object type, matched by one key field (None: no key, every record
-    is created; RECORD_ID_FIELD: Ontraport's own id)."""
+    """Writes the records of one object type, matched by one key field (see WriterSettings).
+    `tag_ids_by_name` resolves the tags records ask for; `remover` takes records away; `dry_run`
+    (None in a real sync) makes the writer describe its plans instead of carrying them out."""
 
     def __init__(
         self,
         client: RecordApi,
-        obj: ObjectType,
-        key: FieldInfo | None,
-        report: SyncReport,
+        settings: WriterSettings,
         *,
-        tag_ids: Sequence[str] = (),
-        tag_names: TagIds | None = None,
-        dry_run: bool = False,
-        removal: RemovalAction | None = None,
+        tag_ids_by_name: TagIdsByName | None = None,
         remover: Remover | None = None,
-        ignores_case: bool | None = None,
-        track_seen: bool = False,
-        reject_absent: bool = False,
+        dry_run: DryRun | None = None,
         progress: ProgressSink = NO_PROGRESS,
-        known_capacity: int = 50_000,
         pause: Callable[[float], None] = time.sleep,
     ) -> None:
+        key, ignores_case = settings.key, settings.ignores_case
         self._client = client
-        self.obj = obj
+        self.obj = settings.obj
         self.key = key
         self._normalise_key = key_normaliser(key, ignores_case) if key is not None else str.strip
-        self._always = frozenset(tag_ids)  # the config's tags, added to every record written
-        self._tag_names = tag_names
-        self._report = report
-        self._removal = removal
-        self._dry_run = dry_run
+        self._always = settings.tag_ids  # the config's tags, added to every record written
+        self._tag_ids_by_name = tag_ids_by_name
+        self._removal = settings.removal
         # Also look emails up as lower-cased, unless Ontraport proved to compare them ignoring case:
         # on an account that compares by case, `Ann@x.io` would not find a stored `ann@x.io`.
         self._case_variants = ignores_case is not True and key is not None and key.type == "email"
-        self._track_seen = track_seen  # only a full refresh that removes leftovers needs it (memory)
-        # Data activation: an update or a deletion whose key matches nothing is a rejected record,
-        # as Airbyte's activation destinations report it; a classic stream counts it as skipped.
-        self._reject_absent = reject_absent
+        self._track_seen = settings.track_seen
+        self._reject_absent = settings.reject_absent
         self.seen_ids: set[str] = set()  # every record this sync wrote or found unchanged
-        self._known = KnownRecords(known_capacity)
         self._batch = Batch(str.casefold if case_unsettled(key, ignores_case) else None)
-        self._progress = progress
         self._workers = Workers(client.max_in_flight, progress.tick)
         self._executor: Executor
-        if dry_run:
-            self._executor = DryRunExecutor(obj, report.dry_run_examples, remover=remover, removal=removal)
+        if dry_run is None:
+            checks = RecordChecks(self._find_one, self._equal)
+            self._executor = ApiExecutor(client, settings, self._workers, checks, remover, progress, pause)
+            self._known = KnownRecords()
         else:
-            self._executor = ApiExecutor(
-                client,
-                obj,
-                key,
-                self._workers,
-                find_one=self._find_one,
-                equal=self._equal,
-                remover=remover,
-                removal=removal,
-                pause=pause,
-                progress=progress,
-            )
+            self._executor = DryRunExecutor(settings, dry_run, remover)
+            self._known = KnownRecords(0)  # nothing was written: a dry run's plans teach nothing
 
     @property
     def pending_records(self) -> int:
@@ -108,48 +92,34 @@ class ObjectWriter:
         this writer's lookups compare it (see key_normaliser). Every stream keys its records by it."""
         return self._normalise_key(fields.get(self.key.name) or "") if self.key is not None else ""
 
-    def add(
-        self,
-        key: str,
-        fields: dict[str, str],
-        position: int,
-        stream: str,
-        *,
-        may_create: bool = True,
-        tags: Mapping[str, bool] | None = None,
-    ) -> None:
-        self._batch.add(key, fields, position, stream, may_create=may_create, tags=tags)
+    def add(self, record: MappedRecord) -> None:
+        self._batch.add(record)
 
-    def add_removal(self, key: str, fields: dict[str, str], position: int, stream: str) -> None:
-        self._batch.add_removal(key, fields, position, stream)
+    def add_removal(self, record: MappedRecord) -> None:
+        self._batch.add_removal(record)
 
     def close(self) -> None:
         self._workers.close()
 
-    def flush(self) -> None:
-        """Write everything pending, round by round (see Batch). Raises (after in-flight requests
-        settle) on a failure that must stop the sync; the caller then emits no STATE for these records."""
+    def flush(self) -> Iterator[WriteOutcome]:
+        """Write everything pending, round by round (see Batch), yielding what each round did: the
+        caller counts it in and runs this to its end. Raises (after in-flight requests settle) on a
+        failure that must stop the sync; the caller then emits no STATE for these records."""
         while batch := self._batch.take():
-            self._write_round(batch)
+            yield self._write_round(batch)
 
-    def _write_round(self, batch: Sequence[PendingRecord]) -> None:
+    def _write_round(self, batch: Sequence[PendingRecord]) -> WriteOutcome:
         steps = plan_records(batch, self._look_up(batch), self._equal, removes=self._removal is not None)
         if self._reject_absent:
             self._reject_missing(steps)
         self._executor.execute(steps)
         tag_id = self._record_tag_ids(steps)
-        tags = plan_tags(steps, self._always, tag_id)
-        self._executor.apply_tags(tags)
-        self._report.counts.tagged += tags.tagged
-        if self._dry_run:  # records a dry run would create have no id to plan tags for
-            self._report.counts.tagged += sum(
-                1 for s in steps if s.kind is Kind.CREATE and (self._always or any(s.pending.tags.values()))
-            )
+        outcome = WriteOutcome(tagged=self._executor.apply_tags(plan_tags(steps, self._always, tag_id)))
         for step in steps:
-            self._count(step)
+            self._count(step, outcome)
             self._remember(step, tag_id)
-        self._progress.batch_counted()
         self._settle_read_mode(steps)
+        return outcome
 
     # --- lookup ------------------------------------------------------------------------------
     def _look_up(self, batch: Sequence[PendingRecord]) -> dict[str, KnownRecord]:
@@ -194,7 +164,7 @@ class ObjectWriter:
         return self.key.name if self.key is not None else "id"
 
     def _tag_field(self) -> list[str]:
-        return ["contact_cat"] if self.obj.has_tags else []
+        return [TAG_FIELD] if self.obj.has_tags else []
 
     def _find_all(self, values: Sequence[str], list_fields: Sequence[str]) -> list[dict[str, Any]]:
         """All records matching the values; pages on only when Ontraport holds duplicates."""
@@ -242,12 +212,8 @@ class ObjectWriter:
     def _settle_read_mode(self, steps: Sequence[Step]) -> None:
         """Whether lookups by condition need `ids=0` is learned from an answer that must contain a
         record: when no lookup found one yet (an empty account), one lookup of a record this sync
-        just created settles it before the next batch relies on lookups."""
-        if (
-            self._client.condition_needs_ids_zero is not None
-            or self._dry_run
-            or self.key in (None, RECORD_ID_FIELD)
-        ):
+        just created settles it before the next batch relies on lookups (a dry run creates none)."""
+        if self._client.condition_needs_ids_zero is not None or self.key in (None, RECORD_ID_FIELD):
             return
         created = next((s for s in steps if s.created and s.record_id), None)
         if created is not None:
@@ -277,11 +243,11 @@ class ObjectWriter:
         asked = [step.pending.tags for step in steps if step.written]
         adding = {name for tags in asked for name, add in tags.items() if add}
         removing = {name for tags in asked for name, add in tags.items() if not add} - adding
-        if self._tag_names is None or not adding | removing:
+        if self._tag_ids_by_name is None or not adding | removing:
             return {}
-        found = dict(self._tag_names(sorted(adding), self.obj.id)) if adding else {}
+        found = dict(self._tag_ids_by_name(sorted(adding), self.obj.id)) if adding else {}
         if removing:
-            found.update(self._tag_names(sorted(removing), self.obj.id, create=False))
+            found.update(self._tag_ids_by_name(sorted(removing), self.obj.id, create=False))
         return found
 
     def _remember(self, step: Step, tag_id: Mapping[str, str]) -> None:
@@ -292,8 +258,6 @@ class ObjectWriter:
             return
         if self._track_seen:
             self.seen_ids.add(step.record_id)
-        if self._dry_run:
-            return
         before = step.known
         if (
             before is not None
@@ -318,25 +282,26 @@ class ObjectWriter:
             return None
         return (self.obj.id, self.key.name, step.pending.key)
 
-    def _count(self, step: Step) -> None:
-        counts = self._report.counts
+    def _count(self, step: Step, outcome: WriteOutcome) -> None:
         if step.rejected:
             names = self._names(step)
-            for position, stream in step.pending.sources:
-                self._report.reject(position, stream, step.pending.key, step.rejected, names=names)
+            outcome.refused.extend(
+                RefusedRecord(position, stream, step.pending.key, step.rejected, names)
+                for position, stream in step.pending.sources
+            )
         elif step.kind is Kind.CREATE:
-            counts.created += 1
+            outcome.created += 1
         elif step.kind is Kind.UPDATE:
-            counts.updated += 1
+            outcome.updated += 1
         elif step.kind is Kind.UNCHANGED:
-            counts.unchanged += 1
+            outcome.unchanged += 1
         elif step.kind is Kind.REMOVE:
             if self._removal == "delete":
-                counts.deleted += 1
+                outcome.deleted += 1
             elif removes(step, "remove_tags", self._always):
-                counts.untagged += 1
+                outcome.untagged += 1
         else:
-            counts.skipped += 1
+            outcome.skipped += 1
 
 
 def _fold(found: dict[str, KnownRecord]) -> dict[str, list[KnownRecord]]:

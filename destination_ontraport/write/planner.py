@@ -81,10 +81,13 @@ def changed_fields(fields: Mapping[str, str], held: Mapping[str, Any], equal: Eq
 
 @dataclass
 class TagPlan:
-    """Tag calls: per set of tag ids, the records to add them to (or take them from)."""
+    """Tag calls: per set of tag ids, the records to add them to (or take them from).
+    `tagged_once_created`: records planned for creation but not created (a dry run's), which would
+    get tags once they have an id; carrying a plan out leaves none."""
 
     add: dict[frozenset[str], list[str]] = field(default_factory=dict)
     remove: dict[frozenset[str], list[str]] = field(default_factory=dict)
+    tagged_once_created: int = 0
 
     @property
     def tagged(self) -> int:
@@ -98,6 +101,10 @@ def plan_tags(steps: Iterable[Step], always: frozenset[str], tag_id: Mapping[str
     Records that want the same set share a call, so a batch costs one call per set of tags."""
     plan = TagPlan()
     for step in steps:
+        if step.kind is Kind.CREATE and step.record_id is None and step.rejected is None:
+            if always or any(step.pending.tags.values()):
+                plan.tagged_once_created += 1
+            continue
         if not step.written or step.record_id is None:
             continue
         wanted, unwanted = _asked(step, always, tag_id)

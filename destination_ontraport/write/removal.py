@@ -17,8 +17,9 @@ import logging
 from collections.abc import Collection, Iterator, Sequence
 from typing import Literal
 
-from destination_ontraport.failures import ConfigProblem
 from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.model.problems import ConfigProblem
+from destination_ontraport.model.system_fields import TAG_FIELD
 from destination_ontraport.ontraport.client import RecordApi, pages
 from destination_ontraport.ontraport.errors import RemovalTripwireError
 from destination_ontraport.write.known_records import row_tag_ids
@@ -47,15 +48,16 @@ class RemovalGuard:
 
 
 class Remover:
-    """Every removal of one sync goes through here: guard, explicit ids in chunks, tripwire."""
+    """Every removal of one sync goes through here: guard, explicit ids in chunks, tripwire.
+    `sends` is False in a dry run: removals still count against the guard, and nothing is sent."""
 
     def __init__(
-        self, client: RecordApi, guard: RemovalGuard, tag_ids: Sequence[str], *, dry_run: bool = False
+        self, client: RecordApi, guard: RemovalGuard, tag_ids: Sequence[str], *, sends: bool = True
     ) -> None:
         self._client = client
         self._guard = guard
         self.tag_ids = list(tag_ids)  # what `remove_tags` takes off: the config's tags
-        self._dry_run = dry_run  # a dry run counts against the guard and sends nothing
+        self.sends = sends
         self._checked_types: set[int] = set()  # object types whose first delete was bracketed
         self._tripped: str | None = None
 
@@ -63,7 +65,7 @@ class Remover:
         """Reserve under the guard (refusing before anything is sent), then bulk calls with explicit
         ids only (the client refuses anything else before sending)."""
         self._guard.reserve(len(ids), what)
-        if self._dry_run:
+        if not self.sends:
             return
         for start in range(0, len(ids), REMOVAL_CHUNK):
             chunk = ids[start : start + REMOVAL_CHUNK]
@@ -75,6 +77,13 @@ class Remover:
                 self._client.delete(obj, chunk)
             else:
                 self._first_delete(obj, chunk)
+
+    def tagged_records_missing_from(
+        self, obj: ObjectType, seen_ids: Collection[str], list_fields: Sequence[str] = ()
+    ) -> list[dict[str, object]]:
+        """The records that carry every tag this remover takes off but were not in this sync (see the
+        function of that name)."""
+        return tagged_records_missing_from(self._client, obj, self.tag_ids, seen_ids, list_fields)
 
     def _first_delete(self, obj: ObjectType, chunk: Sequence[str]) -> None:
         """Counts before and after (two cheap reads, once per object type and sync): a server that
@@ -138,5 +147,5 @@ def _members(
     client: RecordApi, obj: ObjectType, tag_id: str, list_fields: Sequence[str] = ()
 ) -> Iterator[dict[str, object]]:
     """Every record listed under one tag, page by page."""
-    fields = list(dict.fromkeys(["id", "contact_cat", *list_fields]))
+    fields = list(dict.fromkeys(["id", TAG_FIELD, *list_fields]))
     return pages(lambda start: client.records_with_tag(obj, tag_id, fields, start))

@@ -1,0 +1,43 @@
+"""What a writer did: its flush returns this instead of changing the sync's report from inside.
+
+The message loop hands each outcome to the report (the counts) and to the rejections' owner (the
+records refused): so a writer knows nothing of either, and the counts a summary shows come from one
+place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from destination_ontraport.rejected.rejections import NamedRecord
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedRecord:
+    """One input record a writer could not write (Ontraport refused it, or an update or deletion
+    found nothing to act on), with the reason. `key`: its match key; `names`: the Ontraport record
+    it names (removals of leftovers spare it), None when it names none."""
+
+    position: int
+    stream: str
+    key: str | None
+    reason: str
+    names: NamedRecord | None
+
+
+@dataclass
+class WriteOutcome:
+    """Counts per action (records created, updated, ...; tagged and untagged count records, deleted
+    the records removed) and the records refused, in input order."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    tagged: int = 0
+    untagged: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    refused: list[RefusedRecord] = field(default_factory=list)
+
+
+__all__ = ["RefusedRecord", "WriteOutcome"]
