@@ -196,6 +196,20 @@ def test_builtin_types_in_the_all_types_meta(api: Api, sandbox: SandboxHandle, m
     assert stats["builtin_objects"] == {"5": 0, "16": 0, "46": 0, "140": 0}
 
 
+def test_a_meta_document_reshapes_or_removes_a_builtin_type() -> None:
+    """A built-in type keeps its traits when a document adds fields; `null` removes it."""
+    with running_sandbox() as handle:
+        client = Api(handle)
+        handle.declare({"objects": {"16": {"fields": {"f9001": {"alias": "Colour", "type": "text"}}}}})
+        assert "f9001" in client.data("GET", "/Products/meta")["16"]["fields"]
+        assert "16" not in client.data("GET", "/objects/meta"), "still hidden"
+        assert client.data("POST", "/Products", json={"name": "Mug", "f9001": "red"})["f9001"] == "red"
+        handle.declare({"objects": {"140": None}})
+        assert client.refused("GET", "/CampaignBuilderItems") == "Invalid objectID 140"
+        assert client.refused("GET", "/objects", params={"objectID": 140}) == "Invalid objectID 140"
+        client.session.close()
+
+
 def test_single_read_carries_campaign_and_sequence_lists(api: Api, sandbox: SandboxHandle) -> None:
     """A1, A2: `updateCampaign` / `updateSequence` are `*/*id*/*` lists on the single read, missing
     when empty (or "" when a meta document declares them); never written by a record write."""
