@@ -918,6 +918,30 @@ def test_a_parent_field_may_publish_editable_null_and_no_parent_object(
 # =============================================================================================
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("PUT", "/objects/tag", {"data": {"objectID": 0, "add_list": 1, "performAll": 1}}),
+        ("PUT", "/objects/tag", {"data": {"objectID": 0, "add_list": 1, "ids": 0}}),
+        ("DELETE", "/objects/tag", {"params": {"objectID": 0, "remove_list": 1, "ids": "x"}}),
+        ("PUT", "/objects/tagByName", {"json": {"objectID": 0, "add_names": ["T"], "performAll": 1}}),
+        ("DELETE", "/objects/tagByName", {"json": {"objectID": 0, "remove_names": ["T"], "ids": [0]}}),
+    ],
+)
+def test_a_tag_action_on_everyone_is_counted(
+    api: Api, sandbox: SandboxHandle, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    """D12: `ids=0` / `performAll` select every record; Ontraport acts, so the sandbox acts too,
+    but counts it in `tag_all` so that a test can assert no client sent one."""
+    ids = sandbox.seed([{"email": "a@example.com", "tags": ["T"]}, {"email": "b@example.com"}])
+    api.ok("PUT", "/objects/tag", data={"objectID": 0, "add_list": 1, "ids": ids[0]})
+    assert sandbox.stats()["tag_all"] == 0, "explicit ids are not everyone"
+    api.ok(method, path, **kwargs)
+    assert sandbox.stats()["tag_all"] == 1
+    tagged = [contact["tags"] for contact in sandbox.contacts()]
+    assert tagged == ([["T"], ["T"]] if method == "PUT" else [[], []])
+
+
 @pytest.mark.parametrize("zone", ["utc", "+10", "-5", "+14", "-12"])
 def test_date_only_zone(api: Api, sandbox: SandboxHandle, zone: str) -> None:
     """D12: whether a date-only value comes back as midnight UTC or midnight of the account's

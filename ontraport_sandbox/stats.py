@@ -39,6 +39,7 @@ class Stats:
             self._last: float | None = None
             self._delete_with_body = 0
             self._subscribe_all = 0
+            self._tag_all = 0
             self._subscriptions: dict[str, int] = {}  # "campaign:3" -> new memberships
             self._unsubscriptions: dict[str, int] = {}
             self._restarts: dict[str, int] = {}
@@ -91,6 +92,11 @@ class Stats:
         """A DELETE that carried a body (the SDK never sends one but for tagByName's JSON)."""
         with self._lock:
             self._delete_with_body += 1
+
+    def tag_all(self) -> None:
+        """A tag action that acted on every record of its type (`ids=0`, `performAll`)."""
+        with self._lock:
+            self._tag_all += 1
 
     def subscribe_all(self) -> None:
         """A subscribe/unsubscribe refused because it named no explicit contact ids."""
@@ -147,6 +153,7 @@ class Stats:
                 "cpu_seconds": time.process_time(),
                 "delete_with_body": self._delete_with_body,
                 "subscribe_all": self._subscribe_all,
+                "tag_all": self._tag_all,
                 "subscriptions": sum(self._subscriptions.values()),
                 "subscriptions_by_list": dict(sorted(self._subscriptions.items())),
                 "unsubscriptions": sum(self._unsubscriptions.values()),
