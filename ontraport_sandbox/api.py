@@ -4,7 +4,8 @@ Each handler follows `docs/ontraport-api-notes.md`; where the notes say UNCONFIR
 here is noted in README.md and, where a client could reasonably depend on it, is a behaviour
 switch. Dedicated contact routes (`/Contact`, `/Contacts`) serve object type 0; the generic routes
 (`/object`, `/objects`) serve the type their `objectID` names: tags (14) or any record type of
-the account's schema.
+the account's schema. Campaigns, sequences, products and transactions (section 13 of the API
+notes) have their own modules: api_automations.py and api_commerce.py.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from . import api_automations as automations
+from . import api_commerce as commerce
 from . import api_records as records
 from . import api_tags as tags
 from .api_common import envelope, invalid_object, object_id
 from .app import Sandbox
+from .builtin_objects import CAMPAIGN_OBJECT_ID, PRODUCT_OBJECT_ID, TRANSACTION_OBJECT_ID
 from .errors import ApiError
 from .meta import TAG_OBJECT_ID, ObjectType
 from .params import Params, as_str, has
@@ -31,6 +35,15 @@ def _contacts(handler: RecordHandler) -> Handler:
         return handler(app, params, app.meta.contact)
 
     return contact_handler
+
+
+def _builtin(handler: RecordHandler, built_in: int) -> Handler:
+    """A dedicated route of a built-in type (`/CampaignBuilderItems`, `/Products`, `/Transactions`)."""
+
+    def builtin_handler(app: Sandbox, params: Params) -> dict[str, Any]:
+        return handler(app, params, commerce.builtin_kind(app, built_in))
+
+    return builtin_handler
 
 
 def _by_object(handler: RecordHandler, tag_handler: Handler | None = None) -> Handler:
@@ -57,8 +70,8 @@ def objects_meta(app: Sandbox, params: Params) -> dict[str, Any]:
         if wanted != TAG_OBJECT_ID and app.meta.get(wanted) is None:
             raise invalid_object(params)
         object_ids = [wanted]
-    else:
-        object_ids = app.meta.ids()
+    else:  # the built-in types only under the `builtin_types_in_meta` switch
+        object_ids = app.meta.ids(include_hidden=app.settings.builtin_types_in_meta == "listed")
     return envelope(app, app.meta.describe(object_ids, by_name))
 
 
@@ -94,6 +107,29 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("DELETE", "/1/objects/tag"): tags.untag_records,
     ("PUT", "/1/objects/tagbyname"): tags.tag_by_name,
     ("DELETE", "/1/objects/tagbyname"): tags.untag_by_name,
+    # campaigns and sequences (notes 13 A3, A4); sequences are object 5 on the generic routes
+    ("PUT", "/1/objects/subscribe"): automations.subscribe,
+    ("DELETE", "/1/objects/subscribe"): automations.unsubscribe,
+    ("PUT", "/1/objects/sequence"): automations.add_to_sequence,
+    ("DELETE", "/1/objects/sequence"): automations.remove_from_sequence,
+    ("GET", "/1/campaignbuilderitems"): _builtin(records.list_many, CAMPAIGN_OBJECT_ID),
+    ("GET", "/1/campaignbuilderitem"): _builtin(records.get_one, CAMPAIGN_OBJECT_ID),
+    ("GET", "/1/campaignbuilderitems/getinfo"): _builtin(records.info, CAMPAIGN_OBJECT_ID),
+    ("GET", "/1/campaignbuilderitems/meta"): _builtin(records.meta_of, CAMPAIGN_OBJECT_ID),
+    # purchases (notes 13 B6-B8)
+    ("GET", "/1/products"): _builtin(records.list_many, PRODUCT_OBJECT_ID),
+    ("POST", "/1/products"): commerce.create_product,
+    ("PUT", "/1/products"): _builtin(records.update, PRODUCT_OBJECT_ID),
+    ("DELETE", "/1/products"): _builtin(records.delete_many, PRODUCT_OBJECT_ID),
+    ("GET", "/1/product"): _builtin(records.get_one, PRODUCT_OBJECT_ID),
+    ("DELETE", "/1/product"): _builtin(records.delete_one, PRODUCT_OBJECT_ID),
+    ("GET", "/1/products/getinfo"): _builtin(records.info, PRODUCT_OBJECT_ID),
+    ("GET", "/1/products/meta"): _builtin(records.meta_of, PRODUCT_OBJECT_ID),
+    ("POST", "/1/transaction/processmanual"): commerce.process_manual,
+    ("GET", "/1/transactions"): _builtin(records.list_many, TRANSACTION_OBJECT_ID),
+    ("GET", "/1/transaction"): _builtin(records.get_one, TRANSACTION_OBJECT_ID),
+    ("GET", "/1/transactions/getinfo"): _builtin(records.info, TRANSACTION_OBJECT_ID),
+    ("GET", "/1/transactions/meta"): _builtin(records.meta_of, TRANSACTION_OBJECT_ID),
 }
 
 KNOWN_PATHS = frozenset(path for _, path in ROUTES)

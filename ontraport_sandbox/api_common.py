@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .app import Sandbox
+from .builtin_objects import AUTOMATION_OBJECT_IDS, SEQUENCE_OBJECT_ID, TRANSACTION_OBJECT_ID
 from .criteria import CriteriaError, Node, fields_of, parse_condition
 from .errors import ApiError
 from .meta import ObjectType
@@ -106,7 +107,17 @@ def records_of(app: Sandbox, kind: ObjectType) -> RecordStore:
     store = app.store.records(kind.object_id)
     if store is None:  # the schema changed under this request
         raise ApiError(400, f"Invalid objectID {kind.object_id}")
+    if kind.object_id in AUTOMATION_OBJECT_IDS:
+        app.subscriptions.refresh_counts(app.store)  # subs / subscriber_count as of now
     return store
+
+
+def writable(kind: ObjectType) -> None:
+    """Campaigns, sequences and transactions are read-only through the generic routes (notes 13
+    A4: the object table grants only GET on 140 and 46, and sequences must not be written; B7:
+    transactions are made by processManual)."""
+    if kind.traits.read_only:
+        raise ApiError(400, f"Object type {kind.object_id} is read-only")
 
 
 def count_extra(params: Params, total: int) -> dict[str, Any]:
@@ -132,11 +143,26 @@ def answers_nothing(app: Sandbox, params: Params) -> bool:
 
 def collection_rows(app: Sandbox, kind: ObjectType, rows: list[Record]) -> list[Record]:
     """The `collection_contact_cat` switch: with 'never', collection reads leave the tag-list
-    field out of their rows even when `listFields` names it (no source shows it there)."""
+    field out of their rows even when `listFields` names it (no source shows it there). The
+    `collection_memberships` switch does the same for a contact's campaign and sequence lists
+    (notes 13 A1, A2: every source reads them from the single read)."""
+    hidden: list[str] = []
     if app.settings.collection_contact_cat == "never" and kind.tag_field is not None:
-        for row in rows:
-            row.pop(kind.tag_field, None)
-    return rows
+        hidden.append(kind.tag_field)
+    if app.settings.collection_memberships == "never":
+        hidden.extend(kind.membership_fields)
+    for row in rows:
+        for name in hidden:
+            row.pop(name, None)
+    return [record_row(app, kind, row) for row in rows]
+
+
+def record_row(app: Sandbox, kind: ObjectType, row: Record) -> Record:
+    """Any read of a record, single or collection: the `sequence_rows_id` switch decides whether a
+    sequence row carries `id` beside `drip_id` (notes 13 A4: every client reads `drip_id`)."""
+    if kind.object_id == SEQUENCE_OBJECT_ID and app.settings.sequence_rows_id == "absent":
+        row.pop("id", None)
+    return row
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,6 +173,13 @@ def collection_rows(app: Sandbox, kind: ObjectType, rows: list[Record]) -> list[
 def read_selection(app: Sandbox, params: Params, kind: ObjectType) -> list[int] | None:
     """Which records a read covers; None means all. `ids=0` means no id restriction."""
     node = condition(app, params, kind.queryable)
+    if (
+        node is not None
+        and kind.object_id == TRANSACTION_OBJECT_ID
+        and app.settings.transaction_condition == "ignored"
+        and "external_order_id" in fields_of(node)
+    ):
+        node = None  # notes 13 B7: no client filters transactions this way; it may not work
     ids: list[int] | None = None
     if has(params, "ids"):
         parsed = [intval(value) for value in as_list(params["ids"])]

@@ -18,13 +18,18 @@ from .api_common import (
     not_found,
     paging,
     read_selection,
+    record_row,
     records_of,
     required_id,
     valid_email,
+    writable,
 )
 from .app import Sandbox
+from .builtin_objects import TRANSACTION_OBJECT_ID
 from .errors import ApiError
+from .field_values import stored_fields
 from .meta import ObjectType
+from .money import money_number, sum_money
 from .params import Params, as_list, as_str, has, intval, truthy
 from .records import Record
 
@@ -34,14 +39,23 @@ CONTACT_LIST_FIELDS = ["fn", "email", "office_phone", "date", "grade", "dla", "c
 def writable_fields(app: Sandbox, kind: ObjectType, params: Params) -> Record:
     """Editable fields of the request; anything else (unknown names, read-only fields, control
     parameters such as `objectID`) is dropped silently, like Ontraport does. An invalid value in
-    an email field is refused."""
+    an email field is refused; link (`parent`) and date-only values are kept as field_values.py
+    says."""
+    writable(kind)
     editable = kind.editable
     fields = {name: as_str(value) for name, value in params.items() if name in editable}
     for name in kind.email_fields:
         value = fields.get(name, "")
         if value and not valid_email(value):
             raise ApiError(app.settings.invalid_email_status, "Invalid email address")
-    return fields
+    return stored_fields(kind, fields, app.settings.date_only_zone)
+
+
+def require_for_create(kind: ObjectType, fields: Record) -> None:
+    """A product needs its `name` (notes 13 B8: the SDK's create requires it)."""
+    for name in kind.traits.create_requires:
+        if not fields.get(name, "").strip():
+            raise ApiError(400, f"Missing required parameter: {name}")
 
 
 def _created_data(kind: ObjectType, fields: Record, record: Record) -> Record:
@@ -56,8 +70,10 @@ def _created_data(kind: ObjectType, fields: Record, record: Record) -> Record:
 
 
 def _default_list_fields(kind: ObjectType) -> list[str]:
-    """What getInfo names as the list view's columns for a non-contact type (assumed: its first
-    editable fields)."""
+    """What getInfo names as the list view's columns for a non-contact type: the built-in types'
+    own (notes 13 A4, B7), else (assumed) the first editable fields."""
+    if kind.traits.info_list_fields:
+        return list(kind.traits.info_list_fields)
     return [name for name in kind.field_order if name in kind.editable][:5]
 
 
@@ -65,10 +81,12 @@ def get_one(app: Sandbox, params: Params, kind: ObjectType) -> dict[str, Any]:
     record = records_of(app, kind).get(required_id(params))
     if record is None:
         raise not_found(app)
-    return envelope(app, record)
+    return envelope(app, record_row(app, kind, record))
 
 
 def list_many(app: Sandbox, params: Params, kind: ObjectType) -> dict[str, Any]:
+    """Without `listFields` every field, except for a type whose list answers fewer columns (a
+    campaign list answers `id` and `name`, notes 13 A4)."""
     start, size = paging(params)
     descending = as_str(params.get("sortDir", "")).lower() == "desc"
     store = records_of(app, kind)
@@ -80,7 +98,7 @@ def list_many(app: Sandbox, params: Params, kind: ObjectType) -> dict[str, Any]:
             selected,
             start=start,
             size=size,
-            list_fields=list_fields(params),
+            list_fields=list_fields(params) or list(kind.traits.default_list_fields) or None,
             sort=as_str(params.get("sort", "")),
             descending=descending,
         )
@@ -93,19 +111,26 @@ def info(app: Sandbox, params: Params, kind: ObjectType) -> dict[str, Any]:
     with store.lock:
         selected = read_selection(app, params, kind)
         total = store.count if selected is None else len(selected)
+        sums = None
+        if kind.object_id == TRANSACTION_OBJECT_ID:  # notes 13 B7: getInfo adds `sums`
+            _, rows = store.page(selected, start=0, size=total, list_fields=["total"])
+            sums = {"total": money_number(sum_money(row["total"] for row in rows))}
     shown = list(CONTACT_LIST_FIELDS) if kind.is_contact else _default_list_fields(kind)
-    data = {
+    data: dict[str, Any] = {
         "listFields": shown,
         "listFieldSettings": [],
         "cardViewSettings": [],
         "viewMode": [],
         "count": str(total),
     }
+    if sums is not None:
+        data["sums"] = sums
     return envelope(app, data)
 
 
 def create(app: Sandbox, params: Params, kind: ObjectType) -> dict[str, Any]:
     fields = writable_fields(app, kind, params)
+    require_for_create(kind, fields)
     record = records_of(app, kind).create(fields)
     return envelope(app, _created_data(kind, fields, record))
 
@@ -134,7 +159,11 @@ def save_or_update(app: Sandbox, params: Params, kind: ObjectType) -> dict[str, 
     fields = writable_fields(app, kind, params)
     unique_id = as_str(params.get("unique_id", "")).strip()
     ignore_blanks = truthy(params.get("ignore_blanks"))
-    created, result = records_of(app, kind).save_or_update(fields, unique_id, ignore_blanks)
+    store = records_of(app, kind)
+    with store.lock:
+        if store.find_for_merge(unique_id, fields) is None:
+            require_for_create(kind, fields)
+        created, result = store.save_or_update(fields, unique_id, ignore_blanks)
     if created:
         return envelope(app, _created_data(kind, fields, result))
     return envelope(app, {"attrs": result})
@@ -154,6 +183,7 @@ def get_by_email(app: Sandbox, params: Params, kind: ObjectType) -> dict[str, An
 
 
 def delete_one(app: Sandbox, params: Params, kind: ObjectType) -> dict[str, Any]:
+    writable(kind)
     if records_of(app, kind).delete([required_id(params)]) == 0:
         raise not_found(app)
     return envelope(app)  # Ontraport answers a single delete without `data`
@@ -162,6 +192,7 @@ def delete_one(app: Sandbox, params: Params, kind: ObjectType) -> dict[str, Any]
 def delete_many(app: Sandbox, params: Params, kind: ObjectType) -> dict[str, Any]:
     """The danger model: no selector deletes every record of the type (logged, counted). The
     `delete_overreach` switch makes a delete of named ids remove that many more records."""
+    writable(kind)
     store = records_of(app, kind)
     with store.lock:
         selection = action_selection(app, params, kind, implicit_all=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .api_common import (
+    Selection,
     action_selection,
     answers_nothing,
     collection_rows,
@@ -81,11 +82,23 @@ def _require_id_array(params: Params) -> None:
         raise ApiError(400, "ids must be an array")
 
 
+def _selection(app: Sandbox, params: Params, kind: ObjectType, route: str) -> Selection:
+    """The records a tag action covers. One that covers every record of the type (`ids=0`,
+    `performAll`) is what Ontraport does too, so it is carried out, but logged and counted in
+    `tag_all` (notes 13 D12: "ids=0 or performAll=1 selects everything; the sandbox should log
+    it"), so that a test can assert that no client ever sent one."""
+    selection = action_selection(app, params, kind, implicit_all=False)
+    if selection.everything:
+        app.stats.tag_all()
+        app.log(f"TAG-ALL: {route} acted on every {kind.name} (object {kind.object_id})")
+    return selection
+
+
 def tag_records(app: Sandbox, params: Params) -> dict[str, Any]:
     kind = tagged_type(app, params)
     add = _tag_ids(params, "add_list")
     with app.store.lock:
-        selection = action_selection(app, params, kind, implicit_all=False)
+        selection = _selection(app, params, kind, "PUT /objects/tag")
         app.store.change_tags(kind.object_id, selection.ids, add, [])
     return envelope(app, TAG_PROCESSING)
 
@@ -94,7 +107,7 @@ def untag_records(app: Sandbox, params: Params) -> dict[str, Any]:
     kind = tagged_type(app, params)
     remove = _tag_ids(params, "remove_list")
     with app.store.lock:
-        selection = action_selection(app, params, kind, implicit_all=False)
+        selection = _selection(app, params, kind, "DELETE /objects/tag")
         app.store.change_tags(kind.object_id, selection.ids, [], remove)
     return envelope(app, TAG_PROCESSING)
 
@@ -105,7 +118,7 @@ def tag_by_name(app: Sandbox, params: Params) -> dict[str, Any]:
     _require_id_array(params)
     names = _names(params, "add_names")
     with app.store.lock:
-        selection = action_selection(app, params, kind, implicit_all=False)
+        selection = _selection(app, params, kind, "PUT /objects/tagByName")
         tag_ids = app.store.tag_ids_for_names(names, True, kind.object_id)
         app.store.change_tags(kind.object_id, selection.ids, tag_ids, [])
     return envelope(app, TAG_PROCESSING)
@@ -117,7 +130,7 @@ def untag_by_name(app: Sandbox, params: Params) -> dict[str, Any]:
     _require_id_array(params)
     names = _names(params, "remove_names")
     with app.store.lock:
-        selection = action_selection(app, params, kind, implicit_all=False)
+        selection = _selection(app, params, kind, "DELETE /objects/tagByName")
         tag_ids = app.store.tag_ids_for_names(names, False, kind.object_id)
         app.store.change_tags(kind.object_id, selection.ids, [], tag_ids)
     return envelope(app, TAG_PROCESSING)

@@ -13,6 +13,7 @@ from .ratelimit import RateLimiter
 from .settings import Settings, updated
 from .stats import Stats
 from .store import Store
+from .subscriptions import SubscriptionBook
 
 
 class Sandbox:
@@ -24,6 +25,7 @@ class Sandbox:
         self.limiter = RateLimiter()
         self.faults = FaultInjector(settings.seed)
         self.stats = Stats()
+        self.subscriptions = SubscriptionBook()
         self._config_lock = threading.Lock()
 
     def configure(self, changes: dict[str, Any]) -> Settings:
@@ -50,6 +52,7 @@ class Sandbox:
         """Empties the account (every object type), the counters and the rate windows; keeps the
         configuration and the schema."""
         self.store.clear()
+        self.subscriptions.reset()
         self.stats.reset()
         self.limiter.reset()
         self.faults.reseed(self.settings.seed)

@@ -1,8 +1,11 @@
 """The account's schema: which object types it has and their fields, as `GET /objects/meta` reports
 them, plus the derived sets the hot paths need (computed once per schema, not per request).
 
-A default sandbox has contacts (0), tags (14), Deals (149), Companies (150) and one custom object,
-Pets (10000). `--meta FILE` or `POST /__sandbox/meta` changes that with one document:
+A default sandbox has contacts (0), tags (14), Deals (149), Companies (150), one custom object,
+Pets (10000), and the built-in types of automations and purchases (sequences 5, products 16,
+transactions 46, campaigns 140; see builtin_objects.py), which the all-types meta leaves out unless
+the `builtin_types_in_meta` switch lists them. `--meta FILE` or `POST /__sandbox/meta` changes that
+with one document:
 
     {"fields": {<contact field overrides>},
      "objects": {"10000": {"name": "Pet", "plural": "Pets", "tags": true,
@@ -18,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .builtin_objects import Traits, builtin_types
 from .meta_fields import (
     FieldDef,
     apply_overrides,
@@ -35,6 +39,11 @@ RESERVED_OBJECT_IDS = frozenset({CONTACT_OBJECT_ID, TAG_OBJECT_ID})
 CONTACT_SEARCH_FIELDS = ("firstname", "lastname", "email", "company", "office_phone", "sms_number")
 SEARCHABLE_TYPES = frozenset({"text", "email", "phone", "sms"})
 _OBJECT_KEYS = frozenset({"name", "plural", "tags", "fields"})
+# A contact's campaigns and sequences, `*/*`-delimited id lists like `contact_cat` (notes 13 A1, A2).
+# Maintained by objects/subscribe and objects/sequence only: never written through a record write.
+CAMPAIGN_LIST_FIELD = "updateCampaign"
+SEQUENCE_LIST_FIELD = "updateSequence"
+MEMBERSHIP_FIELDS = (CAMPAIGN_LIST_FIELD, SEQUENCE_LIST_FIELD)
 
 
 class ObjectType:
@@ -45,9 +54,17 @@ class ObjectType:
     answer carries `use_utm_names`."""
 
     def __init__(
-        self, object_id: int, name: str, fields: dict[str, FieldDef], *, plural: str = "", tags: bool = False
+        self,
+        object_id: int,
+        name: str,
+        fields: dict[str, FieldDef],
+        *,
+        plural: str = "",
+        tags: bool = False,
+        traits: Traits | None = None,
     ) -> None:
         self.object_id = object_id
+        self.traits = traits or Traits()
         self.name = name
         self.plural = plural or f"{name}s"
         self.tags = tags
@@ -55,8 +72,19 @@ class ObjectType:
         self.is_contact = object_id == CONTACT_OBJECT_ID
         self.field_order: tuple[str, ...] = tuple(fields)
         self.queryable = frozenset({"id", *fields})
+        # A contact carries its campaign and sequence lists whether or not the meta lists them; an
+        # unlisted one is read only when it holds something (notes 13 A1: "missing or empty").
+        self.membership_fields: tuple[str, ...] = MEMBERSHIP_FIELDS if self.is_contact else ()
+        self.unlisted_membership = tuple(name for name in self.membership_fields if name not in fields)
+        self.readable = self.queryable | frozenset(self.membership_fields)
         self.editable = frozenset(
-            name for name, spec in fields.items() if str(spec.get("editable", "1")) == "1"
+            name
+            for name, spec in fields.items()
+            if spec.get("editable", "1") in (None, "1") and name not in self.membership_fields
+        )
+        self.parent_fields = frozenset(name for name, spec in fields.items() if spec.get("type") == "parent")
+        self.date_only_fields = frozenset(
+            name for name, spec in fields.items() if spec.get("type") == "fulldate"
         )
         self.email_fields = frozenset(name for name, spec in fields.items() if spec.get("type") == "email")
         self.tag_field: str | None = TAG_LIST_FIELD if tags and TAG_LIST_FIELD in fields else None
@@ -93,9 +121,12 @@ class Meta:
     def get(self, object_id: int) -> ObjectType | None:
         return self.types.get(object_id)
 
-    def ids(self) -> list[int]:
-        """Every object type the generic routes serve, tags included, in id order."""
-        return sorted({*self.types, TAG_OBJECT_ID})
+    def ids(self, include_hidden: bool = False) -> list[int]:
+        """The object types `GET /objects/meta` lists without `objectID`, tags included, in id
+        order; the built-in hidden types only with `include_hidden` (every type the generic routes
+        serve)."""
+        shown = {i for i, t in self.types.items() if include_hidden or not t.traits.hidden}
+        return sorted({*shown, TAG_OBJECT_ID})
 
     def describe(self, object_ids: list[int], by_name: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -112,7 +143,11 @@ class Meta:
         """The whole schema in the `--meta` shape (contacts under `fields`)."""
         return {
             "fields": self.contact.describe()["fields"],
-            "objects": {str(i): t.definition() for i, t in self.types.items() if i != CONTACT_OBJECT_ID},
+            "objects": {
+                str(i): t.definition()
+                for i, t in self.types.items()
+                if i != CONTACT_OBJECT_ID and not t.traits.hidden
+            },
         }
 
 
@@ -146,7 +181,8 @@ def _object_type(object_id: int, spec: dict[str, Any], base: ObjectType | None) 
         fields.update({name: spec for name, spec in base_object_fields().items() if name not in fields})
     if tags:
         fields[TAG_LIST_FIELD] = tag_list_field()
-    return ObjectType(object_id, name.strip(), fields, plural=plural, tags=tags)
+    traits = base.traits if base is not None else None
+    return ObjectType(object_id, name.strip(), fields, plural=plural, tags=tags, traits=traits)
 
 
 def _object_id(key: str) -> int:
@@ -193,7 +229,13 @@ def apply_document(meta: Meta, document: Any) -> Meta:
 
 def default_meta() -> Meta:
     contact = _contact_type({**standard_contact_fields(), **custom_contact_fields()})
-    meta = Meta({CONTACT_OBJECT_ID: contact})
+    builtin = {
+        kind.object_id: ObjectType(
+            kind.object_id, kind.name, kind.fields, plural=kind.plural, traits=kind.traits
+        )
+        for kind in builtin_types()
+    }
+    meta = Meta({CONTACT_OBJECT_ID: contact, **builtin})
     return apply_document(meta, {"objects": {str(i): spec for i, spec in default_objects().items()}})
 
 

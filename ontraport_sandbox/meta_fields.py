@@ -130,7 +130,10 @@ def apply_overrides(
     fields: dict[str, FieldDef], overrides: dict[str, Any], where: str
 ) -> dict[str, FieldDef]:
     """A new name adds a field, a known name replaces it, `null` removes it. Flags default to "0"
-    except `editable` ("1") and are normalised to "0"/"1" strings."""
+    except `editable` ("1") and are normalised to "0"/"1" strings; an explicit `"editable": null`
+    stays null (the SDK's mocked meta has it on a `parent` field, notes 13 C10) and the field is
+    writable. A `parent` field may omit `parent_object`, as the same fixture's custom-object side
+    does."""
     out = dict(fields)
     for name, spec in overrides.items():
         if spec is None:
@@ -143,6 +146,8 @@ def apply_overrides(
         base = field(str(spec.get("alias", name)), str(spec["type"]))
         merged = {**base, **{key: value for key, value in spec.items() if key != "options"}}
         for flag in FLAGS:
+            if flag == "editable" and "editable" in spec and spec["editable"] is None:
+                continue  # published as null, as the SDK's meta fixture shows for a parent field
             merged[flag] = "1" if str(merged[flag]) in ("1", "true", "True") else "0"
         if "options" in spec:
             if not isinstance(spec["options"], dict):

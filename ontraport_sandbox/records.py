@@ -83,6 +83,8 @@ class RecordStore:
             self._indexes: dict[str, Index] = {name: {} for name in self._maintained()}
             self._record_tags: dict[int, set[int]] = {}
             self._tag_members: dict[int, set[int]] = {}
+            # list field (updateCampaign, updateSequence) -> list id -> member record ids
+            self._lists: dict[str, dict[int, set[int]]] = {}
 
     def _maintained(self) -> tuple[str, ...]:
         """Indexes kept from the start: saveorupdate's match keys."""
@@ -200,6 +202,11 @@ class RecordStore:
         for name, value in fields.items():
             if value != "":
                 record[name] = value
+        traits = self.schema.traits
+        for name, value in traits.defaults.items():
+            record.setdefault(name, value)
+        if traits.id_field is not None:
+            record[traits.id_field] = str(record_id)  # a sequence's drip_id is its id
         if not record.get("unique_id"):
             record["unique_id"] = self._new_unique_id()
         for name in ("date", "dla", "dlm"):
@@ -221,6 +228,9 @@ class RecordStore:
             members = self._tag_members.get(tag_id)
             if members is not None:
                 members.discard(record_id)
+        for name, lists in self._lists.items():
+            for list_id in decode_tag_ids(record.get(name, "")):
+                lists.get(list_id, set()).discard(record_id)
 
     def _merge(self, record_id: int, record: Record, fields: Record, ignore_blanks: bool) -> Record:
         changed: Record = {}
@@ -237,12 +247,18 @@ class RecordStore:
         return changed
 
     def render(self, record: Record, list_fields: list[str] | None = None) -> Record:
-        """Every field, or only `list_fields` (already filtered to known names by the caller)."""
+        """Every field, or only `list_fields` (already filtered to known names by the caller). A
+        contact's campaign and sequence lists come along when they hold something, even where the
+        meta does not list them (notes 13 A1: a single read returns them)."""
         if list_fields:
             return {name: record.get(name, "") for name in list_fields}
         out: Record = {"id": record["id"]}
         for name in self.schema.field_order:
             out[name] = record.get(name, "")
+        for name in self.schema.unlisted_membership:
+            value = record.get(name, "")
+            if value:
+                out[name] = value
         return out
 
     # ------------------------------------------------------------------------------------------
@@ -354,7 +370,7 @@ class RecordStore:
                 total = len(selected)
                 window = selected[::-1] if descending else selected
                 chosen = (records[rid] for rid in window[start : start + size])
-            known = [name for name in list_fields or () if name in self.schema.queryable] or None
+            known = [name for name in list_fields or () if name in self.schema.readable] or None
             return total, [self.render(record, known) for record in chosen]
 
     def all_ids(self) -> list[int]:
@@ -378,6 +394,7 @@ class RecordStore:
             self._indexes = {name: {} for name in self._indexes}
             self._record_tags = {}
             self._tag_members = {tag_id: set() for tag_id in self._tag_members}
+            self._lists = {name: {} for name in self._lists}
             return removed
 
     def lowest_ids_except(self, excluded: set[int], count: int) -> list[int]:
@@ -432,6 +449,61 @@ class RecordStore:
     def tag_ids_of(self, record_id: int) -> list[int]:
         with self.lock:
             return sorted(self._record_tags.get(record_id, ()))
+
+    # ------------------------------------------------------------------------------------------
+    # id lists a record carries: a contact's campaigns and sequences (`*/*1*/*2*/*`)
+    # ------------------------------------------------------------------------------------------
+    def change_list(
+        self, name: str, record_id: int, add: Iterable[int], remove: Iterable[int]
+    ) -> tuple[list[int], list[int], list[int]]:
+        """Adds and removes list ids on one record: (added, removed, already there). A record that
+        does not exist changes nothing. A change updates `dlm`, as tagging does."""
+        with self.lock:
+            record = self._records.get(record_id)
+            if record is None:
+                return [], [], []
+            add, remove = list(dict.fromkeys(add)), list(dict.fromkeys(remove))
+            current = set(decode_tag_ids(record.get(name, "")))
+            lists = self._lists.setdefault(name, {})
+            added = [list_id for list_id in add if list_id not in current]
+            already = [list_id for list_id in add if list_id in current]
+            removed = [list_id for list_id in remove if list_id in current and list_id not in add]
+            for list_id in added:
+                current.add(list_id)
+                lists.setdefault(list_id, set()).add(record_id)
+            for list_id in removed:
+                current.discard(list_id)
+                lists.get(list_id, set()).discard(record_id)
+            if added or removed:
+                self._set_field(record_id, record, name, encode_tag_ids(current))
+                self._set_field(record_id, record, "dlm", self._now())
+            return added, removed, already
+
+    def set_system_values(self, record_id: int, values: Record) -> None:
+        """Values the account keeps itself (a campaign's subscriber counts): no `dlm` change."""
+        with self.lock:
+            record = self._records.get(record_id)
+            if record is not None:
+                for name, value in values.items():
+                    self._set_field(record_id, record, name, value)
+
+    def list_ids_of(self, name: str, record_id: int) -> list[int]:
+        with self.lock:
+            record = self._records.get(record_id)
+            return [] if record is None else decode_tag_ids(record.get(name, ""))
+
+    def list_member_count(self, name: str, list_id: int) -> int:
+        with self.lock:
+            return len(self._lists.get(name, {}).get(list_id, ()))
+
+    def records_with_lists(self, names: tuple[str, ...]) -> list[int]:
+        """Ids of the records on at least one list of those fields, in id order."""
+        with self.lock:
+            found: set[int] = set()
+            for name in names:
+                for members in self._lists.get(name, {}).values():
+                    found |= members
+            return sorted(found)
 
     # ------------------------------------------------------------------------------------------
     # admin

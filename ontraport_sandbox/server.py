@@ -154,6 +154,8 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
     def _api(self, method: str, path: str, query: str, body: bytes) -> None:
         app = self.app
         app.stats.begin(method, path)
+        if method == "DELETE" and body.strip():
+            app.stats.delete_with_body()
         status: int | None = None
         try:
             if len(self.requestline) > app.settings.max_request_line:  # bytes: it is decoded as latin-1

@@ -64,6 +64,21 @@ class Settings:
     text_case: str = CHOICE_BY_NAME["text_case"].default
     collection_contact_cat: str = CHOICE_BY_NAME["collection_contact_cat"].default
     condition_without_ids: str = CHOICE_BY_NAME["condition_without_ids"].default
+    # section 13 of the API notes: automations, purchases, links, the account doctor
+    collection_memberships: str = CHOICE_BY_NAME["collection_memberships"].default
+    sub_type_case: str = CHOICE_BY_NAME["sub_type_case"].default
+    resubscribe: str = CHOICE_BY_NAME["resubscribe"].default
+    subscription_processing: str = CHOICE_BY_NAME["subscription_processing"].default
+    sequence_rows_id: str = CHOICE_BY_NAME["sequence_rows_id"].default
+    builtin_types_in_meta: str = CHOICE_BY_NAME["builtin_types_in_meta"].default
+    invalid_contact_status: str = CHOICE_BY_NAME["invalid_contact_status"].default
+    duplicate_external_order_id: str = CHOICE_BY_NAME["duplicate_external_order_id"].default
+    transaction_condition: str = CHOICE_BY_NAME["transaction_condition"].default
+    invoice_id: str = CHOICE_BY_NAME["invoice_id"].default
+    invoice_template_zero: str = CHOICE_BY_NAME["invoice_template_zero"].default
+    shipping_shape: str = CHOICE_BY_NAME["shipping_shape"].default
+    product_post_id: str = CHOICE_BY_NAME["product_post_id"].default
+    date_only_zone: str = CHOICE_BY_NAME["date_only_zone"].default
     save_failed_rate: float = 0.0
     save_failed_status: int = 200
     delete_overreach: int = 0

@@ -1,8 +1,10 @@
 """Request statistics, the evidence benchmarks and tests read back.
 
 Benchmarks compute requests per record and the achieved request rate from these counters, and
-tests check that nothing dangerous (a delete-everything) happened, so every /1/ request is
-counted, faulted and refused ones included.
+tests check that nothing dangerous (a delete-everything, a subscription of everyone, a DELETE with
+a body) happened, so every /1/ request is counted, faulted and refused ones included. What a
+client cannot see from an answer ("The subscription is now being processed.") is counted too:
+new subscriptions, restarts of contacts already subscribed, transactions logged, invoices sent.
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ class Stats:
             self._peak_in_flight = 0
             self._first: float | None = None
             self._last: float | None = None
+            self._delete_with_body = 0
+            self._subscribe_all = 0
+            self._tag_all = 0
+            self._subscriptions: dict[str, int] = {}  # "campaign:3" -> new memberships
+            self._unsubscriptions: dict[str, int] = {}
+            self._restarts: dict[str, int] = {}
+            self._process_manual = 0
+            self._invoices_sent = 0
+            self._duplicate_orders = 0
 
     def begin(self, method: str, path: str) -> None:
         now = time.time()
@@ -77,6 +88,44 @@ class Stats:
         with self._lock:
             self._delete_all += 1
 
+    def delete_with_body(self) -> None:
+        """A DELETE that carried a body (the SDK never sends one but for tagByName's JSON)."""
+        with self._lock:
+            self._delete_with_body += 1
+
+    def tag_all(self) -> None:
+        """A tag action that acted on every record of its type (`ids=0`, `performAll`)."""
+        with self._lock:
+            self._tag_all += 1
+
+    def subscribe_all(self) -> None:
+        """A subscribe/unsubscribe refused because it named no explicit contact ids."""
+        with self._lock:
+            self._subscribe_all += 1
+
+    @staticmethod
+    def _bump(counter: dict[str, int], list_type: str, list_id: int) -> None:
+        key = f"{list_type}:{list_id}"
+        counter[key] = counter.get(key, 0) + 1
+
+    def subscribed(self, list_type: str, list_id: int) -> None:
+        with self._lock:
+            self._bump(self._subscriptions, list_type, list_id)
+
+    def unsubscribed(self, list_type: str, list_id: int) -> None:
+        with self._lock:
+            self._bump(self._unsubscriptions, list_type, list_id)
+
+    def restarted(self, list_type: str, list_id: int) -> None:
+        with self._lock:
+            self._bump(self._restarts, list_type, list_id)
+
+    def transaction_logged(self, invoice_sent: bool, duplicate: bool) -> None:
+        with self._lock:
+            self._process_manual += 1
+            self._invoices_sent += int(invoice_sent)
+            self._duplicate_orders += int(duplicate)
+
     def overreach(self, extra: int) -> None:
         """Records deleted beyond the named ids by the `delete_overreach` switch."""
         with self._lock:
@@ -102,4 +151,16 @@ class Stats:
                 "first_request_at": self._first,
                 "last_request_at": self._last,
                 "cpu_seconds": time.process_time(),
+                "delete_with_body": self._delete_with_body,
+                "subscribe_all": self._subscribe_all,
+                "tag_all": self._tag_all,
+                "subscriptions": sum(self._subscriptions.values()),
+                "subscriptions_by_list": dict(sorted(self._subscriptions.items())),
+                "unsubscriptions": sum(self._unsubscriptions.values()),
+                "unsubscriptions_by_list": dict(sorted(self._unsubscriptions.items())),
+                "restarts": sum(self._restarts.values()),
+                "restarts_by_list": dict(sorted(self._restarts.items())),
+                "process_manual": self._process_manual,
+                "invoices_sent": self._invoices_sent,
+                "duplicate_orders": self._duplicate_orders,
             }

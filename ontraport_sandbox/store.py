@@ -109,10 +109,15 @@ class Store:
     def contact_count(self) -> int:
         return self.contacts.count
 
-    def counts(self) -> dict[str, int]:
-        """Records per object type other than contacts, for the stats."""
+    def counts(self, hidden: bool = False) -> dict[str, int]:
+        """Records per object type other than contacts, for the stats: the account's own types, or
+        (`hidden`) the built-in types of automations and purchases."""
         with self.lock:
-            return {str(oid): store.count for oid, store in self._stores.items() if oid != CONTACT_OBJECT_ID}
+            return {
+                str(oid): store.count
+                for oid, store in self._stores.items()
+                if oid != CONTACT_OBJECT_ID and store.schema.traits.hidden == hidden
+            }
 
     # ------------------------------------------------------------------------------------------
     # tags

@@ -18,13 +18,20 @@ import selectors
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+SEQUENCE_OBJECT_ID = 5  # builtin_objects.py; repeated so that this module imports nothing else
+PRODUCT_OBJECT_ID = 16
+TRANSACTION_OBJECT_ID = 46
+CAMPAIGN_OBJECT_ID = 140
+Membership = dict[
+    str, list[Any]
+]  # {"campaigns": [names], "campaign_ids": [ids], "sequences", "sequence_ids"}
 START_TIMEOUT = 15.0
 ADMIN_TIMEOUT = 120.0  # seeding 200,000 contacts takes a few seconds
 
@@ -93,6 +100,70 @@ class SandboxHandle:
 
     def meta(self) -> dict[str, Any]:
         return cast(dict[str, Any], self._admin("GET", "meta"))
+
+    # --- campaigns, sequences and purchases (README "Automations and purchases") ----------------
+
+    @staticmethod
+    def _named(items: Sequence[str | Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return [{"name": item} if isinstance(item, str) else dict(item) for item in items]
+
+    def seed_campaigns(self, campaigns: Sequence[str | Mapping[str, Any]]) -> list[int]:
+        """Campaign Builder campaigns (object 140) by name, or as records (`{"name": ..., "pause":
+        "1", "deleted": "1", "id": 7}`); returns their ids."""
+        return self.seed_objects(CAMPAIGN_OBJECT_ID, self._named(campaigns))
+
+    def seed_sequences(self, sequences: Sequence[str | Mapping[str, Any]]) -> list[int]:
+        """Sequences (object 5) by name or as records; returns their ids (= their `drip_id`)."""
+        return self.seed_objects(SEQUENCE_OBJECT_ID, self._named(sequences))
+
+    def campaigns(self) -> list[dict[str, Any]]:
+        """Every campaign with every field (`subs`, `subs_ever` as of now)."""
+        return self.objects(CAMPAIGN_OBJECT_ID)
+
+    def sequences(self) -> list[dict[str, Any]]:
+        """Every sequence with every field (`drip_id`, `subscriber_count` as of now) and `id`."""
+        return self.objects(SEQUENCE_OBJECT_ID)
+
+    def memberships(self, contact_ids: Iterable[int] | None = None) -> dict[int, Membership]:
+        """Contact id -> its campaigns and sequences (names and ids): every contact on at least one,
+        or exactly the contacts named. Queued subscription changes are not in it yet."""
+        query = ""
+        if contact_ids is not None:
+            query = "?contact_id=" + ",".join(str(int(contact_id)) for contact_id in contact_ids)
+        found = cast(dict[str, Membership], self._admin("GET", f"memberships{query}"))
+        return {int(contact_id): entry for contact_id, entry in found.items()}
+
+    def seed_memberships(
+        self,
+        contact_ids: Iterable[int],
+        campaigns: Sequence[int | str] = (),
+        sequences: Sequence[int | str] = (),
+    ) -> dict[int, Membership]:
+        """Puts contacts on campaigns and sequences (ids or names) as if subscribed earlier,
+        without a request, a stats count or a restart; returns their memberships."""
+        payload = {
+            "contact_ids": list(contact_ids),
+            "campaigns": list(campaigns),
+            "sequences": list(sequences),
+        }
+        found = cast(dict[str, Membership], self._admin("POST", "memberships", payload))
+        return {int(contact_id): entry for contact_id, entry in found.items()}
+
+    def process_subscriptions(self) -> int:
+        """Applies the subscription changes queued under `subscription_processing="queued"`."""
+        return int(cast(dict[str, Any], self._admin("POST", "process", {}))["processed"])
+
+    def seed_products(self, products: Sequence[str | Mapping[str, Any]]) -> list[int]:
+        """Products (object 16) by name or as records (`{"name", "price": "12.50", "sku"}`)."""
+        return self.seed_objects(PRODUCT_OBJECT_ID, self._named(products))
+
+    def products(self) -> list[dict[str, Any]]:
+        return self.objects(PRODUCT_OBJECT_ID)
+
+    def transactions(self) -> list[dict[str, Any]]:
+        """Every logged transaction with every field plus `lines`: `[{"product_id", "quantity",
+        "unit_price", "total"}]` (money as strings with two decimals)."""
+        return cast(list[dict[str, Any]], self._admin("GET", "transactions"))
 
     def reset(self) -> None:
         self._admin("POST", "reset", {})

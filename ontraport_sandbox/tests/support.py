@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from ontraport_sandbox.switches import CHOICES
 from ontraport_sandbox.testing import SandboxHandle
 
 APP_ID = "sandbox-test-app"
@@ -29,15 +30,12 @@ DEFAULTS: dict[str, Any] = {
     "not_found_status": 404,
     "rate_limit_body": None,
     "seed": 1,
-    # behaviour switches, at their defaults
-    "delete_form_body": "ignore",
-    "text_case": "insensitive",
-    "collection_contact_cat": "returned",
-    "condition_without_ids": "selects",
     "save_failed_rate": 0,
     "save_failed_status": 200,
     "delete_overreach": 0,
     "max_request_line": 8190,
+    # every behaviour switch at its default, so that no test sees another's switch
+    **{choice.name: choice.default for choice in CHOICES},
 }
 
 
