@@ -17,6 +17,7 @@ import requests_mock
 from destination_ontraport.model.mapping import FieldCatalog
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.ontraport.client import OntraportClient
+from destination_ontraport.ontraport.errors import OntraportError
 from destination_ontraport.ontraport.settings import EngineSettings, Timing
 from destination_ontraport.write.batch import MappedRecord
 from destination_ontraport.write.object_writer import ObjectWriter
@@ -105,3 +106,17 @@ def test_listing_every_tag_reads_until_a_short_page_and_sends_no_condition(clien
         assert [sorted(parse_qs(urlsplit(r.url).query)) for r in mock.request_history] == [
             ["range", "start"]
         ] * 3
+
+
+def test_a_server_that_ignores_start_stops_the_read_after_two_equal_pages(client: OntraportClient) -> None:
+    """Without the guard the loop would ask for the same full page for ever."""
+    same = {
+        "code": 0,
+        "data": [{"id": str(n), "contact_cat": "*/*7*/*"} for n in range(1, 51)],
+        "account_id": 1,
+    }
+    with requests_mock.Mocker() as mock:
+        mock.get(f"{BASE}/objects/tag", json=same)
+        with pytest.raises(OntraportError, match="as if it ignored `start`"):
+            tagged_records_missing_from(client, CONTACTS, ["7"], seen_ids=set())
+        assert sent(mock) == [("GET", "/1/objects/tag", "0"), ("GET", "/1/objects/tag", "50")]

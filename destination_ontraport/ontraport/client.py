@@ -388,13 +388,24 @@ def pages(read_page: Callable[[int], Sequence[Row]]) -> Iterator[Row]:
     (duplicates of a match value, more tags, more tagged records), so paging goes on from the rows
     read so far; the first short page (empty included) is the last. Lazy: a caller that stops early
     sends no further request. The one paging loop: every paged read goes through it.
+
+    A server that ignored `start` would answer the same full page for ever, and the loop would never
+    end: two full pages alike (distinct records never are) stop it with an error instead.
     """
     start = 0
+    previous: Sequence[Row] = ()
     while True:
         page = read_page(start)
+        if len(page) >= PAGE_SIZE and list(page) == list(previous):
+            raise OntraportError(
+                f"Ontraport answered the page at start={start} with the same {len(page)} rows as the page "
+                "before it, as if it ignored `start`; the read stops here instead of asking for ever. "
+                "Not retried."
+            )
         yield from page
         if len(page) < PAGE_SIZE:
             return
+        previous = page
         start += len(page)
 
 
