@@ -78,7 +78,10 @@ class OntraportConfig(BaseModel):
 
     app_id: str = Field(
         title="App ID",
-        description="Ontraport API App ID (Administration > Integrations > Ontraport API Instructions and Key Manager).",
+        description=(
+            "Ontraport API App ID "
+            "(Administration > Integrations > Ontraport API Instructions and Key Manager)."
+        ),
         min_length=1,
         examples=["2_AppID_12345678"],
         json_schema_extra=_ui(0, "connection"),
@@ -119,7 +122,9 @@ class OntraportConfig(BaseModel):
     auto_mapping: bool = Field(
         default=True,
         title="Automatic field mapping",
-        description="Map source fields to Ontraport fields whose name or alias matches (case, spaces and _ ignored).",
+        description=(
+            "Map source fields to Ontraport fields whose name or alias matches (case, spaces and _ ignored)."
+        ),
         json_schema_extra=_ui(5, "mapping"),
     )
     ignore_fields: list[IgnoredPath] = Field(
@@ -145,7 +150,8 @@ class OntraportConfig(BaseModel):
         description=(
             "What a record marks as deleted does to its contact: a CDC record with `_ab_cdc_deleted_at` "
             "set, or any record of a `soft_delete` stream. `delete` deletes the contact, `remove_tags` "
-            "takes the configured tags off it (needs `tags`), `ignore` leaves it and counts the record as skipped."
+            "takes the configured tags off it (needs `tags`), `ignore` leaves it and counts the record "
+            "as skipped."
         ),
         json_schema_extra=_ui(8, "removals"),
     )
@@ -162,7 +168,9 @@ class OntraportConfig(BaseModel):
     dry_run: bool = Field(
         default=False,
         title="Dry run",
-        description="Read only: report what the sync would create, update, tag and remove, and write nothing.",
+        description=(
+            "Read only: report what the sync would create, update, tag and remove, and write nothing."
+        ),
         json_schema_extra=_ui(10, "limits"),
     )
     max_requests_per_minute: int | None = Field(

@@ -314,15 +314,27 @@ def run_connector(
     return Run(proc.returncode, proc.stdout, proc.stderr, parse_output(proc.stdout))
 
 
+@dataclass(frozen=True)
+class PlatformJob:
+    """The job the platform runs, as it shapes the catalog it hands the connector: `job_id` becomes
+    each stream's `sync_id`; `generations`: each stream's generation before this job (0 when absent);
+    `refresh`: the streams a refresh job refreshes, "truncate" (removes records) or "merge"."""
+
+    job_id: int = 1
+    generations: Mapping[str, int] | None = None
+    refresh: Mapping[str, str] | None = None
+
+
+DEFAULT_JOB = PlatformJob()
+
+
 def run_on_platform(
     config: Mapping[str, Any],
     catalog: Mapping[str, Any],
     source: Iterable[Mapping[str, Any] | str],
     *,
     source_succeeded: bool = True,
-    job_id: int = 1,
-    generations: Mapping[str, int] | None = None,
-    refresh: Mapping[str, str] | None = None,
+    job: PlatformJob = DEFAULT_JOB,
     on_state: Any = None,
     timeout: float = 240,
 ) -> PlatformRun:
@@ -331,11 +343,11 @@ def run_on_platform(
     (modes rewritten, generation ids, `sync_id` = `job_id`); `source` is what the source printed
     (RECORD, STATE, its own traces: only RECORD and STATE get through, each STATE stamped with an
     `id` and `sourceStats`); when `source_succeeded`, the platform's end follows (an empty STATE for a
-    full-refresh stream that sent none, one STREAM_STATUS COMPLETE per stream). `generations`: each
-    stream's generation before this job; `refresh`: streams a refresh job refreshes ("truncate" or
-    "merge"); `on_state(state)`: called as each STATE line is printed (see `run_watching_states`).
+    full-refresh stream that sent none, one STREAM_STATUS COMPLETE per stream). `job`: the job's id,
+    each stream's generation before it and the streams it refreshes (see `PlatformJob`);
+    `on_state(state)`: called as each STATE line is printed (see `run_watching_states`).
     The connector's STATEs are then read as the platform reads them; a violation raises PlatformError."""
-    worker = ReplicationWorker(catalog, job_id=job_id, generations=generations, refresh=refresh)
+    worker = ReplicationWorker(catalog, job_id=job.job_id, generations=job.generations, refresh=job.refresh)
     destination_catalog = worker.destination_catalog()
     messages = worker.forward(source, source_succeeded=source_succeeded)
     if on_state is None:

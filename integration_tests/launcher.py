@@ -28,6 +28,10 @@ import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the client runs with `python -S` and imports only what it needs
+    import selectors
 
 SOCKET_ENV = "ONTRAPORT_IT_ZYGOTE"
 FRESH_ENV = "ONTRAPORT_IT_FRESH_PROCESS"
@@ -38,6 +42,7 @@ ROOT = LAUNCHER.parent.parent
 PRELOAD = ("destination_ontraport.run", "destination_ontraport.destination")
 CLIENT_FAILED = 70  # the client could not get a run started or finished (EX_SOFTWARE)
 MAX_REQUEST = 1 << 20
+Runs = dict[int, tuple[socket.socket, int]]  # the zygote's runs: pid -> (client connection, pidfd)
 
 
 # --- the client: what the tests start -------------------------------------------------------------
@@ -71,9 +76,33 @@ def client(argv: Sequence[str]) -> int:
 def serve(path: str) -> dict[str, object]:
     """Import the connector, then fork a child per request. Returns only in a child, with its request
     (the caller then becomes the run); the zygote itself loops until it is terminated."""
+    import selectors
+
+    _preload()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    listener.listen(64)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, "accept")
+    runs: Runs = {}
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print("ready", flush=True)  # to the harness, on the zygote's own stdout (a pipe)
+    while True:
+        for key, _ in selector.select():
+            if key.data == "accept":
+                request = _accept(listener, selector, runs)
+                if request is not None:  # in the forked child
+                    return request
+            elif key.data[0] == "client":  # the client went away (killed): so does its run
+                _client_gone(key, selector, runs)
+            else:
+                _reap(key.data[1], selector, runs)
+
+
+def _preload() -> None:
+    """Import the connector once, in the zygote, so that every child starts with it imported."""
     import gc
     import importlib
-    import selectors
     import threading
 
     for module in PRELOAD:
@@ -81,59 +110,62 @@ def serve(path: str) -> dict[str, object]:
     assert "airbyte_cdk" in sys.modules, "PRELOAD no longer imports the CDK: each run would pay for it"
     gc.freeze()  # the imported objects stay out of the children's collections (and their pages shared)
     assert threading.active_count() == 1, "the zygote must not run threads: a fork keeps only one"
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    listener.bind(path)
-    listener.listen(64)
-    selector = selectors.DefaultSelector()
-    selector.register(listener, selectors.EVENT_READ, "accept")
-    runs: dict[int, tuple[socket.socket, int]] = {}  # pid -> (connection, pidfd)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print("ready", flush=True)  # to the harness, on the zygote's own stdout (a pipe)
-    while True:
-        for key, _ in selector.select():
-            if key.data == "accept":
-                conn, _ = listener.accept()
-                try:
-                    payload, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, 3)
-                except OSError:
-                    conn.close()
-                    continue
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:
-                    selector.close()
-                    listener.close()
-                    for other, pidfd in runs.values():
-                        other.close()
-                        os.close(pidfd)
-                    request: dict[str, object] = json.loads(payload)
-                    request["fds"] = fds
-                    request["conn"] = conn
-                    return request
-                for fd in fds:
-                    os.close(fd)
-                pidfd = os.pidfd_open(pid)
-                runs[pid] = (conn, pidfd)
-                selector.register(pidfd, selectors.EVENT_READ, ("exited", pid))
-                selector.register(conn, selectors.EVENT_READ, ("client", pid))
-                with contextlib.suppress(OSError):  # a client gone already reads as closed next round
-                    conn.send(str(pid).encode())
-            elif key.data[0] == "client":  # the client went away (killed): so does its run
-                if key.data[1] in runs:  # not reaped in this round already (its pid is still ours)
-                    os.kill(key.data[1], signal.SIGKILL)
-                with contextlib.suppress(KeyError, ValueError):  # unregistered or closed this round
-                    selector.unregister(key.fileobj)
-            else:
-                pid = key.data[1]
-                conn, pidfd = runs.pop(pid)
-                _, status = os.waitpid(pid, 0)
-                selector.unregister(pidfd)
-                os.close(pidfd)
-                with contextlib.suppress(KeyError, OSError):  # KeyError, OSError: the client is gone
-                    selector.unregister(conn)
-                    conn.send(str(os.waitstatus_to_exitcode(status)).encode())
-                conn.close()
+
+
+def _accept(
+    listener: socket.socket, selector: selectors.BaseSelector, runs: Runs
+) -> dict[str, object] | None:
+    """Take a client's request and fork its run: the child gets the request, the zygote None."""
+    import selectors
+
+    conn, _ = listener.accept()
+    try:
+        payload, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, 3)
+    except OSError:
+        conn.close()
+        return None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        selector.close()
+        listener.close()
+        for other, pidfd in runs.values():
+            other.close()
+            os.close(pidfd)
+        request: dict[str, object] = json.loads(payload)
+        request["fds"] = fds
+        request["conn"] = conn
+        return request
+    for fd in fds:
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+    runs[pid] = (conn, pidfd)
+    selector.register(pidfd, selectors.EVENT_READ, ("exited", pid))
+    selector.register(conn, selectors.EVENT_READ, ("client", pid))
+    with contextlib.suppress(OSError):  # a client gone already reads as closed next round
+        conn.send(str(pid).encode())
+    return None
+
+
+def _client_gone(key: selectors.SelectorKey, selector: selectors.BaseSelector, runs: Runs) -> None:
+    """The client of a run went away (killed): kill the run too."""
+    if key.data[1] in runs:  # not reaped in this round already (its pid is still ours)
+        os.kill(key.data[1], signal.SIGKILL)
+    with contextlib.suppress(KeyError, ValueError):  # unregistered or closed this round
+        selector.unregister(key.fileobj)
+
+
+def _reap(pid: int, selector: selectors.BaseSelector, runs: Runs) -> None:
+    """A run exited: collect it and send its client the exit code."""
+    conn, pidfd = runs.pop(pid)
+    _, status = os.waitpid(pid, 0)
+    selector.unregister(pidfd)
+    os.close(pidfd)
+    with contextlib.suppress(KeyError, OSError):  # KeyError, OSError: the client is gone
+        selector.unregister(conn)
+        conn.send(str(os.waitstatus_to_exitcode(status)).encode())
+    conn.close()
 
 
 def become(request: dict[str, object]) -> Path:

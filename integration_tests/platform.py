@@ -182,18 +182,25 @@ class ReplicationWorker:
                 self._completion(message)
         if not source_succeeded:
             return out
-        if not global_seen:  # MissingStateInjector
-            for key, entry in self.streams.items():
-                resumable = entry["stream"].get("is_resumable") is True
-                if entry.get("sync_mode") == "full_refresh" and not resumable and key not in state_seen:
-                    descriptor = {"name": key[1], **({"namespace": key[0]} if key[0] is not None else {})}
-                    empty = {
-                        "type": "STREAM",
-                        "stream": {"stream_descriptor": descriptor, "stream_state": {}},
-                    }
-                    out.append(self._enrich({"type": "STATE", "state": empty}))
+        if not global_seen:
+            out.extend(self._missing_states(state_seen))
         if self.supports_refreshes:  # StreamStatusCompletionTracker.finalize
             out.extend(_complete(key) for key in self.streams)
+        return out
+
+    def _missing_states(self, state_seen: set[StreamKey]) -> list[dict[str, Any]]:
+        """MissingStateInjector: an empty STATE, enriched, for each full-refresh stream that is not
+        resumable and sent none."""
+        out: list[dict[str, Any]] = []
+        for key, entry in self.streams.items():
+            resumable = entry["stream"].get("is_resumable") is True
+            if entry.get("sync_mode") == "full_refresh" and not resumable and key not in state_seen:
+                descriptor = {"name": key[1], **({"namespace": key[0]} if key[0] is not None else {})}
+                empty = {
+                    "type": "STREAM",
+                    "stream": {"stream_descriptor": descriptor, "stream_state": {}},
+                }
+                out.append(self._enrich({"type": "STATE", "state": empty}))
         return out
 
     @staticmethod

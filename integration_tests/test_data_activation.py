@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from integration_tests.harness import PlatformRun, config_for, run_connector, run_on_platform
+from integration_tests.harness import PlatformJob, PlatformRun, config_for, run_connector, run_on_platform
 from ontraport_sandbox.testing import SandboxHandle
 
 PET = 10000
@@ -280,7 +280,10 @@ def test_a_refresh_of_an_activation_stream_removes_nothing_and_says_why(account:
     messages = [rec("pets", {"Pet ID": "PET-9", "Pet Name": "Nine"}), done("pets")]
     run = ok(
         run_on_platform(
-            config, {"streams": [entry]}, messages, generations={"pets": 1}, refresh={"pets": "truncate"}
+            config,
+            {"streams": [entry]},
+            messages,
+            job=PlatformJob(generations={"pets": 1}, refresh={"pets": "truncate"}),
         )
     )
     assert (

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from integration_tests.harness import (
+    PlatformJob,
     PlatformRun,
     catalog_of,
     config_for,
@@ -156,7 +157,10 @@ def test_a_refresh_that_removes_records_mirrors_a_classic_stream_like_overwrite(
     config = config_for(sandbox.url, tags="Audience", missing_contacts="remove_tags")
     run = every_state_acknowledged(
         run_on_platform(
-            config, catalog, FULL_REFRESH, generations={"audience": 4}, refresh={"audience": "truncate"}
+            config,
+            catalog,
+            FULL_REFRESH,
+            job=PlatformJob(generations={"audience": 4}, refresh={"audience": "truncate"}),
         )
     )
     (stream,) = run.catalog["streams"]
@@ -179,7 +183,9 @@ def test_a_refresh_that_keeps_records_and_a_normal_sync_remove_nothing(sandbox: 
     config = config_for(sandbox.url, tags="Audience", missing_contacts="delete")
     for refresh in ({"audience": "merge"}, None):
         run = every_state_acknowledged(
-            run_on_platform(config, catalog, FULL_REFRESH, generations={"audience": 2}, refresh=refresh)
+            run_on_platform(
+                config, catalog, FULL_REFRESH, job=PlatformJob(generations={"audience": 2}, refresh=refresh)
+            )
         )
         assert run.catalog["streams"][0]["minimum_generation_id"] == 0
         assert run.summary["deleted"] == 0

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from integration_tests.harness import (
+    PlatformJob,
     catalog_of,
     config_for,
     record,
@@ -47,7 +48,8 @@ def storage(s3: S3Handle, bucket: str, who: Credentials, **extra: Any) -> dict[s
 
 
 def catalog() -> dict[str, Any]:
-    """As the user configures it; `run_on_platform(..., job_id=SYNC_ID)` adds each stream's `sync_id`."""
+    """As the user configures it; `run_on_platform(..., job=PlatformJob(job_id=SYNC_ID))` adds each
+    stream's `sync_id`."""
     return catalog_of(stream_entry("people"))
 
 
@@ -102,7 +104,7 @@ def test_rejected_records_are_stored_with_reasons_before_the_state_that_counts_t
         config,
         catalog(),
         MESSAGES,
-        job_id=SYNC_ID,
+        job=PlatformJob(job_id=SYNC_ID),
         on_state=lambda st: seen.append((st, stored_positions(s3_server, bucket))),
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]

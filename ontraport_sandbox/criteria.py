@@ -361,11 +361,17 @@ def candidates(node: Node, lookup: Callable[[Clause], set[int] | None]) -> set[i
     left = candidates(node.left, lookup)
     right = candidates(node.right, lookup)
     if node.op == "AND":
-        if left is None:
-            return right
-        if right is None:
-            return left
-        return left & right if len(left) <= len(right) else right & left
+        return _both(left, right)
     if left is None or right is None:
         return None
     return left | right
+
+
+def _both(left: set[int] | None, right: set[int] | None) -> set[int] | None:
+    """The candidates of an AND: either side's bound it, so the intersection when both sides have
+    them (the smaller set first), else the side that has them."""
+    if left is None:
+        return right
+    if right is None:
+        return left
+    return left & right if len(left) <= len(right) else right & left

@@ -125,10 +125,15 @@ def as_str(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer():
-            return str(int(value))
-        return repr(value)
+        return _float_str(value)
     return json.dumps(value, separators=(",", ":"))
+
+
+def _float_str(value: float) -> str:
+    """A float as PHP prints it: whole numbers without a fraction (`5.0` -> "5")."""
+    if math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return repr(value)
 
 
 def as_list(value: Any) -> list[str]:

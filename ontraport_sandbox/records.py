@@ -515,22 +515,7 @@ class RecordStore:
         `contact_cat` ids, both resolved by `tag_ids_for`), without the validation the API
         applies, in chunks so that a 200,000-record seed never holds the lock long enough to
         stall concurrent API requests."""
-        explicit: list[int] = []
-        for item in items:
-            if not isinstance(item, dict):
-                raise ValueError("every seeded record must be a JSON object")
-            if "id" in item and intval(item["id"]) > 0:
-                explicit.append(intval(item["id"]))
-            if not self.schema.tags and (item.get("tags") or item.get("contact_cat")):
-                raise ValueError(f"object type {self.schema.object_id} has no tags")
-        if len(set(explicit)) != len(explicit):
-            raise ValueError("seeded records repeat an id")
-        with self.lock:
-            clash = [rid for rid in explicit if rid in self._records]
-            if clash:
-                raise ValueError(f"record id {clash[0]} already exists")
-            if explicit:
-                self._next_id = max(self._next_id, max(explicit) + 1)  # reserve them
+        self._reserve_seeded_ids(items)
         known = self.schema.fields
         created: list[int] = []
         out_of_order = False
@@ -559,6 +544,26 @@ class RecordStore:
             with self.lock:
                 self._records = dict(sorted(self._records.items()))
         return created
+
+    def _reserve_seeded_ids(self, items: list[dict[str, Any]]) -> None:
+        """Checks the records to seed before any is inserted (each an object, tags only where the
+        type has them, no id twice or already taken) and reserves their explicit ids."""
+        explicit: list[int] = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise ValueError("every seeded record must be a JSON object")
+            if "id" in item and intval(item["id"]) > 0:
+                explicit.append(intval(item["id"]))
+            if not self.schema.tags and (item.get("tags") or item.get("contact_cat")):
+                raise ValueError(f"object type {self.schema.object_id} has no tags")
+        if len(set(explicit)) != len(explicit):
+            raise ValueError("seeded records repeat an id")
+        with self.lock:
+            clash = [rid for rid in explicit if rid in self._records]
+            if clash:
+                raise ValueError(f"record id {clash[0]} already exists")
+            if explicit:
+                self._next_id = max(self._next_id, max(explicit) + 1)  # reserve them
 
     def dump(
         self, tag_name: Callable[[int], str], offset: int = 0, limit: int | None = None

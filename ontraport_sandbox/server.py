@@ -24,6 +24,7 @@ from .admin import handle_admin
 from .api import is_save_or_update, route
 from .app import Sandbox
 from .errors import ApiError
+from .faults import Fault
 from .params import request_params
 from .ratelimit import RateState
 from .settings import Settings
@@ -168,31 +169,17 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
 
     def _api_pipeline(self, app: Sandbox, method: str, path: str, query: str, body: bytes) -> int | None:
         settings = app.settings  # read once: a concurrent reconfiguration cannot tear this request
-        app_id = self.headers.get("Api-Appid", "")
-        api_key = self.headers.get("Api-Key", "")
-        authenticated = bool(app_id) and app_id == settings.app_id and api_key == settings.api_key
-        if authenticated:
-            rate = app.limiter.admit(app_id, settings.rate_limit, settings.window_seconds)
-        else:
-            rate = app.limiter.peek(app_id, settings.rate_limit, settings.window_seconds)
-        latency = app.faults.latency_seconds(settings)
-        if latency > 0:
-            time.sleep(latency)
-        if not authenticated:
-            return self._send_text(401, AUTH_FAILED, rate)
-        if not rate.allowed:
-            return self._send_text(429, settings.rate_limit_message(), rate)
+        rate, refused = self._admit(app, settings)
+        if refused is not None:
+            return refused
 
         fault = app.faults.draw(settings)
         if fault is not None:
             app.stats.fault(fault.kind)
             if fault.phase == "before":
-                if fault.kind == "5xx":
-                    return self._send_text(500, SERVER_ERROR, rate)
-                if fault.kind == "drop":
-                    self._drop()
-                    return None
-                time.sleep(settings.slow_seconds)
+                ended, sent = self._act_out(fault, settings, rate)
+                if ended:
+                    return sent
 
         save_failed = (
             app.faults.draw_save_failed(settings)
@@ -210,13 +197,40 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             return self._send_text(settings.save_failed_status, SAVE_FAILED_BODY, rate)
 
         if fault is not None and fault.phase == "after":
-            if fault.kind == "5xx":
-                return self._send_text(500, SERVER_ERROR, rate)
-            if fault.kind == "drop":
-                self._drop()
-                return None
-            time.sleep(settings.slow_seconds)
+            ended, sent = self._act_out(fault, settings, rate)
+            if ended:
+                return sent
         return self._send(status, payload, content_type, rate.headers())
+
+    def _admit(self, app: Sandbox, settings: Settings) -> tuple[RateState, int | None]:
+        """Authentication, the rate limit and the configured latency: the request's rate state, and
+        the status of the refusal sent (401 or 429), None when the request goes on."""
+        app_id = self.headers.get("Api-Appid", "")
+        api_key = self.headers.get("Api-Key", "")
+        authenticated = bool(app_id) and app_id == settings.app_id and api_key == settings.api_key
+        if authenticated:
+            rate = app.limiter.admit(app_id, settings.rate_limit, settings.window_seconds)
+        else:
+            rate = app.limiter.peek(app_id, settings.rate_limit, settings.window_seconds)
+        latency = app.faults.latency_seconds(settings)
+        if latency > 0:
+            time.sleep(latency)
+        if not authenticated:
+            return rate, self._send_text(401, AUTH_FAILED, rate)
+        if not rate.allowed:
+            return rate, self._send_text(429, settings.rate_limit_message(), rate)
+        return rate, None
+
+    def _act_out(self, fault: Fault, settings: Settings, rate: RateState) -> tuple[bool, int | None]:
+        """A drawn fault, in its phase: (True, status sent) when it ends the request, a 500 or a
+        dropped connection (no status); (False, None) when it only slows the request down."""
+        if fault.kind == "5xx":
+            return True, self._send_text(500, SERVER_ERROR, rate)
+        if fault.kind == "drop":
+            self._drop()
+            return True, None
+        time.sleep(settings.slow_seconds)
+        return False, None
 
     def _handle(
         self, app: Sandbox, settings: Settings, method: str, path: str, query: str, body: bytes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +112,113 @@ def _number(key: str, value: Any) -> float:
     return number
 
 
+def _latency(_key: str, value: Any) -> tuple[float, float]:
+    return parse_latency(value)
+
+
+def _rate_limit(key: str, value: Any) -> int:
+    number = _number(key, value)
+    if number < 1 or not number.is_integer():
+        raise ValueError("rate_limit must be a whole number >= 1")
+    return int(number)
+
+
+def _seconds(key: str, value: Any) -> float:
+    number = _number(key, value)
+    if number <= 0 and key == "window_seconds":
+        raise ValueError("window_seconds must be > 0")
+    if number < 0:
+        raise ValueError(f"{key} must be >= 0")
+    return number
+
+
+def _choice(key: str, value: Any) -> Any:
+    allowed = CHOICE_BY_NAME[key].values
+    if value not in allowed:
+        raise ValueError(f"{key} must be one of {', '.join(repr(v) for v in allowed)}")
+    return value
+
+
+def _share(key: str, value: Any) -> float:
+    number = _number(key, value)
+    if not 0 <= number <= 1:
+        raise ValueError(f"{key} must be between 0 and 1")
+    return number
+
+
+def _fault_phase(_key: str, value: Any) -> Any:
+    if value not in ("before", "after", "random"):
+        raise ValueError("fault_phase must be 'before', 'after' or 'random'")
+    return value
+
+
+def _count(key: str, value: Any) -> int:
+    number = _number(key, value)
+    if number < 0 or not number.is_integer():
+        raise ValueError(f"{key} must be a whole number >= 0")
+    return int(number)
+
+
+def _request_line(key: str, value: Any) -> int:
+    number = _number(key, value)
+    if not number.is_integer() or not 256 <= number <= MAX_REQUEST_LINE_CEILING:
+        raise ValueError(f"{key} must be a whole number from 256 to {MAX_REQUEST_LINE_CEILING}")
+    return int(number)
+
+
+def _whole_number(key: str, value: Any) -> int:
+    number = _number(key, value)
+    if not number.is_integer() or (key in _STATUSES and not 100 <= number <= 599):
+        raise ValueError(f"{key} must be a whole number (an HTTP status for *_status)")
+    return int(number)
+
+
+def _seed(_key: str, value: Any) -> Any:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError("seed must be an integer or null")
+    return value
+
+
+def _optional_text(_key: str, value: Any) -> Any:
+    if value is not None and not isinstance(value, str):
+        raise ValueError("rate_limit_body must be a string or null")
+    return value
+
+
+def _credential(key: str, value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} must be a non-empty string")
+    return value
+
+
+Validator = Callable[[str, Any], Any]  # (key, value) -> the value to set, or ValueError
+
+
+def _first_wins(*groups: tuple[Iterable[str], Validator]) -> dict[str, Validator]:
+    """Each key's validator: that of the first group naming the key."""
+    table: dict[str, Validator] = {}
+    for keys, validator in groups:
+        for key in keys:
+            table.setdefault(key, validator)
+    return table
+
+
+_VALIDATORS = _first_wins(
+    (["latency_ms"], _latency),
+    (["rate_limit"], _rate_limit),
+    (["window_seconds", "slow_seconds"], _seconds),
+    (CHOICE_BY_NAME, _choice),
+    ([*_RATES, SAVE_FAILED_RATE], _share),
+    (["fault_phase"], _fault_phase),
+    ([DELETE_OVERREACH], _count),
+    (["max_request_line"], _request_line),
+    ([*_STATUSES, "account_id"], _whole_number),
+    (["seed"], _seed),
+    (["rate_limit_body"], _optional_text),
+    (["app_id", "api_key"], _credential),
+)
+
+
 def updated(settings: Settings, changes: dict[str, Any]) -> Settings:
     """Validates a config change as a whole: either every key applies or none does."""
     known = {f.name for f in dataclasses.fields(Settings)}
@@ -118,61 +226,9 @@ def updated(settings: Settings, changes: dict[str, Any]) -> Settings:
     for key, value in changes.items():
         if key not in known:
             raise ValueError(f"unknown config key {key!r}")
-        if key == "latency_ms":
-            values[key] = parse_latency(value)
-        elif key == "rate_limit":
-            number = _number(key, value)
-            if number < 1 or not number.is_integer():
-                raise ValueError("rate_limit must be a whole number >= 1")
-            values[key] = int(number)
-        elif key in ("window_seconds", "slow_seconds"):
-            number = _number(key, value)
-            if number <= 0 and key == "window_seconds":
-                raise ValueError("window_seconds must be > 0")
-            if number < 0:
-                raise ValueError(f"{key} must be >= 0")
-            values[key] = number
-        elif key in CHOICE_BY_NAME:
-            allowed = CHOICE_BY_NAME[key].values
-            if value not in allowed:
-                raise ValueError(f"{key} must be one of {', '.join(repr(v) for v in allowed)}")
-            values[key] = value
-        elif key in _RATES or key == SAVE_FAILED_RATE:
-            number = _number(key, value)
-            if not 0 <= number <= 1:
-                raise ValueError(f"{key} must be between 0 and 1")
-            values[key] = number
-        elif key == "fault_phase":
-            if value not in ("before", "after", "random"):
-                raise ValueError("fault_phase must be 'before', 'after' or 'random'")
-            values[key] = value
-        elif key == DELETE_OVERREACH:
-            number = _number(key, value)
-            if number < 0 or not number.is_integer():
-                raise ValueError(f"{key} must be a whole number >= 0")
-            values[key] = int(number)
-        elif key == "max_request_line":
-            number = _number(key, value)
-            if not number.is_integer() or not 256 <= number <= MAX_REQUEST_LINE_CEILING:
-                raise ValueError(f"{key} must be a whole number from 256 to {MAX_REQUEST_LINE_CEILING}")
-            values[key] = int(number)
-        elif key in _STATUSES or key == "account_id":
-            number = _number(key, value)
-            if not number.is_integer() or (key in _STATUSES and not 100 <= number <= 599):
-                raise ValueError(f"{key} must be a whole number (an HTTP status for *_status)")
-            values[key] = int(number)
-        elif key == "seed":
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                raise ValueError("seed must be an integer or null")
-            values[key] = value
-        elif key in ("rate_limit_body",):
-            if value is not None and not isinstance(value, str):
-                raise ValueError("rate_limit_body must be a string or null")
-            values[key] = value
-        elif key in ("app_id", "api_key"):
-            if not isinstance(value, str) or not value:
-                raise ValueError(f"{key} must be a non-empty string")
-            values[key] = value
+        validate = _VALIDATORS.get(key)
+        if validate is not None:
+            values[key] = validate(key, value)
     result = dataclasses.replace(settings, **values)
     if sum(getattr(result, key) for key in _RATES) > 1:
         raise ValueError("the fault rates must add up to at most 1")

@@ -5,7 +5,9 @@ The sandbox follows docs/ontraport-api-notes.md, and docstrings and docs point a
 evidence for a behaviour by section: "section 11", "sections 11 and 12", "§3.5". A section renumbered
 or a number mistyped would send the reader to the wrong evidence without anyone noticing. A citation
 is a section number in a paragraph (text between blank lines) that names the notes file; in the notes
-themselves, every "§N" is one (except "README §N", a source's own section).
+themselves, every "§N" is one (except "README §N", a source's own section). The notes are cited by
+their name in the repository only: the shared sheet they came from (`ontraport-api.md`, outside the
+repository) is not there for a reader of a checkout to open.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = ROOT / "docs" / "ontraport-api-notes.md"
-# The shared sheet's old name too, until every citation names the repository's copy.
-NOTES_NAME = re.compile(r"ontraport-api(?:-notes)?\.md")
+NOTES_NAME = re.compile(r"ontraport-api-notes\.md")
+OLD_NAME = re.compile(r"ontraport-api\.md")
 NUMBER = r"\d+(?:\.\d+)?"
 CITATION = re.compile(rf"(?:\bsections?\s+{NUMBER}(?:(?:,\s*|\s+and\s+|\s+or\s+){NUMBER})*|§\s*{NUMBER})")
 OWN_SECTION = re.compile(rf"(?<!README )§\s*({NUMBER})")
@@ -81,6 +83,19 @@ def test_every_citation_of_the_api_notes_names_a_section_they_have() -> None:
     assert wrong == {}, f"citations of sections docs/ontraport-api-notes.md does not have: {wrong}"
 
 
+def test_nothing_cites_the_notes_by_the_shared_sheets_name() -> None:
+    here = Path(__file__).resolve()
+    old = [
+        str(path.relative_to(ROOT))
+        for path in checkout_files()
+        if path.suffix in CITING_SUFFIXES
+        and path != here
+        and path.is_file()
+        and OLD_NAME.search(path.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert old == [], f"cite docs/ontraport-api-notes.md, not the shared sheet ontraport-api.md: {old}"
+
+
 def test_the_notes_own_section_references_exist() -> None:
     text = NOTES.read_text(encoding="utf-8")
     own = OWN_SECTION.findall(text)
@@ -93,6 +108,7 @@ def test_the_citation_check_sees_a_missing_section() -> None:
     text = (
         "Follows `docs/ontraport-api-notes.md` section 11, §3.5 and §14.\n\n"
         "Another paragraph, about section 99 of something else.\n\n"
-        "See ontraport-api.md sections 1 and 12."
+        "See ontraport-api-notes.md sections 1 and 12.\n\n"
+        "The shared sheet ontraport-api.md section 77 is not the notes."
     )
     assert missing_sections(text, known) == ["14", "12"]

@@ -341,25 +341,31 @@ def test_every_matching_key_names_properties_of_its_schema_and_is_a_key_the_writ
             assert op.matching_keys, f"{op.object_name} {op.sync_mode.value} needs a key"
 
 
+_SAMPLE_BY_KIND = {"integer": 7, "number": 2.5, "boolean": True}  # looked for in this order
+_SAMPLE_BY_FORMAT = {"date": "2024-05-31", "date-time": "2024-05-31T14:30:00Z"}
+
+
 def _sample(schema: dict[str, Any], description: str) -> Any:
+    """A value the writer takes for a property: an option of a list or drop-down, else by type."""
     kinds = schema["type"]
     if "array" in kinds:
-        return [description.split("options: ")[1].split(" (", maxsplit=1)[0]]
+        return [_first_option(description)]
     if "by label or option id" in description:
-        return description.split("options: ")[1].split(" (", maxsplit=1)[0]
-    if "integer" in kinds:
-        return 7
-    if "number" in kinds:
-        return 2.5
-    if "boolean" in kinds:
-        return True
-    if schema.get("format") == "date":
-        return "2024-05-31"
-    if schema.get("format") == "date-time":
-        return "2024-05-31T14:30:00Z"
-    if "type email" in description:
-        return "a@example.com"
-    return "some text"
+        return _first_option(description)
+    return _scalar_sample(kinds, schema.get("format"), description)
+
+
+def _first_option(description: str) -> str:
+    return description.split("options: ")[1].split(" (", maxsplit=1)[0]
+
+
+def _scalar_sample(kinds: list[str], fmt: str | None, description: str) -> Any:
+    for kind, sample in _SAMPLE_BY_KIND.items():
+        if kind in kinds:
+            return sample
+    if fmt in _SAMPLE_BY_FORMAT:
+        return _SAMPLE_BY_FORMAT[fmt]
+    return "a@example.com" if "type email" in description else "some text"
 
 
 @pytest.mark.parametrize("object_name", ["Contact", "Deal", "Company", "Pet"])

@@ -113,21 +113,24 @@ def discover_catalog(meta: Mapping[str, Any]) -> Discovered:
     return Discovered(DestinationCatalog(operations=operations), notes)
 
 
+def _tags_schema() -> dict[str, Any]:
+    """The schema of an add/remove tags property: fresh for each, so no two properties share one."""
+    return {"type": ["null", "array", "string"], "items": {"type": "string"}, "description": TAGS_DESCRIPTION}
+
+
 def object_operations(obj: ObjectType, notes: list[str]) -> list[DestinationOperation]:
     """The operations of one object; appends to `notes` what it cannot offer."""
     properties = property_names(obj, notes)
     property_of = {info.name: prop for prop, info in properties.items()}
     fields = {prop: field_schema(info) for prop, info in properties.items()}
-    tags = (
-        {name: {"type": ["null", "array", "string"], "items": {"type": "string"}, "description": TAGS_DESCRIPTION}
-         for name in (ADD_TAGS, REMOVE_TAGS)}
-        if obj.has_tags
-        else {}
-    )  # fmt: skip
+    tags = {name: _tags_schema() for name in (ADD_TAGS, REMOVE_TAGS)} if obj.has_tags else {}
     record_id = {
         RECORD_ID_PROPERTY: {
             "type": "integer",
-            "description": f"The Ontraport id of the {obj.name} record: as the matching key, the record to update or delete.",
+            "description": (
+                f"The Ontraport id of the {obj.name} record: "
+                "as the matching key, the record to update or delete."
+            ),
         }
     }
     unique_keys: list[list[str]] = []

@@ -29,7 +29,10 @@ class ReadProbe:
 
     def describe(self, field: str) -> str:
         if self.finds_by_in is None:
-            lookup = f"no contact with a value in {field} to test lookups on yet (settled by the first contact found or created)"
+            lookup = (
+                f"no contact with a value in {field} to test lookups on yet "
+                "(settled by the first contact found or created)"
+            )
         elif not self.finds_by_in:
             lookup = f"a bulk lookup by {field} did NOT find a contact the account holds"
         else:

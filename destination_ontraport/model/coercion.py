@@ -3,7 +3,7 @@
 Each coercer takes one JSON value (never None: the mapper leaves nulls out before) and returns the
 string to send, None to leave the field out, or raises `CoercionError` with a short sentence about
 the value. The mapper adds the source path and target field to that sentence, so this module knows
-nothing about records, only about types and values (see ontraport-api.md section 6).
+nothing about records, only about types and values (see docs/ontraport-api-notes.md section 6).
 """
 
 from __future__ import annotations
@@ -209,23 +209,28 @@ def parse_number(value: Any) -> Decimal | None:
     if isinstance(value, float):
         return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, str):
-        text = value.strip()
-        if _GROUPED_NUMBER_RE.fullmatch(text):
-            text = text.replace(",", "")
-        elif not _NUMBER_RE.fullmatch(text):
-            return None
-        try:
-            number = Decimal(text)
-        except InvalidOperation:  # pragma: no cover - the patterns admit only valid literals
-            return None
-        # keep arithmetic on it safe ("1e999999999" would overflow the decimal context): anything
-        # this far out is out of range for every caller, anything this small is zero
-        if number and number.adjusted() > _EXPONENT_BOUND:
-            return Decimal(f"{'-' if number < 0 else ''}1e{_EXPONENT_BOUND}")
-        if number and number.adjusted() < -_EXPONENT_BOUND:
-            return Decimal(0)
-        return number
+        return _parse_number_text(value)
     return None
+
+
+def _parse_number_text(value: str) -> Decimal | None:
+    """`parse_number` of a string: plain or comma-grouped decimal notation, else None."""
+    text = value.strip()
+    if _GROUPED_NUMBER_RE.fullmatch(text):
+        text = text.replace(",", "")
+    elif not _NUMBER_RE.fullmatch(text):
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the patterns admit only valid literals
+        return None
+    # keep arithmetic on it safe ("1e999999999" would overflow the decimal context): anything
+    # this far out is out of range for every caller, anything this small is zero
+    if number and number.adjusted() > _EXPONENT_BOUND:
+        return Decimal(f"{'-' if number < 0 else ''}1e{_EXPONENT_BOUND}")
+    if number and number.adjusted() < -_EXPONENT_BOUND:
+        return Decimal(0)
+    return number
 
 
 def coerce_number(value: Any, ftype: str = "numeric") -> str | None:
@@ -422,35 +427,54 @@ def coerce_date(value: Any) -> str | None:
         else:
             return _seconds_in_range((day.toordinal() - _EPOCH_DAY) * 86_400, value)
     if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        calendar_day = _calendar_digits(text, value) if _DIGITS_RE.fullmatch(text) else None
-        if calendar_day is not None:
-            return _seconds_in_range(_datetime_seconds(calendar_day), value)
-        number = parse_number(text) if _NUMBER_RE.fullmatch(text) else None
-        if number is not None:
-            if abs(number) > Decimal(10) ** 20:
-                raise CoercionError(f"{quote(value)} {_RANGE}")
-            return _seconds_in_range(_epoch_to_seconds(number), value)
-        moment = _parse_datetime(text)
-        if moment is None:
-            raise CoercionError(f"{quote(value)} {_DATE_HINT}")
-        if not 1899 <= moment.year <= 2101:  # checked before the UTC arithmetic, which could overflow
-            raise CoercionError(f"{quote(value)} {_RANGE}")
-        return _seconds_in_range(_datetime_seconds(moment), value)
+        return _date_from_text(value)
     if isinstance(value, bool):
         raise CoercionError(f"{quote(value)} {_DATE_HINT}")
     if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise CoercionError(f"{quote(value)} is not a finite number, so not a date")
-        calendar_day = _calendar_number(value)
-        if calendar_day is not None:
-            return _seconds_in_range(_datetime_seconds(calendar_day), value)
-        return _seconds_in_range(_epoch_to_seconds(value), value)
+        return _date_from_number(value)
     if isinstance(value, list | dict):
         raise CoercionError(_shape_problem(value, "date"))
     raise CoercionError(f"{quote(value)} {_DATE_HINT}")
+
+
+def _date_from_text(value: str) -> str | None:
+    """`coerce_date` of a string: calendar digits, epoch seconds or milliseconds, or a date."""
+    text = value.strip()
+    if not text:
+        return None
+    calendar_day = _calendar_digits(text, value) if _DIGITS_RE.fullmatch(text) else None
+    if calendar_day is not None:
+        return _seconds_in_range(_datetime_seconds(calendar_day), value)
+    number = parse_number(text) if _NUMBER_RE.fullmatch(text) else None
+    if number is not None:
+        if abs(number) > Decimal(10) ** 20:
+            raise CoercionError(f"{quote(value)} {_RANGE}")
+        return _seconds_in_range(_epoch_to_seconds(number), value)
+    moment = _parse_datetime(text)
+    if moment is None:
+        raise CoercionError(f"{quote(value)} {_DATE_HINT}")
+    if not 1899 <= moment.year <= 2101:  # checked before the UTC arithmetic, which could overflow
+        raise CoercionError(f"{quote(value)} {_RANGE}")
+    return _seconds_in_range(_datetime_seconds(moment), value)
+
+
+def _date_from_number(value: int | float) -> str:
+    """`coerce_date` of a JSON number (not a boolean): calendar digits, else epoch seconds or ms."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CoercionError(f"{quote(value)} is not a finite number, so not a date")
+    calendar_day = _calendar_number(value)
+    if calendar_day is not None:
+        return _seconds_in_range(_datetime_seconds(calendar_day), value)
+    return _seconds_in_range(_epoch_to_seconds(value), value)
+
+
+def coerce_day(value: Any) -> str | None:
+    """A date-only field's value: 00:00 UTC of the value's (UTC) day, so that a time of day in the
+    source never makes two values of the same day differ."""
+    seconds = coerce_date(value)
+    if seconds is None:
+        return None
+    return str(int(seconds) - int(seconds) % _DAY)
 
 
 # options (drop, list) -----------------------------------------------------------------------------
@@ -562,34 +586,46 @@ def make_list_coercer(options: Mapping[str, str]) -> Coercer:
 # dispatch -----------------------------------------------------------------------------------------
 
 
+CoercerFactory = Callable[[str, Mapping[str, str]], Coercer]
+
+
+def _number_coercer(ftype: str, _options: Mapping[str, str]) -> Coercer:
+    return partial(coerce_number, ftype=ftype)
+
+
+def _drop_coercer(_ftype: str, options: Mapping[str, str]) -> Coercer:
+    return make_drop_coercer(options)
+
+
+def _list_coercer(_ftype: str, options: Mapping[str, str]) -> Coercer:
+    return make_list_coercer(options)
+
+
+def _same_coercer(coercer: Coercer) -> CoercerFactory:
+    """A factory for a type whose coercer needs neither the type's name nor its options."""
+    return lambda _ftype, _options: coercer
+
+
+# Each type set names its coercer; the sets are disjoint but for DATE_ONLY_TYPES, a subset of
+# DATE_TYPES that comes after it so that its entries win.
+_COERCER_FACTORIES: dict[str, CoercerFactory] = {
+    **dict.fromkeys(NUMBER_TYPES, _number_coercer),
+    **dict.fromkeys(DATE_TYPES, _same_coercer(coerce_date)),
+    **dict.fromkeys(DATE_ONLY_TYPES, _same_coercer(coerce_day)),
+    **dict.fromkeys(CHECK_TYPES, _same_coercer(coerce_check)),
+    **dict.fromkeys(DROP_TYPES, _drop_coercer),
+    **dict.fromkeys(LIST_TYPES, _list_coercer),
+    **dict.fromkeys(EMAIL_TYPES, _same_coercer(coerce_email)),
+    **dict.fromkeys(LINK_TYPES, _same_coercer(coerce_link)),
+}
+
+
 def make_coercer(ftype: str, options: Mapping[str, str]) -> Coercer:
     """The coercer for one Ontraport field type; unknown types are treated as text."""
-    if ftype in NUMBER_TYPES:
-        return partial(coerce_number, ftype=ftype)
-    if ftype in DATE_ONLY_TYPES:
-        return coerce_day
-    if ftype in DATE_TYPES:
-        return coerce_date
-    if ftype in CHECK_TYPES:
-        return coerce_check
-    if ftype in DROP_TYPES:
-        return make_drop_coercer(options)
-    if ftype in LIST_TYPES:
-        return make_list_coercer(options)
-    if ftype in EMAIL_TYPES:
-        return coerce_email
-    if ftype in LINK_TYPES:
-        return coerce_link
+    factory = _COERCER_FACTORIES.get(ftype)
+    if factory is not None:
+        return factory(ftype, options)
     return coerce_text if ftype == "text" else partial(coerce_text, ftype=ftype)
-
-
-def coerce_day(value: Any) -> str | None:
-    """A date-only field's value: 00:00 UTC of the value's (UTC) day, so that a time of day in the
-    source never makes two values of the same day differ."""
-    seconds = coerce_date(value)
-    if seconds is None:
-        return None
-    return str(int(seconds) - int(seconds) % _DAY)
 
 
 def same_day(ours: str, theirs: str) -> bool:
@@ -637,11 +673,15 @@ def wire_equal(ftype: str, ours: str, theirs: Any) -> bool:
     if ftype in EMAIL_TYPES:
         return ours.strip().lower() == their_text.strip().lower()
     if ftype in _NUMERIC_COMPARE:
-        left, right = ours.strip(), their_text.strip()
-        if ftype in _ZERO_IS_EMPTY and left in {"", "0"} and right in {"", "0"}:
-            return True
-        if ftype in DATE_ONLY_TYPES and left not in {"", "0"} and right not in {"", "0"}:
-            return same_day(left, right)
-        left_number, right_number = parse_number(left), parse_number(right)
-        return left_number is not None and right_number is not None and left_number == right_number
+        return _numbers_equal(ftype, ours.strip(), their_text.strip())
     return False
+
+
+def _numbers_equal(ftype: str, left: str, right: str) -> bool:
+    """`wire_equal` of a type compared as numbers, on the trimmed wire strings."""
+    if ftype in _ZERO_IS_EMPTY and left in {"", "0"} and right in {"", "0"}:
+        return True
+    if ftype in DATE_ONLY_TYPES and left not in {"", "0"} and right not in {"", "0"}:
+        return same_day(left, right)
+    left_number, right_number = parse_number(left), parse_number(right)
+    return left_number is not None and right_number is not None and left_number == right_number

@@ -106,7 +106,8 @@ class OntraportClient:
     # --- metadata ----------------------------------------------------------------------------------
     def all_object_meta(self) -> dict[str, JsonDict]:
         """GET /objects/meta?format=byId -> {object type id: {"name", "fields"}} for every object type
-        of the account (custom objects are the ids >= 10000, as the SDK's retrieveCustomObjects reads them)."""
+        of the account (custom objects are the ids >= 10000, as the SDK's retrieveCustomObjects reads
+        them)."""
         data = self._send(ApiRequest("GET", "/objects/meta", params={"format": "byId"}))
         if isinstance(data, dict) and data:
             return {str(key): value for key, value in data.items() if isinstance(value, dict)}

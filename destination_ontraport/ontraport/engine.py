@@ -165,7 +165,8 @@ class ApiEngine:
         if request.method == "DELETE" and (request.form or request.json):
             raise UnsafeRequestError(
                 f"Refusing to send DELETE {request.path} with a body: Ontraport's SDK sends DELETE "
-                "parameters in the query string, and a server that ignores the body would act on every record.",
+                "parameters in the query string, and a server that ignores the body would act on every "
+                "record.",
                 method=request.method,
                 path=request.path,
             )

@@ -111,6 +111,11 @@ def parse_line(line: str | bytes, position: int) -> InputItem | None:
         return InvalidItem(position, f"line is not valid JSON ({reason}): {excerpt(text.strip())}")
     except RecursionError:
         return InvalidItem(position, "line is not valid JSON (nested too deeply)")
+    return _message(obj, position)
+
+
+def _message(obj: Any, position: int) -> InputItem:
+    """A decoded line -> the item of its message type."""
     if not isinstance(obj, dict):
         return InvalidItem(position, f"line is JSON but not an Airbyte message (a {type(obj).__name__})")
     kind = obj.get("type")

@@ -1,9 +1,10 @@
 """Rejected records into the bucket: buffered per stream, stored as one object per stream and part.
 
 Before the message loop releases STATE messages, `Rejections.store()` calls `store()` here, so every
-rejection a released STATE covers is in the bucket (and readable: S3 is read-after-write consistent) before the platform sees
-that STATE. A bucket that still fails after the retries raises: the sync stops, the held STATEs stay
-unreleased, and the platform sends those records again. Nothing is uploaded when nothing was rejected.
+rejection a released STATE covers is in the bucket (and readable: S3 is read-after-write consistent)
+before the platform sees that STATE. A bucket that still fails after the retries raises: the sync
+stops, the held STATEs stay unreleased, and the platform sends those records again. Nothing is
+uploaded when nothing was rejected.
 After a failed sync the rows not yet stored are not uploaded either (their records were never
 acknowledged, so a retry rejects them again); the log says how many.
 """

@@ -71,7 +71,10 @@ def _fetcher(
             transient = status is None or status >= 500 or code in {"Throttling", "RequestTimeout"}
             raise explain("assume the role for", *_advice(role_arn, code), transient) from None
         except NoCredentialsError:
-            reason = f"no access key was given to assume role_arn {role_arn} with, and none was found in the environment"
+            reason = (
+                f"no access key was given to assume role_arn {role_arn} with, "
+                "and none was found in the environment"
+            )
             raise explain(
                 "assume the role for", reason, "Set access_key_id and secret_access_key.", False
             ) from None

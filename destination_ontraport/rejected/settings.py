@@ -266,7 +266,8 @@ class S3ObjectStorage(_Settings):
         title="Path Format",
         description=(
             "Folder of each stream's rejected records under the prefix. Variables: {sync_id}, {namespace}, "
-            "{stream_name}, {year}, {month}, {day}, {hour}, {minute}, {second}, {millisecond}, {epoch}, {uuid}."
+            "{stream_name}, {year}, {month}, {day}, {hour}, {minute}, {second}, {millisecond}, {epoch}, "
+            "{uuid}."
         ),
         examples=["{namespace}/{stream_name}/{year}_{month}_{day}_{epoch}"],
         json_schema_extra={"airbyte_hidden": True, "order": 10},
@@ -321,7 +322,8 @@ class S3ObjectStorage(_Settings):
         key = value.get_secret_value().strip()
         if any(char.isspace() or not char.isprintable() for char in key):
             raise ValueError(
-                "contains a space, line break or other invisible character; copy it again and paste only the key"
+                "contains a space, line break or other invisible character; "
+                "copy it again and paste only the key"
             )
         return SecretStr(key)
 

@@ -146,5 +146,6 @@ def _rate(s: dict[str, Any]) -> str:
     windows = s["rate_windows"]
     return (
         f"{s['requests_per_minute']}/min against {s['allowed_per_minute']}/min allowed "
-        f"({100 * s['rate_share']:.0f}%, over {windows} whole {window:g}-s window{'s' if windows != 1 else ''})"
+        f"({100 * s['rate_share']:.0f}%, "
+        f"over {windows} whole {window:g}-s window{'s' if windows != 1 else ''})"
     )

@@ -77,7 +77,8 @@ class RejectedShare:
         if share <= limit:
             return None
         return (
-            f"{rejected} of {read} {scope} ({share:.1f}%) were rejected, more than the rejected_records_threshold "
+            f"{rejected} of {read} {scope} ({share:.1f}%) were rejected, "
+            "more than the rejected_records_threshold "
             f"of {limit:g}%{why}.{f' Most often: {frequent}.' if frequent else ''} The reasons are listed in "
             f"the log above{where}; fix what they name (the records, the field mapping or the connection's "
             "streams), or raise the threshold."

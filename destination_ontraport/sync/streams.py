@@ -216,7 +216,8 @@ def _check_lookup_value(value: str, what: str) -> None:
     if not lookup_value_fits(value):
         raise RecordRejected(
             f"{what}: {excerpt(value, 40)!r} is {len(value):,} characters long, too long to look up in "
-            f"Ontraport (a lookup goes in the URL, which holds at most {MAX_LOOKUP_VALUE:,} bytes of one value)"
+            f"Ontraport (a lookup goes in the URL, "
+            f"which holds at most {MAX_LOOKUP_VALUE:,} bytes of one value)"
         )
 
 

@@ -69,7 +69,8 @@ class UnmappedLog:
             for path in new:
                 if path in conflicts:
                     logger.info(
-                        f"Stream {route.label!r}: source field {path!r} is not sent: it matches {conflicts[path]}."
+                        f"Stream {route.label!r}: source field {path!r} is not sent: "
+                        f"it matches {conflicts[path]}."
                     )
         if mapper.unmapped_overflow and route.label not in self._overflow_reported:
             self._overflow_reported.add(route.label)
