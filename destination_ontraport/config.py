@@ -235,6 +235,17 @@ class OntraportConfig(BaseModel):
         description="Records collected before contacts are looked up and written (bounds memory).",
         json_schema_extra=_ui(17),
     )
+    debug_http_trace: str | None = Field(
+        default=None,
+        title="HTTP trace file",
+        description=(
+            "For support and local runs: a file that receives every request and answer as one JSON "
+            "line (method, path, query, status, time, rate headers, body excerpts), with the API key, "
+            "App ID and storage keys masked. It holds the records' data. Empty: no trace."
+        ),
+        examples=["/local/ontraport_http_trace.jsonl"],
+        json_schema_extra=_ui(18),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -264,6 +275,11 @@ class OntraportConfig(BaseModel):
                 "text; use https:// (http is only allowed for localhost)"
             )
         return value.strip().rstrip("/")
+
+    @field_validator("debug_http_trace")
+    @classmethod
+    def _blank_trace_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @field_validator("app_id", "match_field")
     @classmethod
