@@ -12,6 +12,7 @@ can settle. The report line holds counts and variants, never a key, an App ID or
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -242,3 +243,18 @@ def test_the_installed_command_runs_the_doctor(sandbox: SandboxHandle, tmp_path:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert any(line.startswith(PREFIX) for line in proc.stdout.splitlines())
     assert sandbox.stats()["write_requests"] == 0
+
+
+def test_the_doctor_costs_about_what_the_docs_say(sandbox: SandboxHandle) -> None:
+    """docs/ontraport.md, "The account doctor": about N requests read only, about M more with the
+    write test (measured on an account with something of every kind, default switches)."""
+    text = " ".join((Path(__file__).resolve().parent.parent / "docs" / "ontraport.md").read_text().split())
+    read_only = re.search(r"About (\d+) requests, every one a `GET`", text)
+    more = re.search(r"with about (\d+) requests more", text)
+    assert read_only and more, "the docs no longer give the doctor's request counts"
+    seed_account(sandbox)
+    reads = doctor(sandbox)[1]["requests"]
+    assert sandbox.stats()["total_requests"] == reads  # the report counts what it sent
+    written = doctor(sandbox, "--write-test")[1]["requests"]
+    assert abs(reads - int(read_only.group(1))) <= 2, reads
+    assert abs(written - reads - int(more.group(1))) <= 3, written - reads

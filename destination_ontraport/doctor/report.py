@@ -53,7 +53,7 @@ class DoctorReport:
                 "remaining": self.rate.remaining,
                 "reset": self.rate.reset,
             },
-            "variants": {name: variant.value for name, variant in self.variants.items()},
+            "variants": {variant.name: variant.value for variant in _ordered(self.variants)},
             "write_test": None
             if test is None
             else {
@@ -112,10 +112,14 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
-def _variant_block(variants: Mapping[str, Variant]) -> str:
+def _ordered(variants: Mapping[str, Variant]) -> list[Variant]:
+    """The report's order: the behaviours a read or the write test can show, then the untested."""
     ordered = [variants[name] for name in ORDER if name in variants]
-    ordered += [variant for name, variant in variants.items() if name not in ORDER]
-    rows = [(variant.name, variant.value, variant.how) for variant in ordered]
+    return ordered + [variant for name, variant in variants.items() if name not in ORDER]
+
+
+def _variant_block(variants: Mapping[str, Variant]) -> str:
+    rows = [(variant.name, variant.value, variant.how) for variant in _ordered(variants)]
     title = "Behaviours Ontraport does not document (named as the sandbox's switches)"
     return "\n".join([title, *_table(("behaviour", "this account", "what the doctor saw"), rows)])
 
