@@ -235,8 +235,8 @@ class OntraportConfig(BaseModel):
         description="Records collected before contacts are looked up and written (bounds memory).",
         json_schema_extra=_ui(17),
     )
-    debug_http_trace: str | None = Field(
-        default=None,
+    debug_http_trace: str = Field(
+        default="",
         title="HTTP trace file",
         description=(
             "For support and local runs: a file that receives every request and answer as one JSON "
@@ -276,10 +276,11 @@ class OntraportConfig(BaseModel):
             )
         return value.strip().rstrip("/")
 
-    @field_validator("debug_http_trace")
+    @field_validator("debug_http_trace", mode="before")
     @classmethod
-    def _blank_trace_is_none(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
+    def _no_trace_when_blank(cls, value: Any) -> Any:
+        """`null` (as a config saved by an API client may hold it) and blanks mean no trace."""
+        return "" if value is None else value.strip() if isinstance(value, str) else value
 
     @field_validator("app_id", "match_field")
     @classmethod
