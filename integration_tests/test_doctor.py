@@ -36,6 +36,7 @@ CASES: list[tuple[str, Any]] = [
     *((choice.name, value) for choice in CHOICES for value in choice.values),
     ("not_found_status", 400),
     ("delete_overreach", 1),
+    ("max_request_line", 4000),
 ]
 BUILTIN_TYPES = (5, 16, 46, 140)  # sequences, products, transactions, campaigns
 
@@ -90,6 +91,9 @@ def expected_variants(config: dict[str, Any], *, wrote: bool) -> dict[str, str]:
         "sequence_rows_id": config["sequence_rows_id"],
         "builtin_types_in_meta": config["builtin_types_in_meta"],
         "transaction_condition": config["transaction_condition"],
+        # the connector's longest request line is 6,000 bytes; the probe's is a little longer
+        "max_request_line": "6000 or more" if config["max_request_line"] > 6500 else "under 6000",
+        "deals_and_companies": "installed",
     }
 
 
@@ -180,6 +184,20 @@ def test_on_an_empty_account_the_write_test_settles_what_reads_cannot(
     assert variants["date_only_zone"] == config["date_only_zone"]
     assert sandbox.contacts() == []
     assert [tag["tag_name"] for tag in sandbox.tags()] == [TEST_TAG]
+
+
+def test_an_account_without_deals_and_companies_is_named_so(sandbox: SandboxHandle) -> None:
+    """The sandbox plays an account without the Deals and Companies app with a meta document, which
+    outlives the reset between tests: the types are put back as they were."""
+    original = sandbox.meta()["objects"]
+    try:
+        sandbox.declare({"objects": {"149": None, "150": None}})
+        assert doctor(sandbox)[1]["variants"]["deals_and_companies"] == "absent"
+        sandbox.declare({"objects": {"150": original["150"]}})
+        assert doctor(sandbox)[1]["variants"]["deals_and_companies"] == "companies only"
+    finally:
+        sandbox.declare({"objects": {key: original[key] for key in ("149", "150")}})
+    assert sandbox.meta()["objects"] == original
 
 
 def test_the_table_says_what_each_line_means(sandbox: SandboxHandle) -> None:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from destination_ontraport.account.read_probe import ReadProbe, probe_read_path
 from destination_ontraport.doctor.calls import (
@@ -26,8 +27,10 @@ from destination_ontraport.doctor.variants import (
     BUILTIN_TYPES_IN_META,
     CONDITION_WITHOUT_IDS,
     CONTACT_CAT,
+    DEALS_AND_COMPANIES,
     MEMBERSHIPS,
     NOT_FOUND_STATUS,
+    REQUEST_LINE,
     SEQUENCE_ROWS_ID,
     TAG_NAME_CASE,
     TEXT_CASE,
@@ -37,13 +40,14 @@ from destination_ontraport.doctor.variants import (
 )
 from destination_ontraport.model.mapping import FieldCatalog, FieldInfo
 from destination_ontraport.model.objects import CONTACT_OBJECT_ID, CUSTOM_OBJECT_MIN_ID
-from destination_ontraport.ontraport.client import PAGE_SIZE
+from destination_ontraport.ontraport.client import MAX_REQUEST_LINE, PAGE_SIZE, in_condition
 from destination_ontraport.ontraport.errors import NotFoundError, OntraportError
 
 UNUSED_CONTACT_ID = "2000000000"
 """A contact id no account reaches (ids count from 1 per account), below 2**31 so that no integer
 column overflows: its single GET shows how the account answers an unknown id (notes 13 D12)."""
 BUILTIN_TYPE_IDS = frozenset({"5", "16", "46", "140"})  # sequences, products, transactions, campaigns
+DEAL, COMPANY = "149", "150"
 MEMBERSHIP_FIELDS = ("updateCampaign", "updateSequence")
 _CUSTOM_FIELD = re.compile(r"f[0-9]+")
 
@@ -236,6 +240,38 @@ def builtin_types_in_meta(meta: Mapping[str, Any] | None) -> Variant:
     return Variant(BUILTIN_TYPES_IN_META, "omitted", "GET /objects/meta lists none of the built-in types")
 
 
+def deals_and_companies(meta: Mapping[str, Any] | None) -> Variant:
+    """Deal (149) and Company (150) exist only where the account has their app (notes 13 C11)."""
+    if meta is None:
+        return Variant(DEALS_AND_COMPANIES, "unknown: GET /objects/meta failed", "")
+    has = (DEAL in meta, COMPANY in meta)
+    value = {(True, True): "installed", (False, False): "absent"}.get(
+        has, "deals only" if has[0] else "companies only"
+    )
+    return Variant(DEALS_AND_COMPANIES, value, "GET /objects/meta")
+
+
+def request_line(calls: DoctorCalls) -> Variant:
+    """A count by a condition of unused addresses whose query string alone is MAX_REQUEST_LINE bytes:
+    the longest request line the connector sends (notes 11: "keep request lines short"). A server
+    that refuses it (HTTP 414) would refuse a sync's longest lookups."""
+    values: list[str] = []
+    while len(urlencode({"condition": in_condition("email", values)})) < MAX_REQUEST_LINE:
+        values.append(f"airbyte-doctor-{len(values):04d}@example.invalid")
+    longest = f"{MAX_REQUEST_LINE:,} bytes"
+    try:
+        calls.count("/Contacts", {"condition": in_condition("email", values)})
+    except OntraportError as exc:
+        if exc.status == 414:
+            return Variant(
+                REQUEST_LINE, f"under {MAX_REQUEST_LINE}", f"a request line of over {longest}: HTTP 414"
+            )
+        return Variant(REQUEST_LINE, f"unknown: {_short(exc)}", "")
+    return Variant(
+        REQUEST_LINE, f"{MAX_REQUEST_LINE} or more", f"a request line of over {longest} was answered"
+    )
+
+
 def transaction_condition(calls: DoctorCalls) -> Variant:
     """Two counts: every transaction, and those with an external_order_id no order has."""
     try:
@@ -258,11 +294,13 @@ __all__ = [
     "builtin_types_in_meta",
     "case_variant",
     "collection_memberships",
+    "deals_and_companies",
     "field_counts",
     "memberships_variant",
     "not_found_status",
     "read_facts",
     "read_path_variants",
+    "request_line",
     "sequence_rows_id",
     "tag_case_of",
     "tag_name_case",

@@ -17,9 +17,11 @@ from destination_ontraport.doctor.calls import DoctorCalls
 from destination_ontraport.doctor.reads import (
     builtin_types_in_meta,
     collection_memberships,
+    deals_and_companies,
     not_found_status,
     read_facts,
     read_path_variants,
+    request_line,
     sequence_rows_id,
     tag_name_case,
     transaction_condition,
@@ -59,6 +61,8 @@ def run_doctor(
             sequence_rows_id(calls),
             builtin_types_in_meta(meta),
             transaction_condition(calls),
+            request_line(calls),
+            deals_and_companies(meta),
             *not_tested(),
         ):
             variants[variant.name] = variant

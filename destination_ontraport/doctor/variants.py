@@ -33,8 +33,9 @@ def unknown(name: str, why: str) -> Variant:
     return Variant(name, UNKNOWN_WITHOUT_A_WRITE, why)
 
 
-# The behaviours in the order of the report; each is the sandbox switch of that name, except the two
-# that split one switch by where the doctor sees it (text_case in tag names, not_found_status on PUT).
+# The behaviours in the order of the report; each is the sandbox switch (or setting) of that name,
+# except the two that split one switch by where the doctor sees it (text_case in tag names,
+# not_found_status on PUT) and Deals and Companies, which a sandbox meta document installs or not.
 TEXT_CASE = "text_case"
 TAG_NAME_CASE = "text_case_tags"
 CONTACT_CAT = "collection_contact_cat"
@@ -47,6 +48,8 @@ DELETE_FORM_BODY = "delete_form_body"
 SEQUENCE_ROWS_ID = "sequence_rows_id"
 BUILTIN_TYPES_IN_META = "builtin_types_in_meta"
 TRANSACTION_CONDITION = "transaction_condition"
+REQUEST_LINE = "max_request_line"
+DEALS_AND_COMPANIES = "deals_and_companies"
 
 ORDER = (
     TEXT_CASE,
@@ -61,6 +64,8 @@ ORDER = (
     SEQUENCE_ROWS_ID,
     BUILTIN_TYPES_IN_META,
     TRANSACTION_CONDITION,
+    REQUEST_LINE,
+    DEALS_AND_COMPANIES,
 )
 
 NEEDS_OTHER_WRITES = {
