@@ -63,7 +63,6 @@ class Step:
     name: str
     expected: int
     change: int | None  # None: a count could not be read
-    note: str = ""
 
     @property
     def as_asked(self) -> bool:
@@ -120,12 +119,12 @@ class WriteTest:
         return self.result
 
     # --- the steps ---------------------------------------------------------------------------------
-    def _counted(self, name: str, expected: int, write: Callable[[], None], note: str = "") -> None:
+    def _counted(self, name: str, expected: int, write: Callable[[], None]) -> None:
         before = self._count()
         write()
         after = self._count()
         change = None if before is None or after is None else after - before
-        self.result.steps.append(Step(name, expected, change, note))
+        self.result.steps.append(Step(name, expected, change))
 
     def _count(self) -> int | None:
         try:

@@ -3,7 +3,8 @@
 `ApiEngine(EngineSettings, Timing).send(ApiRequest)` paces the send (`pacing.Pacer`), sends it on one
 plain `requests.Session`, and classifies the outcome exactly once with `errors.decide`. It knows
 nothing of contacts or objects: `client.py` lists the endpoints. Messages say what happens next,
-and never carry the API key or the request headers.
+and never carry the API key or the request headers. Every attempt also goes to the engine's
+watchers (`watch`: the HTTP trace, the account doctor), as an `exchange.Exchange` without headers.
 """
 
 from __future__ import annotations
