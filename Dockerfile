@@ -1,6 +1,8 @@
 # destination-ontraport: the image an orchestrator (Airbyte, PyAirbyte) runs as
 #   docker run --rm -i -v "$PWD/secrets:/secrets:ro" airbyte/destination-ontraport:0.1.0 \
 #     write --config /secrets/config.json --catalog /secrets/catalog.json < messages.jsonl
+# and a person runs the account doctor the same way (the entrypoint passes every argument on):
+#   docker run --rm -v "$PWD/secrets:/secrets:ro" airbyte/destination-ontraport:0.1.0 doctor --config /secrets/config.json
 # Only the connector package goes in: no tests, sandbox, benchmarks or virtualenv (see .dockerignore).
 # The base image is the one metadata.yaml names in connectorBuildOptions.baseImage (a test keeps them equal).
 FROM docker.io/airbyte/python-connector-base:4.0.0@sha256:d9894b6895923b379f3006fa251147806919c62b7d9021b5cd125bb67d7bbe22

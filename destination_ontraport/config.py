@@ -243,6 +243,17 @@ class OntraportConfig(BaseModel):
         description="Records collected before contacts are looked up and written (bounds memory).",
         json_schema_extra=_ui(17),
     )
+    debug_http_trace: str = Field(
+        default="",
+        title="HTTP trace file",
+        description=(
+            "For support and local runs: a file that receives every request and answer as one JSON "
+            "line (method, path, query, status, time, rate headers, body excerpts), with the API key, "
+            "App ID and storage keys masked. It holds the records' data. Empty: no trace."
+        ),
+        examples=["/local/ontraport_http_trace.jsonl"],
+        json_schema_extra=_ui(18),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -272,6 +283,12 @@ class OntraportConfig(BaseModel):
                 "text; use https:// (http is only allowed for localhost)"
             )
         return value.strip().rstrip("/")
+
+    @field_validator("debug_http_trace", mode="before")
+    @classmethod
+    def _no_trace_when_blank(cls, value: Any) -> Any:
+        """`null` (as a config saved by an API client may hold it) and blanks mean no trace."""
+        return "" if value is None else value.strip() if isinstance(value, str) else value
 
     @field_validator("app_id", "match_field")
     @classmethod

@@ -36,8 +36,9 @@ from destination_ontraport.account.connection import Account
 from destination_ontraport.account.discover import NothingToDiscoverError, read_catalog
 from destination_ontraport.account.read_probe import probe_read_path
 from destination_ontraport.config import OntraportConfig, unknown_option_warning
+from destination_ontraport.doctor.run import run_doctor
 from destination_ontraport.failures import as_traced, failure_type, user_message
-from destination_ontraport.model.problems import MappingConfigError
+from destination_ontraport.model.problems import ConfigProblem, MappingConfigError
 from destination_ontraport.ontraport.errors import OntraportError, TransientError
 from destination_ontraport.protocol.catalog import CatalogError, load_configured_catalog
 from destination_ontraport.protocol.messages import InputItem, from_messages, parse_lines
@@ -65,7 +66,7 @@ class DestinationOntraport(Destination):
                 logger.info(probe.describe(account.match_field.name))
             finally:
                 account.client.close()
-        except (ValidationError, MappingConfigError, OntraportError) as exc:
+        except (ValidationError, MappingConfigError, ConfigProblem, OntraportError) as exc:
             return AirbyteConnectionStatus(status=Status.FAILED, message=_check_message(exc, config))
         except Exception as exc:
             message = f"Unexpected error while checking the connection: {type(exc).__name__}"
@@ -119,7 +120,7 @@ class DestinationOntraport(Destination):
         if command == "spec":
             yield AirbyteMessage(type=Type.SPEC, spec=self.spec(logging.getLogger("airbyte")))
             return
-        config = self._load_config(parsed_args.config)
+        config = self._config_of(parsed_args)
         if command == "check":
             yield AirbyteMessage(
                 type=Type.CONNECTION_STATUS, connectionStatus=self.check(logging.getLogger("airbyte"), config)
@@ -135,8 +136,16 @@ class DestinationOntraport(Destination):
     def _write_stdin(self, parsed_args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         """`write`: raw bytes from stdin (orjson parses them without a decode step, and invalid UTF-8
         becomes a rejected line with a reason instead of silently replaced characters)."""
-        config = self._load_config(parsed_args.config)
+        config = self._config_of(parsed_args)
         yield from self._write_lines(config, parsed_args.catalog, sys.stdin.buffer)
+
+    def _config_of(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        """The config file, with `--trace-http FILE` (a local run's flag) as its `debug_http_trace`."""
+        config = self._load_config(parsed_args.config)
+        trace = getattr(parsed_args, "trace_http", None)
+        if trace:
+            config["debug_http_trace"] = trace
+        return config
 
     def _load_config(self, path: str) -> dict[str, Any]:
         """The config file as a JSON object, its secrets registered for masking before anything runs."""
@@ -170,7 +179,12 @@ class DestinationOntraport(Destination):
             found = read_catalog(parsed)
         except Exception as exc:
             if isinstance(
-                exc, ValidationError | MappingConfigError | OntraportError | NothingToDiscoverError
+                exc,
+                ValidationError
+                | MappingConfigError
+                | ConfigProblem
+                | OntraportError
+                | NothingToDiscoverError,
             ):
                 message = _check_message(exc, config)
             else:
@@ -182,7 +196,8 @@ class DestinationOntraport(Destination):
         yield found.message()
 
     def parse_args(self, args: list[str]) -> argparse.Namespace:
-        """The CDK's commands (spec, check, write) plus `discover --config`."""
+        """The CDK's commands (spec, check, write) plus `discover --config` and `doctor` (a person's
+        command, not the protocol's); `--trace-http FILE` on each that talks to Ontraport."""
         parser = argparse.ArgumentParser(prog="destination-ontraport")
         commands = parser.add_subparsers(title="commands", dest="command", required=True)
         commands.add_parser("spec", help="outputs the json configuration specification")
@@ -190,6 +205,7 @@ class DestinationOntraport(Destination):
             "check": "checks the config can be used to connect",
             "discover": "lists the Ontraport objects and modes a data-activation connection can write",
             "write": "Writes data to the destination",
+            "doctor": "reports what this Ontraport account is and how it behaves (plain text, for a person)",
         }
         for command, text in with_config.items():
             sub = commands.add_parser(command, help=text).add_argument_group("required named arguments")
@@ -198,18 +214,31 @@ class DestinationOntraport(Destination):
                 sub.add_argument(
                     "--catalog", type=str, required=True, help="path to the configured catalog JSON file"
                 )
+            if command == "doctor":
+                sub.add_argument(
+                    "--write-test",
+                    action="store_true",
+                    help="also create, change and delete one test contact (@example.invalid)",
+                )
+            sub.add_argument(
+                "--trace-http",
+                metavar="FILE",
+                help="append every request and answer to FILE as JSON lines, secrets masked",
+            )
         return parser.parse_args(args)
 
     def run(self, args: list[str]) -> None:
         """As the CDK's, but each message is flushed at once: an orchestrator (or a crash) must see a
         STATE when it is emitted, not when a pipe buffer happens to fill."""
+        if args[:1] == ["doctor"]:
+            sys.exit(self._doctor(self.parse_args(args)))
         logger = init_logger("airbyte")
         init_uncaught_exception_handler(logger)
         try:
             parsed_args = self.parse_args(args)
             lines: Iterable[Mapping[str, Any]]
             if parsed_args.command == "discover":
-                lines = self.discover(self._load_config(parsed_args.config))
+                lines = self.discover(self._config_of(parsed_args))
             elif parsed_args.command == "write":
                 lines = self._write_stdin(parsed_args)  # STATEs as they arrived: not through the models
             else:
@@ -224,6 +253,42 @@ class DestinationOntraport(Destination):
             logger.error(str(exc))
             exc.emit_message()
             sys.exit(1)
+
+    def _doctor(self, parsed_args: argparse.Namespace) -> int:
+        """`doctor`: the report on stdout as plain text, the log on stderr as plain lines (secrets
+        masked in both), exit code 0; a config or account that check would refuse: check's message
+        on stderr, exit code 1."""
+        _plain_log_to_stderr()
+        config: dict[str, Any] = {}
+        try:
+            config = self._config_of(parsed_args)
+            parsed = OntraportConfig.model_validate(config)
+            _warn_unknown_options(config)
+            report = run_doctor(parsed, write_test=parsed_args.write_test)
+        except AirbyteTracedException as exc:  # the config file itself
+            sys.stderr.write(filter_secrets(exc.message or "") + "\n")
+            return 1
+        except (ValidationError, MappingConfigError, ConfigProblem, OntraportError) as exc:
+            sys.stderr.write(filter_secrets(_check_message(exc, config)) + "\n")
+            return 1
+        sys.stdout.write(filter_secrets(report.text()))
+        sys.stdout.flush()
+        return 0
+
+
+def _plain_log_to_stderr() -> None:
+    """A person's command: log lines as plain text on stderr, every registered secret masked."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_MaskingFormatter("%(levelname)s %(message)s"))
+    airbyte_logger = logging.getLogger("airbyte")
+    airbyte_logger.handlers[:] = [handler]
+    airbyte_logger.setLevel(logging.INFO)
+    airbyte_logger.propagate = False
+
+
+class _MaskingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return filter_secrets(super().format(record))
 
 
 def _warn_unknown_options(config: Mapping[str, Any]) -> None:

@@ -97,6 +97,13 @@ def leaks(text: str, secrets: Iterable[str] = ()) -> list[str]:
     return sorted(piece for piece in pieces if piece in text)
 
 
+def capture_written_file(path: Path) -> None:
+    """A file a run wrote for people to read or send (the HTTP trace) is output too: its bytes join this
+    process's capture file, so that the session's secrets check searches it like stdout and stderr."""
+    with capture_path().open("a", encoding="utf-8") as sink:
+        sink.write(path.read_text(encoding="utf-8", errors="replace"))
+
+
 def secrets_check_failure(files: Iterable[Path]) -> str | None:
     """None when no file holds any piece of the API key or of a storage key a run was given; else what
     leaked, where, in context."""
@@ -292,8 +299,10 @@ def run_connector(
     messages: Iterable[Mapping[str, Any] | str] | str = (),
     timeout: float = 240,
     workdir: Path | None = None,
+    flags: Sequence[str] = (),
 ) -> Run:
-    """`python main.py <command>`; config may be a dict or raw text (for malformed-config tests)."""
+    """`python main.py <command> [--config] [--catalog] [flags]`; config may be a dict or raw text
+    (for malformed-config tests); `flags` such as `--write-test` or `--trace-http FILE` go last."""
     work = Path(workdir or tempfile.mkdtemp(prefix="ontraport-it-"))
     args = connector_command(command)
     if config is not None:
@@ -304,6 +313,7 @@ def run_connector(
         path = work / "catalog.json"
         path.write_text(json.dumps(catalog))
         args += ["--catalog", str(path)]
+    args += list(flags)
     stdin = messages if isinstance(messages, str) else encode(messages)
     proc = subprocess.run(
         args, input=stdin, capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False

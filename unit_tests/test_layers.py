@@ -26,10 +26,23 @@ LAYERS: dict[str, frozenset[str]] = {
     "account": frozenset({"model", "protocol", "ontraport", "config"}),
     "write": frozenset({"model", "protocol", "ontraport", "rejected", "account"}),
     "sync": frozenset({"model", "protocol", "ontraport", "rejected", "config", "spec", "account", "write"}),
+    # the account doctor: reads of the live account and one test contact, beside a sync
+    "doctor": frozenset({"model", "ontraport", "config", "account"}),
     # the entry points and the failure table on top
     "failures": frozenset({"model", "protocol", "ontraport", "rejected"}),
     "destination": frozenset(
-        {"model", "protocol", "ontraport", "rejected", "config", "spec", "account", "sync", "failures"}
+        {
+            "model",
+            "protocol",
+            "ontraport",
+            "rejected",
+            "config",
+            "spec",
+            "account",
+            "sync",
+            "failures",
+            "doctor",
+        }
     ),
     "run": frozenset({"spec", "destination"}),
     "spec_file": frozenset({"destination"}),

@@ -31,6 +31,7 @@ from destination_ontraport.spec import print_spec_message
 HIDDEN = {
     "api_url",
     "batch_size",
+    "debug_http_trace",
     "max_concurrent_requests",
     "request_timeout_seconds",
 }

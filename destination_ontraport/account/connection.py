@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+
+from pydantic import BaseModel, SecretStr
 
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.model.mapping import FieldCatalog, FieldInfo, RecordMapper
 from destination_ontraport.model.objects import CONTACT_OBJECT_ID, ObjectType, object_types
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.settings import EngineSettings
+from destination_ontraport.ontraport.trace import HttpTrace
 
 
 def make_client(config: OntraportConfig, *, quick: bool = False) -> OntraportClient:
@@ -25,7 +29,21 @@ def make_client(config: OntraportConfig, *, quick: bool = False) -> OntraportCli
         max_in_flight=config.max_concurrent_requests,
         max_attempts=2 if quick else 8,
     )
-    return OntraportClient(settings)
+    client = OntraportClient(settings)
+    if config.debug_http_trace:
+        client.watch(HttpTrace(config.debug_http_trace, [config.app_id, *secret_values(config)]))
+    return client
+
+
+def secret_values(model: BaseModel) -> Iterator[str]:
+    """Every secret of the config (the API key, the storage keys), wherever a block nests it: what
+    the HTTP trace masks. A secret added to the config later is masked without a change here."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, SecretStr):
+            yield value.get_secret_value()
+        elif isinstance(value, BaseModel):
+            yield from secret_values(value)
 
 
 def contact_mapper(config: OntraportConfig, fields: FieldCatalog, match_field: FieldInfo) -> RecordMapper:

@@ -23,6 +23,7 @@ from destination_ontraport.model.coercion import whole_number
 from destination_ontraport.model.objects import CONTACT_OBJECT_ID, ObjectType
 from destination_ontraport.ontraport.engine import ApiEngine, ApiRequest, JsonDict, RequestStats
 from destination_ontraport.ontraport.errors import OntraportError, UnexpectedAnswerError, UnsafeRequestError
+from destination_ontraport.ontraport.exchange import ExchangeWatcher
 from destination_ontraport.ontraport.settings import REAL_TIME, EngineSettings, Timing
 
 logger = logging.getLogger("airbyte")
@@ -99,6 +100,15 @@ class OntraportClient:
 
     def close(self) -> None:
         self._engine.close()
+
+    def watch(self, watcher: ExchangeWatcher) -> None:
+        """Every later request attempt goes to `watcher` too (the HTTP trace, the account doctor)."""
+        self._engine.watch(watcher)
+
+    def send(self, request: ApiRequest) -> Any:
+        """A request its caller built (the account doctor's probes, each named where it is built), on
+        the one send path: pacing, retries, the error table, the watchers."""
+        return self._engine.send(request)
 
     def _send(self, request: ApiRequest) -> Any:
         return self._engine.send(request)

@@ -3,7 +3,8 @@
 `ApiEngine(EngineSettings, Timing).send(ApiRequest)` paces the send (`pacing.Pacer`), sends it on one
 plain `requests.Session`, and classifies the outcome exactly once with `errors.decide`. It knows
 nothing of contacts or objects: `client.py` lists the endpoints. Messages say what happens next,
-and never carry the API key or the request headers.
+and never carry the API key or the request headers. Every attempt also goes to the engine's
+watchers (`watch`: the HTTP trace, the account doctor), as an `exchange.Exchange` without headers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 import requests
@@ -33,6 +35,7 @@ from destination_ontraport.ontraport.errors import (
     backoff_seconds,
     decide,
 )
+from destination_ontraport.ontraport.exchange import Exchange, ExchangeWatcher
 from destination_ontraport.ontraport.pacing import Pacer, RateHeaders
 from destination_ontraport.ontraport.request_rate import WindowCounter
 from destination_ontraport.ontraport.settings import REAL_TIME, EngineSettings, Timing
@@ -49,6 +52,11 @@ EXCERPT_CHARS = 200
 _CHECK_CREDENTIALS = "Check both values in the connector settings."
 _SAVE_FAILED = re.compile(r"\s*save failed", re.IGNORECASE)
 _OBJECT_NOT_FOUND = re.compile(r"\s*object not found\.?\s*", re.IGNORECASE)
+_POSITIVE_IDS = re.compile(r"[1-9][0-9]*(,[1-9][0-9]*)*")
+_SELECTORS = frozenset(
+    {"id", "ids", "objectID", "condition", "search", "group_id", "group_ids", "performAll", "start", "range"}
+)
+"""Parameters that choose which records an action touches: never in a DELETE's body (see ApiRequest)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,10 @@ class ApiRequest:
     `repeat_safe`: re-sending cannot create a second record (false for plain creates).
     `odd_answer_is_final`: a 2xx answer that is not the envelope is Ontraport's answer
     (UnexpectedAnswerError, for the caller to resolve), not a glitch worth re-sending.
+    `form_on_delete`: the account doctor's one probe of whether the server reads a DELETE's form
+    body. Any other DELETE with a body is refused; this one too unless its query string names every
+    record by explicit id and its body holds no selector (so a server that drops the body acts on
+    those records or on none, never on every record).
     """
 
     method: str
@@ -67,6 +79,7 @@ class ApiRequest:
     json: JsonDict | None = None
     repeat_safe: bool = True
     odd_answer_is_final: bool = False
+    form_on_delete: bool = False
 
     @property
     def route(self) -> str:
@@ -145,6 +158,7 @@ class ApiEngine:
         self._session.headers.update(
             {"Api-Key": settings.api_key, "Api-Appid": settings.app_id, "Accept": "application/json"}
         )
+        self._watchers: list[ExchangeWatcher] = []
 
     def __repr__(self) -> str:
         return f"ApiEngine(base_url={self.base_url!r}, api_key=<hidden>)"
@@ -160,9 +174,14 @@ class ApiEngine:
     def close(self) -> None:
         self._session.close()
 
+    def watch(self, watcher: ExchangeWatcher) -> None:
+        """Hands every later attempt to `watcher` (the HTTP trace, the account doctor); set up before
+        the first request, not while requests are in flight."""
+        self._watchers.append(watcher)
+
     def send(self, request: ApiRequest) -> Any:
         """Send until success or a decision to raise; returns the envelope's `data`."""
-        if request.method == "DELETE" and (request.form or request.json):
+        if request.method == "DELETE" and (request.form or request.json) and not _safe_delete_probe(request):
             raise UnsafeRequestError(
                 f"Refusing to send DELETE {request.path} with a body: Ontraport's SDK sends DELETE "
                 "parameters in the query string, and a server that ignores the body would act on every "
@@ -213,6 +232,7 @@ class ApiEngine:
         failure: tuple[FailureKind, str] | None = None
         with self._pacer.slot() as ticket:
             self._count_send(request.route, ticket.sent_at)
+            started = self._clock()
             try:
                 response = self._session.request(
                     request.method,
@@ -232,8 +252,32 @@ class ApiEngine:
                     self.stats.last_response_at = self._clock()
                     self.stats.server_limit = self._pacer.server_limit
                     self.stats.rate_limited += int(response.status_code == 429)
+                self._tell_watchers(request, started, rate, response)
                 return self._read(response, rate)
+        self._tell_watchers(request, started, RateHeaders(), failure[1])
         return _Outcome(failure[0], what=failure[1])
+
+    def _tell_watchers(
+        self, request: ApiRequest, started: float, rate: RateHeaders, answer: requests.Response | str
+    ) -> None:
+        """One Exchange per attempt for each watcher (built only when someone watches); `answer` is
+        the response, or what went wrong instead of one."""
+        if not self._watchers:
+            return
+        response = answer if isinstance(answer, requests.Response) else None
+        exchange = Exchange(
+            method=request.method,
+            path=request.path,
+            query=dict(request.params or {}),
+            request_body=_wire_body(request),
+            status=response.status_code if response is not None else None,
+            milliseconds=(self._clock() - started) * 1000.0,
+            rate=rate,
+            response_body=response.text if response is not None else "",
+            failure="" if response is not None else str(answer),
+        )
+        for watcher in self._watchers:
+            watcher(exchange)
 
     def _count_send(self, route: str, sent_at: float) -> None:
         with self._stats_lock:
@@ -311,6 +355,24 @@ class ApiEngine:
             said = f": {body.rstrip(' .')}" if body else ""
             message = f"Ontraport rejected {route} with {outcome.what}{said}. Not retried."
         return cls(message, **_error_fields(outcome, request))
+
+
+def _safe_delete_probe(request: ApiRequest) -> bool:
+    """A DELETE body allowed (see ApiRequest.form_on_delete): asked for, a form, no selector in it,
+    and explicit positive ids in the query string."""
+    if not request.form_on_delete or request.json or not request.form:
+        return False
+    ids = (request.params or {}).get("ids", (request.params or {}).get("id", ""))
+    return not _SELECTORS & set(request.form) and bool(_POSITIVE_IDS.fullmatch(str(ids)))
+
+
+def _wire_body(request: ApiRequest) -> str:
+    """The request's body as sent: form-encoded, or JSON; "" without one."""
+    if request.form:
+        return urlencode(request.form)
+    if request.json is not None:
+        return orjson.dumps(request.json).decode()
+    return ""
 
 
 def _describe(outcome: _Outcome) -> str:
