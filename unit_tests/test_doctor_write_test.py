@@ -7,7 +7,7 @@ request names anything but the test contact."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -55,26 +55,31 @@ class FakeAccount:
         return json.dumps({"code": 0, "data": data})
 
     def route(self, route: str, query: dict[str, str], form: dict[str, str], context: Any) -> Any:
-        if route == "GET /Contacts/getInfo":
-            return {"count": str(self.others + len(self.contacts))}
-        if route == "POST /Contacts":
-            new_id = str(100 + len(self.contacts))
-            self.contacts[new_id] = {"id": new_id, "contact_cat": "", **form}
-            return requests.exceptions.ConnectionError("lost") if self.lose_create_answer else {"id": new_id}
-        if route == "GET /Contacts":
-            return self.rows(query)
-        if route == "PUT /Contacts":
-            self.touched.append(form["id"])
-            if form["id"] not in self.contacts:
-                context.status_code = 404
-                return "Object not found"
-            self.contacts[form["id"]].update(form)
-            return {"attrs": {"id": form["id"]}}
-        if route in ("GET /Tags", "POST /Tags"):
-            return [] if route == "GET /Tags" else {"tag_id": "9"}
-        if route in ("PUT /objects/tag", "DELETE /objects/tag"):
-            return self.tag(route, query, form, context)
-        return self.single(route, query, context)
+        handlers: dict[str, Callable[[], Any]] = {
+            "GET /Contacts/getInfo": lambda: {"count": str(self.others + len(self.contacts))},
+            "POST /Contacts": lambda: self.create(form),
+            "GET /Contacts": lambda: self.rows(query),
+            "PUT /Contacts": lambda: self.update(form, context),
+            "GET /Tags": lambda: [],
+            "POST /Tags": lambda: {"tag_id": "9"},
+            "PUT /objects/tag": lambda: self.tag(route, query, form, context),
+            "DELETE /objects/tag": lambda: self.tag(route, query, form, context),
+        }
+        handler = handlers.get(route)
+        return handler() if handler is not None else self.single(route, query, context)
+
+    def create(self, form: dict[str, str]) -> Any:
+        new_id = str(100 + len(self.contacts))
+        self.contacts[new_id] = {"id": new_id, "contact_cat": "", **form}
+        return requests.exceptions.ConnectionError("lost") if self.lose_create_answer else {"id": new_id}
+
+    def update(self, form: dict[str, str], context: Any) -> Any:
+        self.touched.append(form["id"])
+        if form["id"] not in self.contacts:
+            context.status_code = 404
+            return "Object not found"
+        self.contacts[form["id"]].update(form)
+        return {"attrs": {"id": form["id"]}}
 
     def rows(self, query: dict[str, str]) -> list[dict[str, str]]:
         if "ids" in query:

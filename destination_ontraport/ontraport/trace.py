@@ -31,7 +31,8 @@ logger = logging.getLogger("airbyte")
 BODY_EXCERPT_CHARS = 2000
 """Characters kept of each body: enough for a lookup's 49 values or a page of rows' first records."""
 QUERY_VALUE_CHARS = 8000
-"""Characters kept of each query value: a lookup's whole condition fits (request lines stay under 6,000 bytes)."""
+"""Characters kept of each query value: a lookup's whole condition fits (request lines stay under
+6,000 bytes)."""
 MASK = "***"
 MIN_SUBSTRING_SECRET = 4
 """Secrets at least this long are masked wherever they occur; shorter ones only as a whole value
