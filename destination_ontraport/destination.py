@@ -32,12 +32,13 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets,
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import ValidationError
 
+from destination_ontraport.account.automation_book import AutomationBook, require_configured
 from destination_ontraport.account.connection import Account
 from destination_ontraport.account.discover import NothingToDiscoverError, read_catalog
 from destination_ontraport.account.read_probe import probe_read_path
 from destination_ontraport.config import OntraportConfig, unknown_option_warning
 from destination_ontraport.failures import as_traced, failure_type, user_message
-from destination_ontraport.model.problems import MappingConfigError
+from destination_ontraport.model.problems import ConfigProblem, MappingConfigError
 from destination_ontraport.ontraport.errors import OntraportError, TransientError
 from destination_ontraport.protocol.catalog import CatalogError, load_configured_catalog
 from destination_ontraport.protocol.messages import InputItem, from_messages, parse_lines
@@ -63,9 +64,11 @@ class DestinationOntraport(Destination):
                 account.client.count(account.contacts)
                 probe = probe_read_path(account.client, account.match_field)
                 logger.info(probe.describe(account.match_field.name))
+                book = AutomationBook(account.client)
+                require_configured(book, parsed.campaign_names, parsed.sequence_names)
             finally:
                 account.client.close()
-        except (ValidationError, MappingConfigError, OntraportError) as exc:
+        except (ValidationError, MappingConfigError, ConfigProblem, OntraportError) as exc:
             return AirbyteConnectionStatus(status=Status.FAILED, message=_check_message(exc, config))
         except Exception as exc:
             message = f"Unexpected error while checking the connection: {type(exc).__name__}"

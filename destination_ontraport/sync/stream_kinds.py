@@ -2,7 +2,8 @@
 
 A classic stream turns any source's records into contacts, shaped by the config: `match_field`,
 `field_mapping`, `auto_mapping`, `ignore_fields`, `deleted_records` (CDC deletes), `missing_contacts`
-(the full-refresh mirror). A data-activation stream (`destination_object_name`) was shaped in the
+(the full-refresh mirror), `campaigns` and `sequences` (every contact written put on them; a
+data-activation Contact record names its own). A data-activation stream (`destination_object_name`) was shaped in the
 Airbyte UI: its object, mode, matching key and field mapping come with the catalog, and it follows
 its mode (a `soft_delete` stream deletes, whatever `deleted_records` says). The config options that
 reach both: the credentials, `tags` (added to every contact written), `dry_run`, the limits and
@@ -30,6 +31,8 @@ CLASSIC_DEFAULTS: Mapping[str, Any] = {
     "ignore_fields": [],
     "deleted_records": "delete",
     "missing_contacts": "keep",
+    "campaigns": None,
+    "sequences": None,
 }
 """Options that shape classic contact streams only, with the value that changes nothing."""
 
