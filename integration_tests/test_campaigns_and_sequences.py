@@ -28,6 +28,7 @@ from integration_tests.harness import (
     state,
     stream_entry,
 )
+from integration_tests.test_docs_figures import step_five
 from ontraport_sandbox.testing import SandboxHandle
 
 SWITCHES: dict[str, dict[str, str]] = {
@@ -36,6 +37,7 @@ SWITCHES: dict[str, dict[str, str]] = {
     "sub-type-exact": {"sub_type_case": "exact"},
     "resubscribe-restart": {"resubscribe": "restart"},
     "queued": {"subscription_processing": "queued"},
+    "sequence-rows-with-id": {"sequence_rows_id": "present"},
     "all-unsettled-at-once": {
         "collection_memberships": "never",
         "sub_type_case": "exact",
@@ -305,3 +307,60 @@ def test_a_dry_run_counts_the_subscriptions_it_would_make_and_sends_none(account
     assert summary["subscriptions_processed"] is None
     stats = account.stats()
     assert stats["write_requests"] == 0 and stats["subscriptions"] == 0 and stats["queued_subscriptions"] == 0
+
+
+def test_one_contact_in_a_classic_and_an_activation_stream_is_subscribed_once_though_ontraport_lags(
+    sandbox: SandboxHandle,
+) -> None:
+    """Ontraport carries subscriptions out later (`queued`): the activation stream's lookup of a
+    contact the classic stream subscribed a batch earlier does not show it yet. The sync's memory of
+    what it sent wins: no second subscribe, no restart once Ontraport processes them."""
+    sandbox.configure(subscription_processing="queued", resubscribe="restart")
+    sandbox.seed_campaigns(["Onboarding"])
+    catalog = activation_catalog()
+    catalog["streams"].append(stream_entry("audience"))
+    config = config_for(sandbox.url, campaigns="Onboarding", batch_size=1)
+    messages = [
+        record("audience", {"email": "ann@example.com", "first_name": "A"}),
+        state("audience", 1),
+        record("audience", {"email": "ann@example.com", "first_name": "B"}),  # a later batch
+        person({"Email": "ann@example.com", "Add to Campaigns": "Onboarding"}),  # another writer
+        PEOPLE[-1],
+    ]
+    run = ok(run_on_platform(config, catalog, messages))
+    assert route(sandbox, SUBSCRIBE) == 1 and run.summary["subscribed"] == 1
+    sandbox.process_subscriptions()
+    assert on(sandbox)["ann@example.com"] == ({"Onboarding"}, set())
+    never_twice(sandbox)
+
+
+def test_discover_offers_the_four_properties_on_contacts_only(sandbox: SandboxHandle) -> None:
+    sandbox.configure(builtin_types_in_meta="listed")  # campaigns and sequences are no object to write
+    run = run_connector("discover", config_for(sandbox.url))
+    (catalog,) = [m["destination_catalog"] for m in run.messages if m.get("type") == "DESTINATION_CATALOG"]
+    modes: dict[str, dict[str, set[str]]] = {}
+    for op in catalog["operations"]:
+        modes.setdefault(op["object_name"], {})[op["sync_mode"]] = set(op["json_schema"]["properties"])
+    assert set(modes) == {"Contact", "Deal", "Company", "Pet"}
+    for mode in ("append", "append_dedup", "update"):
+        assert set(LIST_PROPERTIES) <= modes["Contact"][mode]
+    assert not set(LIST_PROPERTIES) & modes["Contact"]["soft_delete"]
+    assert all(not set(LIST_PROPERTIES) & props for name in ("Deal", "Pet") for props in modes[name].values())
+
+
+def test_the_connection_test_costs_one_request_more_per_kind_named_as_the_docs_say(
+    sandbox: SandboxHandle,
+) -> None:
+    sandbox.seed([{"email": "ann@example.com"}])
+    sandbox.seed_campaigns(["Onboarding"])
+    sandbox.seed_sequences(["Welcome"])
+    assert run_connector("check", config_for(sandbox.url)).connection_status()["status"] == "SUCCEEDED"
+    plain = sandbox.stats()["total_requests"]
+    sandbox.reset()
+    sandbox.seed([{"email": "ann@example.com"}])
+    sandbox.seed_campaigns(["Onboarding"])
+    sandbox.seed_sequences(["Welcome"])
+    config = config_for(sandbox.url, campaigns="Onboarding", sequences="Welcome")
+    assert run_connector("check", config).connection_status()["status"] == "SUCCEEDED"
+    assert sandbox.stats()["total_requests"] == plain + 2
+    assert "plus one request each for `campaigns` and `sequences` when they are set" in step_five()

@@ -23,17 +23,17 @@ class SubscriptionLedger:
     put on: the end of a sync reads it back to tell whether Ontraport processed the subscriptions."""
 
     def __init__(self) -> None:
-        self._done: dict[ListRef, dict[int, bool]] = {}
+        self._done: dict[ListRef, dict[int | str, bool]] = {}
         self._lock = threading.Lock()
         self.last_subscribed: tuple[str, frozenset[ListRef]] | None = None
 
     def done(self, ref: ListRef, contact_id: str) -> bool | None:
         """True: this sync put the contact on the list; False: it took it off; None: untouched."""
         with self._lock:
-            return self._done.get(ref, {}).get(int(contact_id))
+            return self._done.get(ref, {}).get(_key(contact_id))
 
     def note(self, refs: Iterable[ListRef], contact_ids: Iterable[str], *, added: bool) -> None:
-        ids = [int(contact_id) for contact_id in contact_ids]
+        ids = [_key(contact_id) for contact_id in contact_ids]
         chosen = frozenset(refs)
         with self._lock:
             for ref in chosen:
@@ -49,6 +49,11 @@ class SubscriptionLedger:
     def changed(self) -> bool:
         with self._lock:
             return any(self._done.values())
+
+
+def _key(contact_id: str) -> int | str:
+    """Ontraport's ids are whole numbers: kept as ints (smaller); anything else as it is."""
+    return int(contact_id) if contact_id.isdigit() else contact_id
 
 
 __all__ = ["SubscriptionLedger"]
