@@ -64,9 +64,7 @@ class AutomationBook:
                 problems.append(_unknown(kind, name, by_name))
         return Resolution(found, problems)
 
-    def configured(
-        self, kind: ListKind, names: Sequence[str], option: str
-    ) -> tuple[frozenset[ListRef], str]:
+    def configured(self, kind: ListKind, names: Sequence[str], option: str) -> tuple[frozenset[ListRef], str]:
         """The config's names (`option`) -> (the lists they name, a sentence naming each name that
         names no single list, or "")."""
         if not names:
@@ -83,15 +81,6 @@ class AutomationBook:
         if resolution.problems:
             raise RecordRejected(f"{prop}: " + "; ".join(resolution.problems))
         return frozenset((kind, list_id) for list_id in resolution.found.values())
-
-    def name_of(self, ref: ListRef) -> str | None:
-        """The listed name of a list this book read (for log lines)."""
-        kind, list_id = ref
-        for entries in self._lists.get(kind, {}).values():
-            for found_id, name in entries:
-                if found_id == list_id:
-                    return name
-        return None
 
 
 def require_configured(

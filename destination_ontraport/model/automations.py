@@ -83,15 +83,6 @@ def list_ids(value: object) -> frozenset[str]:
     return frozenset(part.strip() for part in value.split("*/*") if part.strip())
 
 
-def describe(refs: frozenset[ListRef] | set[ListRef], names: dict[ListRef, str] | None = None) -> str:
-    """`campaign 3, sequence 1` (with names where known): for log lines."""
-    parts = []
-    for kind, list_id in sorted(refs, key=lambda ref: (ref[0].value, int(ref[1]) if ref[1].isdigit() else 0)):
-        name = (names or {}).get((kind, list_id))
-        parts.append(f"{kind.value} {name!r} ({list_id})" if name else f"{kind.value} {list_id}")
-    return ", ".join(parts)
-
-
 __all__ = [
     "ADD_TO_CAMPAIGNS",
     "ADD_TO_SEQUENCES",
@@ -102,6 +93,5 @@ __all__ = [
     "SEQUENCE_FIELD",
     "ListKind",
     "ListRef",
-    "describe",
     "list_ids",
 ]

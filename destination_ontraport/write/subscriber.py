@@ -29,7 +29,7 @@ SUBSCRIBE_CHUNK = 500
 @dataclass(frozen=True)
 class SubscriptionCounts:
     """Subscriptions made (one per contact and list), removed, contacts left off (membership not
-    readable), and subscriptions sent without an answer (not re-sent)."""
+    readable; each counted once a sync), and subscriptions sent without an answer (not re-sent)."""
 
     subscribed: int = 0
     unsubscribed: int = 0
@@ -68,7 +68,8 @@ class ApiSubscriber:
             for i in range(0, len(ids), SUBSCRIBE_CHUNK)
         ]
         unconfirmed = sum(self._workers.map(self._send, calls))
-        return SubscriptionCounts(plan.subscriptions, plan.unsubscriptions, plan.left_off, unconfirmed)
+        left_off = self._ledger.leave_off(plan.left_off)
+        return SubscriptionCounts(plan.subscriptions, plan.unsubscriptions, left_off, unconfirmed)
 
     def _send(self, call: _Call) -> int:
         """Runs in a worker; returns the subscriptions whose answer never came."""
@@ -103,7 +104,7 @@ class DryRunSubscriber:
             for (kind, lists), ids in groups.items():
                 self._ledger.note({(kind, list_id) for list_id in lists}, ids, added=adding)
         subscribed = plan.subscriptions + plan.subscribed_once_created
-        return SubscriptionCounts(subscribed, plan.unsubscriptions, plan.left_off)
+        return SubscriptionCounts(subscribed, plan.unsubscriptions, self._ledger.leave_off(plan.left_off))
 
 
 def processed(client: RecordApi, ledger: SubscriptionLedger) -> bool | None:

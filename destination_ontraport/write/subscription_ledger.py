@@ -26,6 +26,7 @@ class SubscriptionLedger:
         self._done: dict[ListRef, dict[int | str, bool]] = {}
         self._lock = threading.Lock()
         self.last_subscribed: tuple[str, frozenset[ListRef]] | None = None
+        self._left_off: set[int | str] = set()
 
     def done(self, ref: ListRef, contact_id: str) -> bool | None:
         """True: this sync put the contact on the list; False: it took it off; None: untouched."""
@@ -45,10 +46,14 @@ class SubscriptionLedger:
                 same = before is not None and before[0] == last  # its campaigns, then its sequences
                 self.last_subscribed = (last, chosen | before[1] if same and before else chosen)
 
-    @property
-    def changed(self) -> bool:
+    def leave_off(self, contact_ids: Iterable[str]) -> int:
+        """Notes contacts left off (their membership was not readable); returns how many of them were
+        not left off before in this sync, so that a contact that comes again is counted once."""
+        keys = {_key(contact_id) for contact_id in contact_ids}
         with self._lock:
-            return any(self._done.values())
+            new = keys - self._left_off
+            self._left_off |= new
+        return len(new)
 
 
 def _key(contact_id: str) -> int | str:

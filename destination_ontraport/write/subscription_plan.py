@@ -35,14 +35,13 @@ Group = tuple[ListKind, frozenset[str]]
 @dataclass
 class SubscriptionPlan:
     """Calls per set of lists: the contacts to put on them (`add`) or take off (`remove`).
-    `left_off`: existing contacts not subscribed because their membership could not be read, and the
-    lists they were left off; `subscribed_once_created`: subscriptions a dry run's creates would get
-    once they have an id (carrying a plan out leaves none)."""
+    `left_off`: existing contacts not subscribed because their membership could not be read;
+    `subscribed_once_created`: subscriptions a dry run's creates would get once they have an id
+    (carrying a plan out leaves none)."""
 
     add: dict[Group, list[str]] = field(default_factory=dict)
     remove: dict[Group, list[str]] = field(default_factory=dict)
-    left_off: int = 0
-    left_off_lists: set[ListRef] = field(default_factory=set)
+    left_off: list[str] = field(default_factory=list)
     subscribed_once_created: int = 0
 
     @property
@@ -82,14 +81,14 @@ def _plan_one(
     wanted, unwanted = asks
     adding: dict[ListKind, set[str]] = {}
     removing: dict[ListKind, set[str]] = {}
-    left: set[ListRef] = set()
+    left = False
     for ref in wanted:
         already = done(ref, contact_id)
         held = held_lists(step, ref[0])
         if already is True or (already is None and held is not None and ref[1] in held):
             continue
         if already is None and held is None:
-            left.add(ref)
+            left = True
             continue
         adding.setdefault(ref[0], set()).add(ref[1])
     for ref in unwanted:
@@ -103,8 +102,7 @@ def _plan_one(
     for kind, ids in removing.items():
         plan.remove.setdefault((kind, frozenset(ids)), []).append(contact_id)
     if left:
-        plan.left_off += 1
-        plan.left_off_lists |= left
+        plan.left_off.append(contact_id)
 
 
 def asked(step: Step, always: frozenset[ListRef]) -> tuple[frozenset[ListRef], frozenset[ListRef]]:
