@@ -146,6 +146,12 @@ def footnotes(results: Sequence[ScenarioResult], start_up: tuple[float, float] |
     for result in results:
         if result.scenario.notes:
             lines.append(f"`{result.scenario.name}`: {result.scenario.notes}.")
+        above, baseline = result.extra_requests_per_record, result.baseline_requests_per_record
+        if above is not None and baseline is not None:
+            lines.append(
+                f"`{result.scenario.name}`: {baseline + above:.4f} requests per record, {baseline:.4f} for "
+                f"the same sync without campaigns and sequences: {above:+.4f}."
+            )
         for problem in result.sanity:
             lines.append(f"`{result.scenario.name}` INVALID: {problem}")
     return "\n".join(f"- {line}" for line in lines)

@@ -86,6 +86,10 @@ def connector_config(url: str, scenario: Scenario) -> dict[str, Any]:
     }
     if scenario.max_requests_per_minute is not None:
         config["max_requests_per_minute"] = scenario.max_requests_per_minute
+    if scenario.campaigns:
+        config["campaigns"] = ", ".join(scenario.campaigns)
+    if scenario.sequences:
+        config["sequences"] = ", ".join(scenario.sequences)
     return config
 
 
@@ -310,8 +314,21 @@ class ScenarioResult:
     naive: Side | None
     sanity: list[str] = field(default_factory=list)
     checks: list[tuple[Target, float | None, bool]] = field(default_factory=list)
+    baseline_requests_per_record: float | None = None  # the same sync without campaigns and sequences
+
+    @property
+    def extra_requests_per_record(self) -> float | None:
+        """Requests per record (429s left out) above the same sync without campaigns and sequences."""
+        if self.baseline_requests_per_record is None or not self.connector.records:
+            return None
+        server = self.connector.server
+        return (
+            server.requests - server.status_429
+        ) / self.connector.records - self.baseline_requests_per_record
 
     def metric(self, name: str) -> float | None:
+        if name == "extra_requests_per_record":
+            return self.extra_requests_per_record
         if name == "cpu_us_per_record":
             return 1e6 * self.run.cpu_seconds / self.connector.records if self.connector.records else None
         if name == "peak_rss_mb":
@@ -359,6 +376,8 @@ class ScenarioResult:
             },
             "naive": self.naive.as_dict() if self.naive else None,
             "ratio_to_naive": self.ratio_to_naive,
+            "baseline_requests_per_record": self.baseline_requests_per_record,
+            "extra_requests_per_record": self.extra_requests_per_record,
             "checks": [
                 {"target": t.describe(), "metric": t.metric, "value": v, "ok": ok} for t, v, ok in self.checks
             ],
@@ -397,6 +416,8 @@ class Bench:
             people = make_people(scenario.size(self.quick))
             for offset in range(0, len(people), SEED_CHUNK):
                 self.sandbox.seed([seeded_contact(p) for p in people[offset : offset + SEED_CHUNK]])
+        self.sandbox.seed_campaigns(list(scenario.campaigns))
+        self.sandbox.seed_sequences(list(scenario.sequences))
         self._configure(scenario)
 
     def _cold_end_state(self, scenario: Scenario) -> list[dict[str, Any]]:
@@ -450,8 +471,26 @@ class Bench:
                 naive = run_naive(self.sandbox.url, self.sandbox.headers, naive_records)
             naive_server = ServerView.read(self.sandbox, sampler.samples)
             result.naive = Side(len(naive_records), sample, naive.seconds, naive_server, allowed)
+        if scenario.automations:
+            result.baseline_requests_per_record = self._without_automations(scenario, input_path, n_records)
         result.evaluate()
         return result
+
+    def _without_automations(self, scenario: Scenario, input_path: Path, records: int) -> float:
+        """Requests per record (429s left out) of the same sync without campaigns and sequences, on an
+        unlimited sandbox: what they add is measured against it."""
+        self._prepare(scenario)
+        self.sandbox.configure(rate_limit=UNLIMITED, window_seconds=WINDOW_SECONDS, latency_ms="0")
+        config = connector_config(self.sandbox.url, scenario)
+        config.pop("campaigns", None)
+        config.pop("sequences", None)
+        self.log(f"  the same {records} records without campaigns and sequences (unlimited rate)")
+        work = self.workdir / f"{scenario.name}-without"
+        run = run_connector(config, input_path, work, timeout=self._timeout(scenario, records))
+        if run.problems():
+            raise RuntimeError(f"the sync without campaigns and sequences failed: {run.problems()}")
+        stats = self.sandbox.stats()
+        return (int(stats["total_requests"]) - int(stats["status_429"])) / records
 
     def _timeout(self, scenario: Scenario, records: int) -> float:
         """Generous: three times the time the scenario's request budget needs, plus start-up."""
@@ -480,6 +519,12 @@ class Bench:
         for key, value in expected.items():
             if summary and summary.get(key) != value:
                 problems.append(f"summary {key} = {summary.get(key)}, expected {value}")
+        if scenario.automations:
+            lists = len(scenario.campaigns) + len(scenario.sequences)
+            expected_subscriptions = {"subscribed": distinct * lists, "subscriptions_left_off": 0}
+            for key, value in expected_subscriptions.items():
+                if summary and summary.get(key) != value:
+                    problems.append(f"summary {key} = {summary.get(key)}, expected {value}")
         if run.states_out != states:
             problems.append(f"{run.states_out} STATE messages out for {states} in")
         if server.contacts != distinct:

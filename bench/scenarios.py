@@ -273,6 +273,7 @@ def catalog() -> dict[str, Any]:
 # --- scenarios -------------------------------------------------------------------------------------
 Metric = Literal[
     "requests_per_record",
+    "extra_requests_per_record",
     "requests_per_contact",
     "rate_share",
     "share_429",
@@ -303,6 +304,7 @@ class Target:
 
 TARGET_LABELS: dict[Metric, str] = {
     "requests_per_record": "req/rec",
+    "extra_requests_per_record": "req/rec above the same sync without them",
     "requests_per_contact": "req/contact",
     "rate_share": "rate",
     "share_429": "429s",
@@ -332,6 +334,13 @@ class Scenario:
     quick_naive_contacts: int = 50
     targets: tuple[Target, ...] = ()
     notes: str = ""
+    campaigns: tuple[str, ...] = ()  # the account's campaigns, every contact put on them (config)
+    sequences: tuple[str, ...] = ()  # ... and its sequences
+
+    @property
+    def automations(self) -> bool:
+        """Whether the sync puts contacts on campaigns or sequences (and is also run without them)."""
+        return bool(self.campaigns or self.sequences)
 
     def label(self, quick: bool) -> str:
         return self.title.format(n=f"{self.size(quick):,}")
@@ -427,6 +436,25 @@ SCENARIOS: tuple[Scenario, ...] = (
         notes=(
             f"cap {CAP_PER_WINDOW} per scaled minute (config {CAP_PER_REAL_MINUTE}/real min); "
             "rate is achieved/cap"
+        ),
+    ),
+    Scenario(
+        "automations",
+        "cold: {n} new contacts, 2 tags, put on 1 campaign and 1 sequence",
+        5000,
+        500,
+        naive_contacts=0,
+        quick_naive_contacts=0,
+        campaigns=("Onboarding",),
+        sequences=("Welcome",),
+        targets=(
+            Target("extra_requests_per_record", high=0.01),
+            Target("requests_per_record", high=1.06),
+            NO_429,
+        ),
+        notes=(
+            "the records of `cold`; req/rec above the same sync without campaigns and sequences, which "
+            "runs after it on an unlimited sandbox (its request count does not depend on the rate)"
         ),
     ),
     Scenario(

@@ -235,6 +235,26 @@ class OntraportConfig(BaseModel):
         description="Per-request timeout; Ontraport can take up to 60 s to answer.",
         json_schema_extra=_ui(16),
     )
+    campaigns: str | None = Field(
+        default=None,
+        title="Campaigns",
+        description=(
+            "Classic streams only. Comma-separated names of Ontraport campaigns every contact written is put "
+            "on, once: a contact already on one is never subscribed again. They must exist in Ontraport."
+        ),
+        examples=["Onboarding, Newsletter"],
+        json_schema_extra=_ui(18, "mapping"),
+    )
+    sequences: str | None = Field(
+        default=None,
+        title="Sequences",
+        description=(
+            "Classic streams only. Comma-separated names of Ontraport sequences every contact written is put "
+            "on, once: a contact already on one is never subscribed again. They must exist in Ontraport."
+        ),
+        examples=["Welcome series"],
+        json_schema_extra=_ui(19, "mapping"),
+    )
     batch_size: int = Field(
         default=1000,
         ge=1,
@@ -341,11 +361,26 @@ class OntraportConfig(BaseModel):
     @property
     def tag_names(self) -> list[str]:
         """The configured tags, trimmed, empty entries dropped, duplicates removed in order."""
-        seen: dict[str, None] = {}
-        for part in (self.tags or "").split(","):
-            if part.strip():
-                seen.setdefault(part.strip(), None)
-        return list(seen)
+        return _names(self.tags)
+
+    @property
+    def campaign_names(self) -> list[str]:
+        """The configured campaigns, as `tag_names` reads tags."""
+        return _names(self.campaigns)
+
+    @property
+    def sequence_names(self) -> list[str]:
+        """The configured sequences, as `tag_names` reads tags."""
+        return _names(self.sequences)
+
+
+def _names(text: str | None) -> list[str]:
+    """Comma-separated names: trimmed, empty entries dropped, duplicates removed in order."""
+    seen: dict[str, None] = {}
+    for part in (text or "").split(","):
+        if part.strip():
+            seen.setdefault(part.strip(), None)
+    return list(seen)
 
 
 def unknown_option_warning(config: Any) -> str | None:

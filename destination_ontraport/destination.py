@@ -32,6 +32,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, get_secrets,
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import ValidationError
 
+from destination_ontraport.account.automation_book import AutomationBook, require_configured
 from destination_ontraport.account.connection import Account
 from destination_ontraport.account.discover import NothingToDiscoverError, read_catalog
 from destination_ontraport.account.read_probe import probe_read_path
@@ -64,6 +65,8 @@ class DestinationOntraport(Destination):
                 account.client.count(account.contacts)
                 probe = probe_read_path(account.client, account.match_field)
                 logger.info(probe.describe(account.match_field.name))
+                book = AutomationBook(account.client)
+                require_configured(book, parsed.campaign_names, parsed.sequence_names)
             finally:
                 account.client.close()
         except (ValidationError, MappingConfigError, ConfigProblem, OntraportError) as exc:

@@ -26,7 +26,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Scen
     ) as sandbox:
         bench = Bench(sandbox, Path(tmp_path_factory.mktemp("bench")), quick=True, log=lambda _: None)
         out = {}
-        for name, naive in (("cold", 10), ("warm10", 10), ("dup3", 5)):
+        for name, naive in (("cold", 10), ("warm10", 10), ("dup3", 5), ("automations", 0)):
             tiny = dataclasses.replace(
                 BY_NAME[name], quick_contacts=CONTACTS, quick_naive_contacts=naive, latency_ms="0-5"
             )
@@ -64,11 +64,25 @@ def test_duplicates_cost_per_distinct_contact_what_cold_costs(results: dict[str,
     assert dup.naive is not None and dup.naive.requests_per_contact == 6.0
 
 
+def test_campaigns_and_sequences_cost_their_calls_and_nothing_per_contact(
+    results: dict[str, ScenarioResult],
+) -> None:
+    """Above the same sync without them: the two lists read, one subscribe per kind (60 contacts),
+    and the read-back at the end; the membership fields ride in the lookups."""
+    automations = results["automations"]
+    assert automations.run.summary is not None and automations.run.summary["subscribed"] == 2 * CONTACTS
+    extra = automations.extra_requests_per_record
+    assert extra is not None and round(extra * CONTACTS) == 5
+    assert "for the same sync without campaigns and sequences: +0.0833" in render(
+        [automations], "x", quick=True
+    )
+
+
 def test_the_table_has_every_column_and_a_row_per_scenario(results: dict[str, ScenarioResult]) -> None:
     text = render(list(results.values()), "python -m bench --quick", quick=True)
     lines = text.splitlines()
     header = next(line for line in lines if line.startswith("| scenario"))
     assert [cell.strip() for cell in header.strip("|").split("|")] == list(COLUMNS)
     rows = [line for line in lines if line.startswith("| `")]
-    assert len(rows) == 3
+    assert len(rows) == 4
     assert all(len(row.strip("|").split("|")) == len(COLUMNS) for row in rows)

@@ -19,6 +19,7 @@ import requests
 import requests_mock
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
+from destination_ontraport.model.automations import ListKind
 from destination_ontraport.model.mapping import FieldCatalog
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.ontraport.client import OntraportClient
@@ -489,14 +490,15 @@ def test_no_delete_ever_carries_a_body(make: Any, mock: Any) -> None:
     client = make()
     client.delete(CONTACTS, ["3"])
     client.remove_tags(CONTACTS, ["3"], ["1"])
+    client.unsubscribe(ListKind.CAMPAIGN, ["1"], ["3"])
     deletes = [r for r in mock.request_history if r.method == "DELETE"]
-    assert len(deletes) == 2
+    assert len(deletes) == 3
     assert all(r.body is None and "ids=3" in urlsplit(r.url).query for r in deletes)
     bodies: list[dict[str, Any]] = [{"form": {"ids": "3"}}, {"json": {"ids": [3]}}]
     for body in bodies:
         with pytest.raises(UnsafeRequestError, match="with a body"):
             client._send(ApiRequest("DELETE", "/Contacts", **body))
-    assert len(mock.request_history) == 2
+    assert len(mock.request_history) == 3
 
 
 def test_find_contacts_sends_the_in_condition_in_the_query(make: Any, mock: Any) -> None:

@@ -18,6 +18,7 @@ from serpyco_rs import Serializer
 
 from destination_ontraport.account.discover import (
     CATALOG_SERIALIZER,
+    RESERVED_PROPERTIES,
     NothingToDiscoverError,
     discover_catalog,
     read_catalog,
@@ -376,7 +377,7 @@ def test_every_offered_field_reaches_its_field_through_the_writers_mapping(objec
     record = {
         prop: _sample(schema, schema["description"])
         for prop, schema in props(op).items()
-        if prop not in (ADD_TAGS, REMOVE_TAGS, RECORD_ID_PROPERTY)
+        if prop not in RESERVED_PROPERTIES  # the writer's own: `id`, tags, campaigns and sequences
     }
     mapper = RecordMapper(obj.fields, None, auto_mapping=True)  # as SyncJob maps activation streams
     mapped = mapper.map(record)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from destination_ontraport.model.automations import ListKind
 from destination_ontraport.model.mapping import FieldCatalog
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.model.problems import ConfigProblem
@@ -55,6 +56,8 @@ class FakeClient:
         self.lists_contact_cat = True  # whether lookup rows carry contact_cat
         self.odd_saves = 0  # saveorupdate answers `Save failed!` this many times
         self.odd_saves_apply = False  # ... after saving (or without saving)
+        self.lists_memberships = True  # whether lookup rows carry updateCampaign / updateSequence
+        self.subscribe_failures: list[Exception] = []  # raised by subscribe, in order (after applying)
 
     def _log(self, name: str, arg: Any) -> None:
         with self.lock:
@@ -65,7 +68,13 @@ class FakeClient:
 
     def add(self, **fields: str) -> str:
         new_id = str(len(self.contacts) + 1)
-        self.contacts[new_id] = {"id": new_id, "contact_cat": "", **fields}
+        self.contacts[new_id] = {
+            "id": new_id,
+            "contact_cat": "",
+            "updateCampaign": "",
+            "updateSequence": "",
+            **fields,
+        }
         return new_id
 
     def lookup_chunks(
@@ -78,9 +87,12 @@ class FakeClient:
 
     def _rows(self, rows: list[dict[str, str]]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = [dict(row) for row in rows]
-        if not self.lists_contact_cat:
-            for row in out:
+        for row in out:
+            if not self.lists_contact_cat:
                 row.pop("contact_cat")
+            if not self.lists_memberships:
+                row.pop("updateCampaign", None)
+                row.pop("updateSequence", None)
         return out
 
     def find(
@@ -121,11 +133,12 @@ class FakeClient:
             )
         if fields.get("email") in self.reject_emails:
             raise RequestRejectedError("Invalid email address", status=422)
-        for contact in self.contacts.values():
-            if contact.get("email") == fields.get("email"):
-                contact.update(fields)
-                return contact["id"], False
-        return self.add(**fields), True
+        with self.lock:  # find and create in one step, as Ontraport's merge does
+            for contact in self.contacts.values():
+                if contact.get("email") == fields.get("email"):
+                    contact.update(fields)
+                    return contact["id"], False
+            return self.add(**fields), True
 
     def create(self, obj: ObjectType, fields: Mapping[str, str]) -> str:
         self._log("create", dict(fields))
@@ -159,6 +172,26 @@ class FakeClient:
         self._log("delete", list(ids))
         for cid in ids:
             self.contacts.pop(cid, None)
+
+    def _change_lists(self, kind: ListKind, list_ids: Sequence[str], ids: Sequence[str], add: bool) -> None:
+        for cid in ids:
+            present = {t for t in self.contacts[cid][kind.field].split("*/*") if t}
+            after = sorted(present | set(list_ids) if add else present - set(list_ids))
+            self.contacts[cid][kind.field] = "*/*" + "*/*".join(after) + "*/*" if after else ""
+
+    def subscribe(self, kind: ListKind, list_ids: Sequence[str], contact_ids: Sequence[str]) -> None:
+        self._log("subscribe", (kind.value, list(list_ids), list(contact_ids)))
+        self._change_lists(kind, list_ids, contact_ids, True)
+        if self.subscribe_failures:
+            raise self.subscribe_failures.pop(0)
+
+    def unsubscribe(self, kind: ListKind, list_ids: Sequence[str], contact_ids: Sequence[str]) -> None:
+        self._log("unsubscribe", (kind.value, list(list_ids), list(contact_ids)))
+        self._change_lists(kind, list_ids, contact_ids, False)
+
+    def read_contact(self, contact_id: str) -> dict[str, Any]:
+        self._log("read_contact", contact_id)
+        return dict(self.contacts[contact_id])
 
 
 def make_writer(

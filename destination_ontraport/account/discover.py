@@ -43,6 +43,7 @@ from serpyco_rs import Serializer
 
 from destination_ontraport.account.connection import Account
 from destination_ontraport.config import OntraportConfig
+from destination_ontraport.model.automations import AUTOMATION_PROPERTIES, ListKind
 from destination_ontraport.model.coercion import (
     CHECK_TYPES,
     DATE_ONLY_TYPES,
@@ -64,10 +65,18 @@ from destination_ontraport.model.objects import (
 MAX_OPTIONS_DESCRIBED = 50
 # Record keys the writer takes for itself before mapping: no field may be offered under these
 # names (compared normalised, since the writer finds fields by normalised name).
-RESERVED_PROPERTIES = (RECORD_ID_PROPERTY, ADD_TAGS, REMOVE_TAGS)
+RESERVED_PROPERTIES = (RECORD_ID_PROPERTY, ADD_TAGS, REMOVE_TAGS, *AUTOMATION_PROPERTIES)
 _RESERVED = frozenset(normalise(name) for name in RESERVED_PROPERTIES)
 
 TAGS_DESCRIPTION = "tag names (a list or one comma-separated string); missing tags are created"
+LISTS_DESCRIPTION = (
+    "{what} names (a list or one comma-separated string, any case), as the account names them; a name "
+    "the account does not have rejects the record. {how}"
+)
+LISTS_HOW = {
+    True: "A contact already on one is never subscribed again.",
+    False: "Taking a contact off one it is not on changes nothing.",
+}
 CATALOG_SERIALIZER: Serializer[DestinationCatalog] = Serializer(DestinationCatalog, omit_none=True)
 
 
@@ -124,6 +133,7 @@ def object_operations(obj: ObjectType, notes: list[str]) -> list[DestinationOper
     property_of = {info.name: prop for prop, info in properties.items()}
     fields = {prop: field_schema(info) for prop, info in properties.items()}
     tags = {name: _tags_schema() for name in (ADD_TAGS, REMOVE_TAGS)} if obj.has_tags else {}
+    tags.update(_automation_properties(obj))
     record_id = {
         RECORD_ID_PROPERTY: {
             "type": "integer",
@@ -156,6 +166,22 @@ def object_operations(obj: ObjectType, notes: list[str]) -> list[DestinationOper
     keys_only = {key[0]: fields[key[0]] for key in unique_keys}
     operations.append(_operation(obj, DestinationSyncMode.soft_delete, {**keys_only, **record_id}, by_id))
     return operations
+
+
+def _automation_properties(obj: ObjectType) -> dict[str, Any]:
+    """Contacts only: `Add to Campaigns`, `Remove from Campaigns`, `Add to Sequences`, `Remove from
+    Sequences`, beside `Add Tags` in the operations that write fields (see sync/record_lists.py)."""
+    if not obj.is_contact:
+        return {}
+    found: dict[str, Any] = {}
+    for kind in ListKind:
+        for name, adding in ((kind.add_property, True), (kind.remove_property, False)):
+            found[name] = {
+                "type": ["null", "array", "string"],
+                "items": {"type": "string"},
+                "description": LISTS_DESCRIPTION.format(what=kind.sub_type, how=LISTS_HOW[adding]),
+            }
+    return found
 
 
 def _operation(

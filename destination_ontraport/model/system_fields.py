@@ -12,6 +12,10 @@ from __future__ import annotations
 TAG_FIELD = "contact_cat"
 """A record's tag ids, `*/*`-delimited, on every object with tags: written by tag calls, never as a field."""
 
-SYSTEM_FIELDS = frozenset({"id", "unique_id", "date", "dla", "dlm", TAG_FIELD, "owner", "updateSequence"})
+SYSTEM_FIELDS = frozenset(
+    {"id", "unique_id", "date", "dla", "dlm", TAG_FIELD, "owner", "updateSequence", "updateCampaign"}
+)
+"""`updateSequence` and `updateCampaign` list a contact's sequences and campaigns: changed only by
+`objects/subscribe` (see model/automations.py), never written as a field."""
 
 __all__ = ["SYSTEM_FIELDS", "TAG_FIELD"]

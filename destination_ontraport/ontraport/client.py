@@ -19,6 +19,7 @@ from urllib.parse import quote_plus, urlencode, urlsplit
 
 import orjson
 
+from destination_ontraport.model.automations import ListKind
 from destination_ontraport.model.coercion import whole_number
 from destination_ontraport.model.objects import CONTACT_OBJECT_ID, ObjectType
 from destination_ontraport.ontraport.engine import ApiEngine, ApiRequest, JsonDict, RequestStats
@@ -74,6 +75,9 @@ class RecordApi(Protocol):
     def records_with_tag(
         self, obj: ObjectType, tag_id: str, list_fields: Sequence[str], start: int
     ) -> list[JsonDict]: ...
+    def subscribe(self, kind: ListKind, list_ids: Sequence[str], contact_ids: Sequence[str]) -> None: ...
+    def unsubscribe(self, kind: ListKind, list_ids: Sequence[str], contact_ids: Sequence[str]) -> None: ...
+    def read_contact(self, contact_id: str) -> JsonDict: ...
 
 
 class OntraportClient:
@@ -384,6 +388,58 @@ class OntraportClient:
             params = {"objectID": str(obj.id), "remove_list": tags, "ids": ",".join(chunk)}
             self._send(ApiRequest("DELETE", "/objects/tag", params=params))
 
+    # --- campaigns and sequences (docs/ontraport-api-notes.md §13 A1-A5) ------------------------
+    def automation_lists(self, kind: ListKind) -> list[JsonDict]:
+        """Every campaign (GET /CampaignBuilderItems) or sequence (GET /objects?objectID=5) of the
+        account, paged by 50: `id`/`drip_id`, `name` (and `deleted` of a campaign)."""
+        path = kind.list_path
+
+        def page(start: int) -> list[JsonDict]:
+            params = {**kind.list_params, "start": str(start), "range": str(PAGE_SIZE)}
+            return _rows(self._send(ApiRequest("GET", path, params=params)), path)
+
+        return list(pages(page))
+
+    def subscribe(self, kind: ListKind, list_ids: Sequence[str], contact_ids: Sequence[str]) -> None:
+        """PUT /objects/subscribe, form-encoded as Ontraport's SDK sends it: objectID=0, add_list,
+        ids, sub_type `Campaign` or `Sequence`. Not repeat-safe: whether subscribing a contact already
+        on a campaign restarts it is not settled (§13 A5), so an answer that never came raises
+        AmbiguousWriteError instead of a second send. Refuses anything but explicit positive ids."""
+        records, lists = _subscription_ids("PUT", contact_ids, list_ids)
+        form = {
+            "objectID": str(CONTACT_OBJECT_ID),
+            "add_list": lists,
+            "ids": records,
+            "sub_type": kind.sub_type,
+        }
+        self._send(ApiRequest("PUT", "/objects/subscribe", form=form, repeat_safe=False))
+
+    def unsubscribe(self, kind: ListKind, list_ids: Sequence[str], contact_ids: Sequence[str]) -> None:
+        """DELETE /objects/subscribe?objectID=0&remove_list=&ids=&sub_type=: every parameter in the
+        query string, as the SDK sends every DELETE, in as many requests as keep each request line
+        under 6,000 bytes. Taking a contact off a list it is not on changes nothing: repeat-safe."""
+        records, lists = _subscription_ids("DELETE", contact_ids, list_ids)
+        fixed_params = {
+            "objectID": str(CONTACT_OBJECT_ID),
+            "remove_list": lists,
+            "ids": "",
+            "sub_type": kind.sub_type,
+        }
+        fixed = self._request_line("DELETE", "/objects/subscribe", fixed_params)
+        every = records.split(",")
+        for chunk in _cut_to_fit(every, fixed, _id_cost, len(every)):
+            params = {**fixed_params, "ids": ",".join(chunk)}
+            self._send(ApiRequest("DELETE", "/objects/subscribe", params=params))
+
+    def read_contact(self, contact_id: str) -> JsonDict:
+        """GET /Contact?id=: one contact with every field (its campaigns and sequences included,
+        which every source reads from this single read, §13 A1)."""
+        (checked,) = _explicit_ids([contact_id], "GET", "/Contact", what="record ids")
+        data = self._send(ApiRequest("GET", "/Contact", params={"id": checked}))
+        if isinstance(data, dict):
+            return data
+        raise _shape_error("GET", "/Contact", "data is not a record")
+
 
 # --- module helpers ----------------------------------------------------------------------------
 def in_condition(field_name: str, values: Sequence[str]) -> str:
@@ -502,6 +558,13 @@ def _bulk_selection(method: str, ids: Sequence[str], tag_ids: Sequence[str]) -> 
     return ",".join(records), ",".join(tags)
 
 
+def _subscription_ids(method: str, contact_ids: Sequence[str], list_ids: Sequence[str]) -> tuple[str, str]:
+    """objects/subscribe names contacts by explicit ids only: no performAll, group_ids or condition."""
+    records = _explicit_ids(contact_ids, method, "/objects/subscribe")
+    lists = _explicit_ids(list_ids, method, "/objects/subscribe", what="campaign or sequence ids")
+    return ",".join(records), ",".join(lists)
+
+
 def _explicit_ids(ids: Sequence[str], method: str, path: str, *, what: str = "contact ids") -> list[str]:
     """Positive integer ids, or UnsafeRequestError before anything is sent: Ontraport applies a bulk
     action with no ids (or `0`) to every record of the type."""
@@ -518,7 +581,8 @@ def _explicit_ids(ids: Sequence[str], method: str, path: str, *, what: str = "co
             break
         checked.append(text)
     if problem:
-        why = " (without explicit ids Ontraport applies it to every record)" if what != "tag ids" else ""
+        records = what in ("contact ids", "record ids")
+        why = " (without explicit ids Ontraport applies it to every record)" if records else ""
         raise UnsafeRequestError(
             f"Refusing to send {method} {path}: {what} must be explicit positive integers, got {problem}. "
             f"Nothing was sent{why}.",

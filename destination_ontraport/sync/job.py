@@ -17,10 +17,12 @@ from typing import Any
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalog
 
+from destination_ontraport.account.automation_book import AutomationBook, require_configured
 from destination_ontraport.account.connection import Account, contact_mapper
 from destination_ontraport.account.read_probe import probe_read_path
 from destination_ontraport.account.tag_book import TagBook
 from destination_ontraport.config import OntraportConfig
+from destination_ontraport.model.automations import ListRef
 from destination_ontraport.model.mapping import FieldInfo, RecordMapper
 from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
 from destination_ontraport.model.problems import ConfigProblem
@@ -42,11 +44,13 @@ from destination_ontraport.sync.stream_rules import (
     supported_mode,
 )
 from destination_ontraport.sync.streams import STOP_AFTER_STRAYS, StreamRoute, StreamRoutes
+from destination_ontraport.sync.subscription_notes import confirm_subscriptions, log_left_off
 from destination_ontraport.sync.unmapped_log import UnmappedLog, unused_field_mappings
 from destination_ontraport.write.dry_run import DryRun
 from destination_ontraport.write.object_writer import ObjectWriter
 from destination_ontraport.write.removal import RemovalAction, RemovalGuard, Remover
 from destination_ontraport.write.settings import WriterSettings
+from destination_ontraport.write.subscription_ledger import SubscriptionLedger
 
 logger = logging.getLogger("airbyte")
 
@@ -55,12 +59,17 @@ logger = logging.getLogger("airbyte")
 class SetUp:
     """What set-up learned before any stream is routed: the tag book (tags by name, per object type),
     the ids of the config's tags on contacts (those that exist, or were created), how the account
-    compares text (the read-path probe; None: not known), and the remover every removal goes through."""
+    compares text (the read-path probe; None: not known), and the remover every removal goes through;
+    the account's campaigns and sequences by name, the config's (`lists`), and the one memory of the
+    subscriptions this sync sends, shared by every writer of contacts."""
 
     tags: TagBook
     tag_ids: list[str]
     ignores_case: bool | None
     remover: Remover
+    automations: AutomationBook
+    lists: frozenset[ListRef]
+    subscriptions: SubscriptionLedger
 
 
 class WriterPool:
@@ -97,6 +106,8 @@ class WriterPool:
             ignores_case=learned.ignores_case,
             track_seen=obj.is_contact and config.missing_contacts != "keep",
             reject_absent=activation,
+            lists=learned.lists if obj.is_contact and not activation else frozenset(),
+            subscriptions=learned.subscriptions if obj.is_contact else None,
         )
         return ObjectWriter(
             self._client,
@@ -106,6 +117,11 @@ class WriterPool:
             dry_run=self._dry_run,
             progress=self._progress,
         )
+
+    @property
+    def automations(self) -> AutomationBook:
+        """The account's campaigns and sequences by name (for data-activation Contact records)."""
+        return self._learned.automations
 
     def __iter__(self) -> Iterator[ObjectWriter]:
         return iter(list(self._writers.values()))
@@ -171,6 +187,10 @@ class SyncJob:
             self.report.add(
                 remove_missing_contacts(learned.remover, contacts, self._config, evidence, self._dry_run)
             )
+            if self._dry_run is None:
+                self.report.counts.subscriptions_processed = confirm_subscriptions(
+                    self._client, learned.subscriptions
+                )
         finally:
             self._finish(started, loop)
         self._enforce_threshold(routes)
@@ -194,11 +214,13 @@ class SyncJob:
         tags = TagBook(client, create=self._dry_run is None)
         contact_tags = tags.ids_by_name(config.tag_names, self._account.contacts.id)
         tag_ids = [contact_tags[n] for n in config.tag_names if n in contact_tags]
+        automations = AutomationBook(client)
+        lists = require_configured(automations, config.campaign_names, config.sequence_names)
         probe = probe_read_path(client, self._account.match_field)
         logger.info(probe.describe(self._account.match_field.name))
         guard = RemovalGuard(config.max_removals)
-        remover = Remover(client, guard, tag_ids, sends=self._dry_run is None)
-        return SetUp(tags, tag_ids, probe.ignores_case, remover)
+        remover = Remover(client, guard, tag_ids, sends=self._dry_run is None, lists=lists)
+        return SetUp(tags, tag_ids, probe.ignores_case, remover, automations, lists, SubscriptionLedger())
 
     def _route_streams(self, writers: WriterPool) -> StreamRoutes:
         strays = None if self._config.rejected_records_threshold == 100 else STOP_AFTER_STRAYS
@@ -226,7 +248,15 @@ class SyncJob:
         # The connection's mapping renamed the fields already: no classic mapping option applies.
         mapper = RecordMapper(obj.fields, None if by_id else key, auto_mapping=True)
         writer = writers.writer(obj, key, activation=True)
-        route = StreamRoute(stream, mapper, writer, activation=True, by_record_id=by_id, keyless=key is None)
+        route = StreamRoute(
+            stream,
+            mapper,
+            writer,
+            activation=True,
+            by_record_id=by_id,
+            keyless=key is None,
+            lists=writers.automations,
+        )
         if stream.replaces:
             logger.warning(
                 f"Stream {stream.label!r} is a refresh that replaces what it wrote before (generation "
@@ -270,6 +300,7 @@ class SyncJob:
             rate_limited=stats.rate_limited,
         )
         unused = unused_field_mappings(self._routes) if self._routes is not None else []
+        log_left_off(self.report.counts, self._dry_run is not None)
         summary = self.report.summary(figures, unused)
         if loop is not None and loop.withheld_states:
             logger.info(

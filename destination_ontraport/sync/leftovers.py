@@ -92,6 +92,8 @@ def remove_missing_contacts(
     tags = ", ".join(config.tag_names)
     action = config.missing_contacts
     verb = "deleted" if action == "delete" else "untagged"
+    if action != "delete" and remover.lists:
+        verb += " and taken off the configured campaigns and sequences"
     ids = [str(row["id"]) for row in missing]
     remover.remove(
         contacts,
@@ -118,6 +120,7 @@ def remove_missing_contacts(
         outcome.deleted = len(missing)
     else:
         outcome.untagged = len(missing)
+        outcome.unsubscribed = remover.unsubscriptions(contacts, len(missing))
     return outcome
 
 

@@ -20,7 +20,19 @@ from destination_ontraport.write.outcome import WriteOutcome
 
 logger = logging.getLogger("airbyte")
 
-COUNTED_ACTIONS = ("created", "updated", "unchanged", "tagged", "untagged", "deleted", "skipped")
+COUNTED_ACTIONS = (
+    "created",
+    "updated",
+    "unchanged",
+    "tagged",
+    "untagged",
+    "deleted",
+    "skipped",
+    "subscribed",
+    "unsubscribed",
+    "subscriptions_left_off",
+    "subscriptions_unconfirmed",
+)
 """The counts a WriteOutcome adds to."""
 
 
@@ -37,6 +49,14 @@ class Counts:
     skipped: int = 0
     ignored_messages: int = 0
     state_messages: int = 0
+    # campaigns and sequences: subscriptions (one per contact and list) made and removed, existing
+    # contacts left off (membership unreadable), sent without an answer, and whether Ontraport showed
+    # the sync's subscriptions at its end (None: nothing to check; see write/subscriber.py)
+    subscribed: int = 0
+    unsubscribed: int = 0
+    subscriptions_left_off: int = 0
+    subscriptions_unconfirmed: int = 0
+    subscriptions_processed: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +126,7 @@ class SyncReport:
             f"untagged {s['untagged']}, deleted {s['deleted']}, skipped {s['skipped']}, "
             f"superseded {s['superseded']}, rejected {s['rejected']} ({s['rejected_percent']}%); "
             f"requests {s['requests']} ({s['requests_per_record']} per record; {s['retries']} retried, "
-            f"{s['rate_limited']} answered 429), {_rate(s)}{_unused(s)}"
+            f"{s['rate_limited']} answered 429), {_rate(s)}{_subscriptions(s)}{_unused(s)}"
         )
         for example in dry_run.examples if dry_run is not None else ():
             logger.info(f"Dry run: {example}")
@@ -126,6 +146,17 @@ class SyncReport:
             if len(rejections.reasons) > len(shown):
                 logger.info(f"... and {len(rejections.reasons) - len(shown)} more reasons")
         logger.info("SYNC_SUMMARY " + json.dumps(summary, sort_keys=True))
+
+
+def _subscriptions(s: dict[str, Any]) -> str:
+    """Campaigns and sequences, when the sync touched any."""
+    counts = [s.get(name, 0) for name in ("subscribed", "unsubscribed", "subscriptions_left_off")]
+    if not any(counts):
+        return ""
+    return (
+        f"; subscriptions to campaigns and sequences made {counts[0]}, removed {counts[1]}, "
+        f"existing contacts left off {counts[2]}"
+    )
 
 
 def _unused(s: dict[str, Any]) -> str:

@@ -1,12 +1,14 @@
 """Which options reach which kind of stream, and the rejection threshold of each kind.
 
 A classic stream turns any source's records into contacts, shaped by the config: `match_field`,
-`field_mapping`, `auto_mapping`, `ignore_fields`, `deleted_records` (CDC deletes), `missing_contacts`
-(the full-refresh mirror). A data-activation stream (`destination_object_name`) was shaped in the
-Airbyte UI: its object, mode, matching key and field mapping come with the catalog, and it follows
-its mode (a `soft_delete` stream deletes, whatever `deleted_records` says). The config options that
-reach both: the credentials, `tags` (added to every contact written), `dry_run`, the limits and
-`max_removals` (a safety guard for every removal), and the rejected-records storage.
+`field_mapping`, `auto_mapping`, `ignore_fields`, `deleted_records` (CDC deletes),
+`missing_contacts` (the full-refresh mirror), `campaigns` and `sequences` (every contact written put
+on them; a data-activation Contact record names its own). A data-activation stream
+(`destination_object_name`) was shaped in the Airbyte UI: its object, mode, matching key and field
+mapping come with the catalog, and it follows its mode (a `soft_delete` stream deletes, whatever
+`deleted_records` says). The config options that reach both: the credentials, `tags` (added to every
+contact written), `dry_run`, the limits and `max_removals` (a safety guard for every removal), and
+the rejected-records storage.
 
 Rejections: Airbyte's data-activation destinations report records the CRM refused and the sync
 succeeds (the platform shows them and links the bucket). So the default threshold (10%) protects
@@ -30,6 +32,8 @@ CLASSIC_DEFAULTS: Mapping[str, Any] = {
     "ignore_fields": [],
     "deleted_records": "delete",
     "missing_contacts": "keep",
+    "campaigns": None,
+    "sequences": None,
 }
 """Options that shape classic contact streams only, with the value that changes nothing."""
 

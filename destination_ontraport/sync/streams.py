@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from airbyte_cdk.models import DestinationSyncMode
 
+from destination_ontraport.model.automations import AUTOMATION_PROPERTIES, ListRef
 from destination_ontraport.model.coercion import record_id
 from destination_ontraport.model.mapping import FieldInfo, RecordMapper
 from destination_ontraport.model.objects import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS, ObjectType
@@ -23,6 +24,7 @@ from destination_ontraport.model.text import excerpt
 from destination_ontraport.ontraport.client import MAX_LOOKUP_VALUE, lookup_value_fits
 from destination_ontraport.protocol.messages import stream_label
 from destination_ontraport.sync.dedup import LatestByCursor
+from destination_ontraport.sync.record_lists import ListResolver, take_lists
 from destination_ontraport.sync.stream_rules import CatalogStream
 from destination_ontraport.write.batch import MappedRecord
 
@@ -54,6 +56,7 @@ class StreamRoute:
     activation: bool = False  # a data-activation stream (destination_object_name)
     by_record_id: bool = False  # keyed by Ontraport's own id, taken out of the record before mapping
     keyless: bool = False  # append without a key: every record is created
+    lists: ListResolver | None = None  # the account's campaigns and sequences, for `Add to Campaigns`...
     # records this stream received (the rejection threshold's denominator)
     records_taken: int = field(default=0, init=False)
     _dedup: LatestByCursor[MappedRecord] = field(default_factory=LatestByCursor, init=False)
@@ -90,7 +93,7 @@ class StreamRoute:
         position of a record this one superseded (or that lost against it) in append_dedup, else
         None. Raises RecordRejected with the reason when it cannot be written."""
         self.records_taken += 1
-        properties, tags, record_id = self._split(data)
+        properties, (tags, lists), record_id = self._split(data)
         fields = self.mapper.map(properties)
         if record_id is not None:
             key = record_id
@@ -113,11 +116,13 @@ class StreamRoute:
             # A data-activation key is the matching key, in the object's property names: compared as
             # the writer compares it. A classic stream's is the source's own, compared as written.
             pk = (key,) if self.activation else self._primary_key_of(data, key)
-            mapped = MappedRecord(key, fields, position, self.label, tags=tags)
+            mapped = MappedRecord(key, fields, position, self.label, tags=tags, lists=lists)
             loser = self._dedup.offer(pk, self._cursor_of(data), mapped)
             return loser.position if loser is not None else None
         may_create = self.mode != DestinationSyncMode.update
-        self.writer.add(MappedRecord(key, fields, position, self.label, may_create=may_create, tags=tags))
+        self.writer.add(
+            MappedRecord(key, fields, position, self.label, may_create=may_create, tags=tags, lists=lists)
+        )
         return None
 
     def identity(self, data: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -130,9 +135,8 @@ class StreamRoute:
         if self.by_record_id:
             found = record_id(data.get(RECORD_ID_PROPERTY))
             return (key_field.name, found) if found is not None else None
-        record = (
-            {k: v for k, v in data.items() if k not in (ADD_TAGS, REMOVE_TAGS)} if self.activation else data
-        )
+        own = (ADD_TAGS, REMOVE_TAGS, *AUTOMATION_PROPERTIES)
+        record = {k: v for k, v in data.items() if k not in own} if self.activation else data
         value = self.mapper.match_value_despite_errors(record)
         key = self.writer.match_key({key_field.name: value}) if value else ""
         return (key_field.name, key) if key else None
@@ -150,10 +154,13 @@ class StreamRoute:
         for record in self._dedup.drain(by_cursor=self.activation):
             self.writer.add(record)
 
-    def _split(self, data: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[str, bool], str | None]:
-        """(what is mapped, the tags the record asks for, its Ontraport id when keyed by id)."""
+    def _split(
+        self, data: Mapping[str, Any]
+    ) -> tuple[Mapping[str, Any], tuple[dict[str, bool], dict[ListRef, bool]], str | None]:
+        """(what is mapped, (the tags and the campaigns and sequences the record asks for), its
+        Ontraport id when keyed by id)."""
         if not self.activation:
-            return data, {}, None
+            return data, ({}, {}), None
         record = dict(data)
         tags: dict[str, bool] = {}
         for name in _tag_names(record.pop(REMOVE_TAGS, None), REMOVE_TAGS):
@@ -164,8 +171,9 @@ class StreamRoute:
             raise RecordRejected(
                 f"{self.writer.obj.name} records carry no tags in Ontraport ({ADD_TAGS} / {REMOVE_TAGS})"
             )
+        lists = take_lists(record, self.writer.obj, self.lists)
         if not self.by_record_id:
-            return record, tags, None
+            return record, (tags, lists), None
         raw = record.pop(RECORD_ID_PROPERTY, None)
         found = record_id(raw)
         if found is None:
@@ -173,7 +181,7 @@ class StreamRoute:
                 f"no valid {self.writer.obj.name} id in {RECORD_ID_PROPERTY!r} "
                 f"(the stream's key, a positive whole number): {excerpt(str(raw), 40)!r}"
             )
-        return record, tags, found
+        return record, (tags, lists), found
 
     def _primary_key_of(self, data: Mapping[str, Any], match_key: str) -> tuple[Any, ...]:
         """The source's primary key, or the match key when the stream has none. A key missing or null

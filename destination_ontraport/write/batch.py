@@ -15,14 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from destination_ontraport.model.automations import ListRef
+
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs a setattr call per field, per record
 class MappedRecord:
     """One input record as a writer takes it: its match key (as the writer compares keys), its
     mapped fields (the writer takes the dict over and may change it: pass one of your own), the input
     line and stream it came from, whether it may create a record (False from an `update` stream), and
-    the tags it asks for (True: add, False: remove). A removal's fields hold only what finds the
-    record (its match value)."""
+    the tags it asks for (True: add, False: remove), and the campaigns and sequences it asks to be
+    put on or taken off (True: subscribe, False: unsubscribe). A removal's fields hold only what finds
+    the record (its match value)."""
 
     key: str
     fields: dict[str, str]
@@ -30,6 +33,7 @@ class MappedRecord:
     stream: str
     may_create: bool = True
     tags: Mapping[str, bool] | None = None
+    lists: Mapping[ListRef, bool] | None = None
 
 
 @dataclass(slots=True)
@@ -37,9 +41,9 @@ class PendingRecord:
     """What one batch asks of one record.
 
     `tags`: tag names the records asked for (True: add, False: remove), the later record winning per
-    tag; the writer's own tags (the config's) come on top. `may_create` is False when every record came
-    from an `update` stream; `remove` when the last record said the record is gone (CDC delete,
-    `soft_delete`).
+    tag; the writer's own tags (the config's) come on top. `lists`: campaigns and sequences, the same
+    way. `may_create` is False when every record came from an `update` stream; `remove` when the last
+    record said the record is gone (CDC delete, `soft_delete`).
     """
 
     key: str
@@ -48,6 +52,7 @@ class PendingRecord:
     may_create: bool
     remove: bool = False
     tags: dict[str, bool] = field(default_factory=dict)
+    lists: dict[ListRef, bool] = field(default_factory=dict)
 
 
 class Batch:
@@ -90,7 +95,12 @@ class Batch:
         if pending is None or pending.remove:
             sources = [*pending.sources, source] if pending else [source]
             self._pending[key] = PendingRecord(
-                key, record.fields, sources, record.may_create, tags=dict(record.tags or {})
+                key,
+                record.fields,
+                sources,
+                record.may_create,
+                tags=dict(record.tags or {}),
+                lists=dict(record.lists or {}),
             )
             return
         pending.fields.update(record.fields)
@@ -98,6 +108,8 @@ class Batch:
         pending.may_create = pending.may_create or record.may_create
         if record.tags:
             pending.tags.update(record.tags)
+        if record.lists:
+            pending.lists.update(record.lists)
 
     def add_removal(self, record: MappedRecord) -> None:
         """The record is gone from the source: whatever earlier records of this batch said is moot.

@@ -13,17 +13,21 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from destination_ontraport.model.automations import ListKind, list_ids
 from destination_ontraport.model.system_fields import TAG_FIELD
 
 
 @dataclass(slots=True)
 class KnownRecord:
     """`tag_ids` is None when Ontraport's answer did not say (collection reads may leave out
-    `contact_cat`): then the record is tagged and untagged as if it lacked or held every tag."""
+    `contact_cat`): then the record is tagged and untagged as if it lacked or held every tag.
+    `lists`: the contact's campaign and sequence ids, per kind the read returned; a kind missing is
+    not known (never read as "on none": see write/subscription_plan.py)."""
 
     id: str
     values: dict[str, Any] = field(default_factory=dict)
     tag_ids: frozenset[str] | None = frozenset()
+    lists: dict[ListKind, frozenset[str]] = field(default_factory=dict)
 
 
 class KnownRecords:
@@ -56,6 +60,12 @@ def row_tag_ids(row: dict[str, Any]) -> frozenset[str] | None:
     """A read row's tag ids, or None when the row does not carry `contact_cat` at all: no source
     shows collection reads returning it, so its absence must never read as "no tags"."""
     return parse_tag_ids(row[TAG_FIELD]) if TAG_FIELD in row else None
+
+
+def row_lists(row: dict[str, Any]) -> dict[ListKind, frozenset[str]]:
+    """A read row's campaigns and sequences, for each kind whose field the row carries: no source
+    shows collection reads returning them (§13 A1, A2), so a missing field is "not known"."""
+    return {kind: list_ids(row[kind.field]) for kind in ListKind if kind.field in row}
 
 
 def parse_tag_ids(contact_cat: Any) -> frozenset[str]:

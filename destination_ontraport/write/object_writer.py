@@ -1,7 +1,8 @@
 """Batches of one object's records -> the fewest Ontraport requests that leave them as the records say.
 
 Per flush: collapse (done on add), bulk lookup of the records not already known, plan (pure, see
-`planner.py`), execute (writes, removals), then one tag call per set of tags per 500 records. The
+`planner.py`), execute (writes, removals), then one tag call per set of tags per 500 records, then
+one subscribe call per set of campaigns (or sequences) per 500 contacts (`subscription_plan.py`). The
 writer returns what it did (`WriteOutcome`) and changes nothing else of the sync: the message loop
 counts the outcome in and alone emits STATE.
 """
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
+from destination_ontraport.model.automations import ListKind
 from destination_ontraport.model.coercion import record_id
 from destination_ontraport.model.mapping import case_unsettled, key_normaliser, values_equal
 from destination_ontraport.model.objects import RECORD_ID_FIELD
@@ -22,13 +24,16 @@ from destination_ontraport.ontraport.client import RecordApi, pages
 from destination_ontraport.write.batch import Batch, MappedRecord, PendingRecord
 from destination_ontraport.write.dry_run import DryRun
 from destination_ontraport.write.executor import ApiExecutor, DryRunExecutor, Executor, RecordChecks, removes
-from destination_ontraport.write.known_records import KnownRecord, KnownRecords, row_tag_ids
+from destination_ontraport.write.known_records import KnownRecord, KnownRecords, row_lists, row_tag_ids
 from destination_ontraport.write.outcome import RefusedRecord, WriteOutcome
 from destination_ontraport.write.parallel import Workers
 from destination_ontraport.write.planner import Kind, Step, plan_records, plan_tags, tags_after
 from destination_ontraport.write.progress import NO_PROGRESS, ProgressSink
 from destination_ontraport.write.removal import Remover
 from destination_ontraport.write.settings import WriterSettings
+from destination_ontraport.write.subscriber import ApiSubscriber, DryRunSubscriber, Subscriber
+from destination_ontraport.write.subscription_ledger import SubscriptionLedger
+from destination_ontraport.write.subscription_plan import lists_after, plan_subscriptions
 
 logger = logging.getLogger("airbyte")
 
@@ -66,6 +71,7 @@ class ObjectWriter:
         self._always = settings.tag_ids  # the config's tags, added to every record written
         self._tag_ids_by_name = tag_ids_by_name
         self._removal = settings.removal
+        self._remover = remover
         # Also look emails up as lower-cased, unless Ontraport proved to compare them ignoring case:
         # on an account that compares by case, `Ann@x.io` would not find a stored `ann@x.io`.
         self._case_variants = ignores_case is not True and key is not None and key.type == "email"
@@ -74,13 +80,20 @@ class ObjectWriter:
         self.seen_ids: set[str] = set()  # every record this sync wrote or found unchanged
         self._batch = Batch(str.casefold if case_unsettled(key, ignores_case) else None)
         self._workers = Workers(client.max_in_flight, progress.tick)
+        self._lists = settings.lists  # the config's campaigns and sequences, for every record written
+        self._unreadable: set[ListKind] = set()  # kinds whose membership the lookups proved not to return
+        ledger = settings.subscriptions if settings.subscriptions is not None else SubscriptionLedger()
+        self._ledger = ledger
         self._executor: Executor
+        self._subscriber: Subscriber
         if dry_run is None:
             checks = RecordChecks(self._find_one, self._equal)
             self._executor = ApiExecutor(client, settings, self._workers, checks, remover, progress, pause)
+            self._subscriber = ApiSubscriber(client, self._workers, ledger)
             self._known = KnownRecords()
         else:
             self._executor = DryRunExecutor(settings, dry_run, remover)
+            self._subscriber = DryRunSubscriber(ledger)
             self._known = KnownRecords(0)  # nothing was written: a dry run's plans teach nothing
 
     @property
@@ -115,6 +128,7 @@ class ObjectWriter:
         self._executor.execute(steps)
         tag_id = self._record_tag_ids(steps)
         outcome = WriteOutcome(tagged=self._executor.apply_tags(plan_tags(steps, self._always, tag_id)))
+        self._subscribe(steps, outcome)
         for step in steps:
             self._count(step, outcome)
             self._remember(step, tag_id)
@@ -127,13 +141,19 @@ class ObjectWriter:
         missing: list[PendingRecord] = []
         for pending in batch:
             cached = self._known.get(pending.key)
-            if cached is not None and all(name in cached.values for name in pending.fields):
+            if (
+                cached is not None
+                and all(name in cached.values for name in pending.fields)
+                and self._lists_needed(pending) <= cached.lists.keys()
+            ):
                 known[pending.key] = cached
             elif self.key is not None:
                 missing.append(pending)
         if not missing:
             return known
-        list_fields = sorted({"id", self.key_name, *self._tag_field()}.union(*(p.fields for p in missing)))
+        kinds = set().union(*(self._lists_needed(p) for p in missing))
+        extra = [*self._tag_field(), *(kind.field for kind in kinds)]
+        list_fields = sorted({"id", self.key_name, *extra}.union(*(p.fields for p in missing)))
         if self.key is RECORD_ID_FIELD:
             ids = [p.key for p in missing]
             chunks = self._client.lookup_chunks(self.obj, "id", ids, list_fields)
@@ -152,12 +172,32 @@ class ObjectWriter:
         for rows in found_rows:
             for row in rows:
                 self._learn(found, row)
+        self._note_unreadable(kinds, found_rows)
         folded = _fold(found)
         for pending in missing:
             record = found.get(pending.key) or _only(folded.get(pending.key.casefold()))
             if record is not None:
                 known[pending.key] = record
         return known
+
+    def _lists_needed(self, pending: PendingRecord) -> set[ListKind]:
+        """The kinds of list whose membership a lookup of this record must read: those its records
+        or the config put it on or take it off, except kinds the lookups proved not to return."""
+        kinds = {kind for kind, _ in self._lists} | {kind for kind, _ in pending.lists}
+        return kinds - self._unreadable
+
+    def _note_unreadable(self, kinds: set[ListKind], found_rows: Sequence[Sequence[dict[str, Any]]]) -> None:
+        """A row without a membership field that its lookup listed: this account's collection reads
+        do not return it (§13 A1, A2), as they may leave out `contact_cat`. Said once per kind."""
+        for kind in kinds:
+            if any(kind.field not in row for rows in found_rows for row in rows):
+                self._unreadable.add(kind)
+                logger.warning(
+                    f"Ontraport's lookups do not say which {kind.plural} a contact is on (the field "
+                    f"{kind.field} was asked for and not returned). So that no contact is ever subscribed "
+                    f"twice, only contacts this sync creates are put on {kind.plural}; existing contacts are "
+                    "left off, counted, and named in the summary (subscriptions_left_off)."
+                )
 
     @property
     def key_name(self) -> str:
@@ -179,7 +219,7 @@ class ObjectWriter:
         key = self._normalise_key(raw if isinstance(raw, str) else str(raw))
         if not key:
             return
-        record = KnownRecord(str(row.get("id")), row, row_tag_ids(row))
+        record = KnownRecord(str(row.get("id")), row, row_tag_ids(row), row_lists(row))
         other = known.get(key)
         if other is not None:
             # Ontraport allows duplicates; saveorupdate merges into the oldest, so do we.
@@ -236,6 +276,18 @@ class ObjectWriter:
                 else f"no {self.obj.name} with {which}: update changes existing records and creates none"
             )
 
+    # --- campaigns and sequences ------------------------------------------------------------
+    def _subscribe(self, steps: Sequence[Step], outcome: WriteOutcome) -> None:
+        """One call per set of campaigns (or sequences) per 500 contacts that need it, never a
+        contact twice (see subscription_plan.py); counted into the round's outcome."""
+        if not self._lists and not any(step.pending.lists for step in steps):
+            return
+        counts = self._subscriber.apply(plan_subscriptions(steps, self._lists, self._ledger.done))
+        outcome.subscribed += counts.subscribed
+        outcome.unsubscribed += counts.unsubscribed
+        outcome.subscriptions_left_off += counts.left_off
+        outcome.subscriptions_unconfirmed += counts.unconfirmed
+
     # --- tags and bookkeeping ----------------------------------------------------------------
     def _record_tag_ids(self, steps: Sequence[Step]) -> Mapping[str, str]:
         """The ids of the tags the batch's records name: those to add are created when missing, those
@@ -263,14 +315,17 @@ class ObjectWriter:
             before is not None
             and step.kind is Kind.UNCHANGED
             and not step.pending.tags
+            and not step.pending.lists
+            and not self._lists
             and self._always <= (before.tag_ids or frozenset())
         ):
             self._known.put(step.pending.key, before)  # nothing new to learn: no copy
             return
         values = dict(before.values) if before else {}
         values.update(step.pending.fields)
+        tags = tags_after(step, self._always, tag_id)
         self._known.put(
-            step.pending.key, KnownRecord(step.record_id, values, tags_after(step, self._always, tag_id))
+            step.pending.key, KnownRecord(step.record_id, values, tags, lists_after(step, self._lists))
         )
 
     def _names(self, step: Step) -> tuple[int, str, str] | None:
@@ -300,6 +355,7 @@ class ObjectWriter:
                 outcome.deleted += 1
             elif removes(step, "remove_tags", self._always):
                 outcome.untagged += 1
+                outcome.unsubscribed += self._remover.unsubscriptions(self.obj, 1) if self._remover else 0
         else:
             outcome.skipped += 1
 

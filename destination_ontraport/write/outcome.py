@@ -28,7 +28,10 @@ class RefusedRecord:
 @dataclass
 class WriteOutcome:
     """Counts per action (records created, updated, ...; tagged and untagged count records, deleted
-    the records removed) and the records refused, in input order."""
+    the records removed; subscribed and unsubscribed count subscriptions, one per contact and campaign
+    or sequence) and the records refused, in input order. `subscriptions_left_off`: existing contacts
+    not subscribed because Ontraport's read did not say what they are on; `subscriptions_unconfirmed`:
+    subscriptions sent without an answer (never sent twice)."""
 
     created: int = 0
     updated: int = 0
@@ -37,6 +40,10 @@ class WriteOutcome:
     untagged: int = 0
     deleted: int = 0
     skipped: int = 0
+    subscribed: int = 0
+    unsubscribed: int = 0
+    subscriptions_left_off: int = 0
+    subscriptions_unconfirmed: int = 0
     refused: list[RefusedRecord] = field(default_factory=list)
 
 

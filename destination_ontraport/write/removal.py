@@ -17,6 +17,7 @@ import logging
 from collections.abc import Collection, Iterator, Sequence
 from typing import Literal
 
+from destination_ontraport.model.automations import ListKind, ListRef
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.model.problems import ConfigProblem
 from destination_ontraport.model.system_fields import TAG_FIELD
@@ -49,14 +50,23 @@ class RemovalGuard:
 
 class Remover:
     """Every removal of one sync goes through here: guard, explicit ids in chunks, tripwire.
-    `sends` is False in a dry run: removals still count against the guard, and nothing is sent."""
+    `sends` is False in a dry run: removals still count against the guard, and nothing is sent.
+    `remove_tags` takes off what this connection puts on every contact: the config's tags and, for
+    contacts, its campaigns and sequences (`lists`)."""
 
     def __init__(
-        self, client: RecordApi, guard: RemovalGuard, tag_ids: Sequence[str], *, sends: bool = True
+        self,
+        client: RecordApi,
+        guard: RemovalGuard,
+        tag_ids: Sequence[str],
+        *,
+        sends: bool = True,
+        lists: Collection[ListRef] = (),
     ) -> None:
         self._client = client
         self._guard = guard
         self.tag_ids = list(tag_ids)  # what `remove_tags` takes off: the config's tags
+        self.lists = frozenset(lists)  # ... and the config's campaigns and sequences
         self.sends = sends
         self._checked_types: set[int] = set()  # object types whose first delete was bracketed
         self._tripped: str | None = None
@@ -73,10 +83,26 @@ class Remover:
                 raise RemovalTripwireError(self._tripped)
             if action == "remove_tags":
                 self._client.remove_tags(obj, chunk, self.tag_ids)
+                self._unsubscribe(obj, chunk)
             elif obj.id in self._checked_types:
                 self._client.delete(obj, chunk)
             else:
                 self._first_delete(obj, chunk)
+
+    def unsubscriptions(self, obj: ObjectType, removed: int) -> int:
+        """The subscriptions `remove_tags` takes away from `removed` records (one per contact and
+        list: the count a summary reports)."""
+        return removed * len(self.lists) if obj.is_contact else 0
+
+    def _unsubscribe(self, obj: ObjectType, chunk: Sequence[str]) -> None:
+        """DELETE /objects/subscribe per kind, for the chunk being untagged: taking a contact off a
+        list it is not on changes nothing, so no read is spent on who is on what."""
+        if not obj.is_contact:
+            return
+        for kind in ListKind:
+            ids = sorted(list_id for ref_kind, list_id in self.lists if ref_kind is kind)
+            if ids:
+                self._client.unsubscribe(kind, ids, chunk)
 
     def tagged_records_missing_from(
         self, obj: ObjectType, seen_ids: Collection[str], list_fields: Sequence[str] = ()

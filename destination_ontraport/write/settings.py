@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from destination_ontraport.model.automations import ListRef
 from destination_ontraport.model.mapping import FieldInfo
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.write.removal import RemovalAction
+from destination_ontraport.write.subscription_ledger import SubscriptionLedger
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,9 @@ class WriterSettings:
     probe says). `track_seen`: remember every record written or found (only a full refresh that
     removes leftovers needs it: memory). `reject_absent`: an update or a deletion whose key matches
     nothing is a rejected record, as Airbyte's data-activation destinations report it (a classic
-    stream counts it as skipped)."""
+    stream counts it as skipped). `lists`: the config's campaigns and sequences, which every record
+    written is put on (classic contact streams). `subscriptions`: the sync's one memory of the
+    subscriptions it sent, shared by every writer of contacts (None: a memory of the writer's own)."""
 
     obj: ObjectType
     key: FieldInfo | None
@@ -28,6 +32,8 @@ class WriterSettings:
     ignores_case: bool | None = None
     track_seen: bool = False
     reject_absent: bool = False
+    lists: frozenset[ListRef] = frozenset()
+    subscriptions: SubscriptionLedger | None = None
 
 
 __all__ = ["WriterSettings"]
