@@ -22,7 +22,8 @@ class MappedRecord:
     mapped fields (the writer takes the dict over and may change it: pass one of your own), the input
     line and stream it came from, whether it may create a record (False from an `update` stream), and
     the tags it asks for (True: add, False: remove). A removal's fields hold only what finds the
-    record (its match value)."""
+    record (its match value). `links`: the records it links to by key (link field name -> the linked
+    record's key value), resolved to ids into `fields` before the writer plans (write/linking.py)."""
 
     key: str
     fields: dict[str, str]
@@ -30,6 +31,7 @@ class MappedRecord:
     stream: str
     may_create: bool = True
     tags: Mapping[str, bool] | None = None
+    links: Mapping[str, str] | None = None
 
 
 @dataclass(slots=True)
