@@ -17,7 +17,7 @@ from airbyte_cdk.models import DestinationSyncMode
 
 from destination_ontraport.model.coercion import CoercionError, coerce_email, coerce_text, record_id
 from destination_ontraport.model.links import LinkProperty
-from destination_ontraport.model.mapping import FieldInfo, RecordMapper
+from destination_ontraport.model.mapping import FieldInfo, RecordMapper, normalise
 from destination_ontraport.model.objects import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS, ObjectType
 from destination_ontraport.model.problems import ConfigProblem, RecordRejected
 from destination_ontraport.model.text import excerpt
@@ -130,13 +130,16 @@ class StreamRoute:
 
     def _take_links(self, record: Mapping[str, Any]) -> dict[str, str]:
         """Takes the linked records' key properties out of `record` (a copy of the input: see
-        `_split`): link field name -> the linked record's key, checked as a lookup needs it."""
+        `_split`): link field name -> the linked record's key, checked as a lookup needs it. A property
+        is recognised as fields are, normalised (`primary contact (email)` too)."""
         assert isinstance(record, dict)
+        by_name = {normalise(link.name): link for link in self.links}
         found: dict[str, str] = {}
-        for link in self.links:
-            if link.name not in record:
+        for name in [name for name in record if "(" in name]:
+            link = by_name.get(normalise(name))
+            if link is None:
                 continue
-            raw = record.pop(link.name)
+            raw = record.pop(name)
             if raw is None or raw == "":
                 continue
             try:

@@ -170,14 +170,16 @@ class PurchaseWriter:
             work.outcome.created += len(ready)
             return
         results = self._workers.map(lambda order: (order, self._log_one(work, order)), ready)
+        logged_now = []
         for order, (logged, reason) in results:
             if reason is not None:
                 _refuse(work.outcome, order, reason)
             elif logged:
                 work.outcome.created += 1
+                logged_now.append(order)
             else:
                 work.outcome.unchanged += 1
-        self._report(work, ready)
+        self._report(work, logged_now)
 
     # --- 1. orders already logged --------------------------------------------------------------
     def _already_logged(self, order_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
