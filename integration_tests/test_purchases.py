@@ -343,3 +343,15 @@ def test_a_run_killed_after_some_orders_and_replayed_from_its_last_state_logs_no
     check_logged_once(sandbox, lines)
     assert sandbox.stats()["process_manual"] == ORDERS, "no order logged twice"
     assert replay.summary["unchanged"] >= 1, "the replay found orders the killed run had logged"
+
+
+def test_a_dry_run_reads_only_and_says_which_orders_it_would_log(buyers: SandboxHandle) -> None:
+    sandbox = buyers
+    catalog = {"streams": [purchases_stream(sandbox)]}
+    messages = purchase_messages("order_lines", order_lines()[:11])
+    run = run_on_platform(config_for(sandbox.url, dry_run=True), catalog, messages)
+    assert run.returncode == 0, run.stdout[-3000:]
+    stats = sandbox.stats()
+    assert stats["write_requests"] == 0 and stats["process_manual"] == 0, stats["by_route"]
+    assert run.summary["created"] == 3
+    assert any("would log order WOO-1000 for buyer0@example.com: 4 line(s)" in line for line in run.logs), run.logs

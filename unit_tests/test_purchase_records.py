@@ -284,3 +284,17 @@ def test_a_value_too_long_to_look_up_is_refused_before_it_reaches_a_url() -> Non
         purchases.take(line("A", "x" * 5000), 1)
     with pytest.raises(RecordRejected, match=r"External Order ID: .* too long to look up"):
         purchases.take(line("y" * 5000), 2)
+
+
+def test_an_order_that_never_ends_is_refused_past_its_limit_line_by_line() -> None:
+    """Its lines are held (and their records kept for the rejections) until the order ends: bounded."""
+    purchases, sink = route()
+    for position in range(1, MAX_ORDER_LINES + 1):
+        purchases.take(line("A"), position)
+    for position in range(MAX_ORDER_LINES + 1, MAX_ORDER_LINES + 4):
+        with pytest.raises(RecordRejected, match=f"more than the {MAX_ORDER_LINES} lines"):
+            purchases.take(line("A"), position)
+    assert purchases.buffered == MAX_ORDER_LINES
+    purchases.stream_ended()
+    (order,) = sink.orders
+    assert len(order.sources) == MAX_ORDER_LINES and "more than the" in (order.missing() or "")

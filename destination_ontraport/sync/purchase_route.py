@@ -27,6 +27,7 @@ from airbyte_cdk.models import DestinationSyncMode
 from destination_ontraport.model.mapping import FieldCatalog, RecordMapper, normalise
 from destination_ontraport.model.orders import (
     EXTERNAL_ORDER_ID,
+    MAX_ORDER_LINES,
     ORDER_PROPERTIES,
     Order,
     OrderPart,
@@ -63,6 +64,7 @@ class PurchaseRoute(StreamRoute):
         self.records_taken += 1
         order_id = order_id_of(data)  # without one the record is refused alone: it joins no order
         _fits(order_id, "External Order ID")
+        self._refuse_past_the_limit(order_id, position)
         try:
             part = read_order_part(data, order_id)
             for value, what in _looked_up(part):
@@ -95,6 +97,15 @@ class PurchaseRoute(StreamRoute):
             order = self._open = Order(order_id, "", None, whole=False)
             self._serial += 1
         order.refuse_line(position, reason)
+
+    def _refuse_past_the_limit(self, order_id: str, position: int) -> None:
+        """An order is held until its last line: one that never ends must not grow without bound. Its
+        lines past MAX_ORDER_LINES are refused as they come (the order with them)."""
+        order = self._open
+        if order is not None and order.order_id == order_id and len(order.sources) >= MAX_ORDER_LINES:
+            reason = f"order {order_id!r} has more than the {MAX_ORDER_LINES} lines an order may have"
+            order.fail(f"it has more than the {MAX_ORDER_LINES} lines an order may have")
+            raise RecordRejected(reason)
 
     def _close(self) -> None:
         if self._open is not None:
