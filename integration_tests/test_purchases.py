@@ -354,4 +354,6 @@ def test_a_dry_run_reads_only_and_says_which_orders_it_would_log(buyers: Sandbox
     stats = sandbox.stats()
     assert stats["write_requests"] == 0 and stats["process_manual"] == 0, stats["by_route"]
     assert run.summary["created"] == 3
-    assert any("would log order WOO-1000 for buyer0@example.com: 4 line(s)" in line for line in run.logs), run.logs
+    assert any("would log order WOO-1000 for buyer0@example.com: 4 line(s)" in line for line in run.logs), (
+        run.logs
+    )
