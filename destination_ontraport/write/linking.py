@@ -150,7 +150,7 @@ class LinkingWriter:
 
     def _not_found(self, link: LinkProperty, value: str) -> str:
         hint = (
-            f" (the {CREATE_OPTION} option creates missing contacts)"
+            " (the create_linked_contacts option creates missing contacts)"
             if link.target.is_contact and link.key.name == "email"
             else ""
         )
