@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -326,3 +327,38 @@ def test_an_order_already_in_ontraport_with_another_subtotal_is_kept_and_named(
     assert (outcome.created, outcome.unchanged) == (0, 1)
     assert "with subtotal 9.99, the source now says 3.00" in caplog.text
     assert account.sent("POST", "/transaction/processManual") == []
+
+
+def test_a_lost_answer_is_looked_up_from_its_own_thread_even_with_one_request_in_flight(
+    account: Account,
+) -> None:
+    """The lookup after a lost answer runs in the thread that sent the write: handed to the pool, it
+    would wait forever for a thread the pool has not got (one request in flight: one thread)."""
+    settings = EngineSettings(BASE, "app", "Key-unit-secret-123", max_attempts=2, max_in_flight=1)
+    client = OntraportClient(settings, Timing(clock=lambda: 0.0, sleep=lambda _: None, jitter=lambda: 0.0))
+    client.condition_needs_ids_zero = False
+    resolvers = Resolvers(client, ignores_case=None)
+    account.log_answers = {"A-1": [{"exc": requests.exceptions.ReadTimeout("slow"), "applies": True}]}
+
+    def lost(request: Any, context: Any) -> Any:
+        account.add("/Products", **request.json())
+        raise requests.exceptions.ConnectionError("reset")
+
+    account.mock.post(BASE + "/Products", json=lost)
+    purchases = writer(client, resolvers)
+    purchases.add_order(order("A-1"))
+    outcomes: list[Any] = []
+    thread = threading.Thread(target=lambda: outcomes.append(flush(purchases)), daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    try:
+        assert not thread.is_alive(), (
+            "the flush never ended: a lookup waited for a thread the pool had not got"
+        )
+        assert outcomes[0].created == 1
+        assert len(account.sent("POST", "/Products")) == 1
+        assert len(account.sent("POST", "/transaction/processManual")) == 1
+    finally:
+        if not thread.is_alive():
+            resolvers.close()
+            client.close()

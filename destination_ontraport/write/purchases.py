@@ -182,9 +182,12 @@ class PurchaseWriter:
         self._report(work, logged_now)
 
     # --- 1. orders already logged --------------------------------------------------------------
-    def _already_logged(self, order_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+    def _already_logged(
+        self, order_ids: Sequence[str], *, inline: bool = False
+    ) -> dict[str, Mapping[str, Any]]:
         """The transactions Ontraport holds for these external order ids (those this sync knows of
-        without a lookup included)."""
+        without a lookup included). `inline`: from a worker thread, whose pool may be waiting on it:
+        the lookups are sent from this thread."""
         found: dict[str, Mapping[str, Any]] = {}
         asking = []
         for order_id in order_ids:
@@ -197,12 +200,13 @@ class PurchaseWriter:
             return found
         name, fields = ORDER_ID_FIELD.name, list(TRANSACTION_LIST_FIELDS)
         chunks = self._client.lookup_chunks(TRANSACTIONS, name, asking, fields)
-        answers = self._workers.map(
-            lambda chunk: list(
+
+        def read(chunk: list[str]) -> list[dict[str, Any]]:
+            return list(
                 pages(lambda start: self._client.find(TRANSACTIONS, name, chunk, fields, start=start))
-            ),
-            chunks,
-        )
+            )
+
+        answers = [read(chunk) for chunk in chunks] if inline else self._workers.map(read, chunks)
         wanted, others = set(asking), 0
         for rows in answers:
             for row in rows:
@@ -332,7 +336,8 @@ class PurchaseWriter:
         )
 
     def _logged_meanwhile(self, order: Order) -> bool:
-        found = self._already_logged([order.order_id])
+        """Runs in a worker thread (see `_already_logged`)."""
+        found = self._already_logged([order.order_id], inline=True)
         if order.order_id in found:
             self._logged.put(order.order_id, str(found[order.order_id].get("id", "")))
             return True

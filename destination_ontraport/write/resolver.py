@@ -25,6 +25,7 @@ contacts by email shares one cache.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,29 +54,35 @@ MAX_IDS_NAMED = 5
 
 
 class BoundedCache:
-    """Least-recently-used map of text to text, at most `capacity` entries."""
+    """Least-recently-used map of text to text, at most `capacity` entries; thread-safe (creates and
+    purchases run several at a time, and each remembers what it made)."""
 
     def __init__(self, capacity: int = CACHE_SIZE) -> None:
         self._capacity = capacity
         self._items: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: str) -> str | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
 
     def put(self, key: str, value: str) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self._capacity:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._items
+        with self._lock:
+            return key in self._items
 
     def __len__(self) -> int:
-        return len(self._items)
+        with self._lock:
+            return len(self._items)
 
 
 @dataclass
@@ -119,7 +126,6 @@ class KeyResolver:
         self.normalise = key_normaliser(key, ignores_case)
         self._case_variants = ignores_case is not True and key.type == "email"
         self._ids = BoundedCache()
-        self.lookups = 0  # lookup requests sent (pages included), for the log
 
     def cached(self, value: str) -> str | None:
         return self._ids.get(self.normalise(value))
@@ -147,7 +153,9 @@ class KeyResolver:
             self._look_up(asking, result)
         return result
 
-    def _look_up(self, asking: Mapping[str, str], result: Resolved) -> None:
+    def _look_up(self, asking: Mapping[str, str], result: Resolved, *, inline: bool = False) -> None:
+        """`inline`: from a worker thread (a create that lost its answer): no request of its own is
+        handed to the pool, which could be waiting on this very thread."""
         sent: dict[str, None] = {}
         for wanted, value in asking.items():
             sent[value] = None
@@ -155,7 +163,10 @@ class KeyResolver:
                 sent[wanted] = None  # the lower-cased form, when it differs
         list_fields = ["id", self.key.name]
         chunks = self._client.lookup_chunks(self.obj, self.key.name, list(sent), list_fields)
-        found_rows = self._workers.map(lambda chunk: self._find_all(chunk, list_fields), chunks)
+        if inline:
+            found_rows = [self._find_all(chunk, list_fields) for chunk in chunks]
+        else:
+            found_rows = self._workers.map(lambda chunk: self._find_all(chunk, list_fields), chunks)
         by_value: dict[str, list[tuple[int, str]]] = {}
         for rows in found_rows:
             for row in rows:
@@ -184,11 +195,9 @@ class KeyResolver:
                 )
 
     def _find_all(self, values: Sequence[str], list_fields: Sequence[str]) -> list[dict[str, Any]]:
-        def page(start: int) -> list[dict[str, Any]]:
-            self.lookups += 1
-            return self._client.find(self.obj, self.key.name, values, list_fields, start=start)
-
-        return list(pages(page))
+        return list(
+            pages(lambda start: self._client.find(self.obj, self.key.name, values, list_fields, start=start))
+        )
 
     def _collect(self, row: Mapping[str, Any], by_value: dict[str, list[tuple[int, str]]]) -> None:
         raw, found = row.get(self.key.name), record_id(row.get("id"))
@@ -258,8 +267,9 @@ class KeyResolver:
         )
 
     def _find_one(self, value: str) -> str | None:
+        """Runs in a worker thread: the lookup is sent from it."""
         found = Resolved()
-        self._look_up({self.normalise(value): value}, found)
+        self._look_up({self.normalise(value): value}, found, inline=True)
         return found.ids.get(self.normalise(value))
 
     def _settle_read_mode(self, created: Created, asked: Mapping[str, Mapping[str, str]]) -> None:
