@@ -357,3 +357,24 @@ def test_a_dry_run_reads_only_and_says_which_orders_it_would_log(buyers: Sandbox
     assert any("would log order WOO-1000 for buyer0@example.com: 4 line(s)" in line for line in run.logs), (
         run.logs
     )
+
+
+def test_purchases_work_whether_or_not_the_meta_lists_the_built_in_types(sandbox: SandboxHandle) -> None:
+    """An account may list Products (16) and Transactions (46) in `GET /objects/meta` or not: discover
+    offers Purchases once either way, and the write finds its way without them."""
+    sandbox.configure(builtin_types_in_meta="listed")
+    ops = discover(sandbox)
+    assert sum(1 for name, _ in ops if name == "Transaction") == 1
+    assert not any(name == "Product" for name, _ in ops)
+    stream = configured("order_lines", ops[("Transaction", "append")], ["External Order ID"], PROPERTIES)
+    lines = order_lines()[:11]
+    ok(
+        run_on_platform(
+            config_for(sandbox.url), {"streams": [stream]}, purchase_messages("order_lines", lines)
+        )
+    )
+    assert sorted(t["external_order_id"] for t in sandbox.transactions()) == [
+        "WOO-1000",
+        "WOO-1001",
+        "WOO-1002",
+    ]

@@ -100,6 +100,7 @@ class PurchaseWriter:
         )
         self._pending: dict[str, Order] = {}
         self._refused: list[Order] = []
+        self._records = 0  # input records of the orders pending (the loop asks after every record)
         self._logged = BoundedCache()  # order id -> invoice id: logged by this sync
         self._present = BoundedCache()  # order id -> transaction id: found already logged
         self._seen = BoundedCache()  # every order id this sync was handed
@@ -109,7 +110,7 @@ class PurchaseWriter:
     # --- what the stream route and the loop see -----------------------------------------------
     @property
     def pending_records(self) -> int:
-        return sum(len(order.sources) for order in [*self._pending.values(), *self._refused])
+        return self._records
 
     def match_key(self, fields: Mapping[str, str]) -> str:
         return (fields.get(ORDER_ID_FIELD.name) or "").strip()
@@ -128,6 +129,7 @@ class PurchaseWriter:
                 "its lines came apart from its other lines, which are already part of this sync's order "
                 f"{order.order_id!r}: an order's lines must come one after another"
             )
+        self._records += len(order.sources)
         if order.missing() is not None:
             self._refused.append(order)
         else:
@@ -142,7 +144,7 @@ class PurchaseWriter:
         if not self._pending and not self._refused:
             return
         orders, self._pending = list(self._pending.values()), {}
-        refused, self._refused = self._refused, []
+        refused, self._refused, self._records = self._refused, [], 0
         work = _Round(orders)
         for order in refused:
             _refuse(work.outcome, order, order.missing() or "")
