@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.report import cross_checks, render, save
 from bench.runner import API_KEY, APP_ID, Bench, ScenarioResult, start_up_cost
-from bench.scenarios import BY_NAME, LATENCY_FAST, RATE_LIMIT, SCENARIOS, WINDOW_SECONDS
+from bench.scenarios import ACTIVATION_SCENARIOS, BY_NAME, LATENCY_FAST, RATE_LIMIT, SCENARIOS, WINDOW_SECONDS
 from ontraport_sandbox.testing import running_sandbox
 
 
@@ -41,11 +41,11 @@ def log(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.list:
-        for scenario in SCENARIOS:
+        for scenario in (*SCENARIOS, *ACTIVATION_SCENARIOS):
             targets = "; ".join(t.describe() for t in scenario.targets)
             print(f"{scenario.name:8} {scenario.label(args.quick)}  [{targets}]")
         return 0
-    chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
+    chosen = [s for s in (*SCENARIOS, *ACTIVATION_SCENARIOS) if not args.only or s.name in args.only]
     command = "python -m bench" + "".join(
         f" {a}" for a in shlex.split(" ".join(sys.argv[1:] if argv is None else argv))
     )

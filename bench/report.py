@@ -43,9 +43,19 @@ COLUMNS = (
 )
 
 
+LINKING_EXTRA = 0.03
+"""Requests a record that links to its contact and company may cost more than one that does not."""
+
+
 def cross_checks(results: Sequence[ScenarioResult]) -> None:
-    """'Flat' memory: the 200,000-record peak RSS may exceed the 50,000-record one by at most 15%."""
+    """'Flat' memory: the 200,000-record peak RSS may exceed the 50,000-record one by at most 15%.
+    Linking: `deals_linked` may spend at most 0.03 requests a record more than `deals`."""
     by_name = {r.scenario.name: r for r in results}
+    plain, linked = by_name.get("deals"), by_name.get("deals_linked")
+    if plain is not None and linked is not None:
+        bound = plain.connector.requests_per_record + LINKING_EXTRA
+        value = linked.connector.requests_per_record
+        linked.checks.append((Target("requests_per_record", high=round(bound, 4)), value, value <= bound))
     small, large = by_name.get("cpu50k"), by_name.get("cpu200k")
     if small is None or large is None:
         return

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import activation
 from bench.naive import run_naive
 from bench.scenarios import (
     TAGS,
@@ -93,12 +94,19 @@ def connector_config(url: str, scenario: Scenario) -> dict[str, Any]:
     return config
 
 
-def run_connector(config: dict[str, Any], input_path: Path, workdir: Path, timeout: float) -> ConnectorRun:
-    """`python main.py write --config --catalog < input`; CPU and peak RSS from `os.wait4`."""
+def run_connector(
+    config: dict[str, Any],
+    input_path: Path,
+    workdir: Path,
+    timeout: float,
+    streams: dict[str, Any] | None = None,
+) -> ConnectorRun:
+    """`python main.py write --config --catalog < input`; CPU and peak RSS from `os.wait4`.
+    `streams`: the configured catalog (default: the contacts stream)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path, catalog_path = workdir / "config.json", workdir / "catalog.json"
     config_path.write_text(json.dumps(config))
-    catalog_path.write_text(json.dumps(catalog()))
+    catalog_path.write_text(json.dumps(streams if streams is not None else catalog()))
     out_path, err_path = workdir / "stdout.jsonl", workdir / "stderr.txt"
     args = [sys.executable, str(MAIN), "write", "--config", str(config_path), "--catalog", str(catalog_path)]
     with input_path.open("rb") as stdin, out_path.open("wb") as stdout, err_path.open("wb") as stderr:
@@ -444,6 +452,8 @@ class Bench:
 
     # one scenario -----------------------------------------------------------------------------
     def run(self, scenario: Scenario) -> ScenarioResult:
+        if scenario.kind != "contacts":
+            return self._run_activation(scenario)
         work = self.workdir / scenario.name
         work.mkdir(parents=True, exist_ok=True)
         records = scenario.records(self.quick)
@@ -491,6 +501,57 @@ class Bench:
             raise RuntimeError(f"the sync without campaigns and sequences failed: {run.problems()}")
         stats = self.sandbox.stats()
         return (int(stats["total_requests"]) - int(stats["status_429"])) / records
+
+    def _run_activation(self, scenario: Scenario) -> ScenarioResult:
+        """A purchases or deals scenario (bench/activation.py): no naive side."""
+        work = self.workdir / scenario.name
+        work.mkdir(parents=True, exist_ok=True)
+        rows = activation.records(scenario, self.quick)
+        lines = [json.dumps(message, separators=(",", ":")) for message in activation.messages(rows)]
+        input_path = work / "input.jsonl"
+        input_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        states = sum(1 for line in lines if line.startswith('{"type":"STATE"'))
+        config = connector_config(self.sandbox.url, scenario)
+        config.pop("tags")  # the config's tags go to contacts a classic stream writes: none here
+        streams = activation.catalog(scenario)
+        self.sandbox.reset()
+        activation.seed(self.sandbox, scenario, self.quick)
+        if scenario.kind == "orders_resync":
+            self._log_orders_first(config, input_path, work, streams)
+        self._configure(scenario)
+        self.log(f"  connector: {len(rows)} records ({scenario.kind}), latency {scenario.latency_ms} ms")
+        with RateSampler(self.sandbox) as sampler:
+            run = run_connector(
+                config, input_path, work, self._timeout(scenario, 2 * len(rows)), streams=streams
+            )
+        server = ServerView.read(self.sandbox, sampler.samples)
+        allowed = scenario.allowed_per_window / WINDOW_SECONDS
+        side = Side(len(rows), scenario.size(self.quick), run.wall_seconds, server, allowed)
+        result = ScenarioResult(scenario, self.quick, side, run, None)
+        result.sanity = run.problems() + activation.sanity(
+            self.sandbox, scenario, self.quick, run.summary or {}
+        )
+        if run.states_out != states:
+            result.sanity.append(f"{run.states_out} STATE messages out for {states} in")
+        result.evaluate()
+        return result
+
+    def _log_orders_first(
+        self, config: dict[str, Any], input_path: Path, work: Path, streams: dict[str, Any]
+    ) -> None:
+        """The same orders synced once, unmeasured and unlimited; then only what it left is kept
+        (the sandbox's counters start again from zero)."""
+        self.sandbox.configure(rate_limit=UNLIMITED, window_seconds=WINDOW_SECONDS, latency_ms="0")
+        run = run_connector(config, input_path, work / "setup", timeout=600, streams=streams)
+        if run.problems():
+            raise RuntimeError(f"set-up sync failed: {run.problems()}\n{run.stderr_tail}")
+        contacts = [{k: v for k, v in c.items() if k != "tags"} for c in self.sandbox.contacts()]
+        products = self.sandbox.products()
+        transactions = [{k: v for k, v in t.items() if k != "lines"} for t in self.sandbox.transactions()]
+        self.sandbox.reset()
+        self.sandbox.seed(contacts)
+        self.sandbox.seed_objects(16, products)
+        self.sandbox.seed_objects(46, transactions)
 
     def _timeout(self, scenario: Scenario, records: int) -> float:
         """Generous: three times the time the scenario's request budget needs, plus start-up."""

@@ -317,11 +317,17 @@ RSS_LIMIT_MB = 250.0
 RSS_FLAT_GROWTH = 0.15  # "flat": 4x the records may add at most 15% to the peak RSS
 
 
+Kind = Literal["contacts", "orders", "order_lines", "orders_resync", "deals", "deals_linked"]
+"""What a scenario syncs: contacts (a classic stream), or, through data activation (bench/activation.py),
+purchases (one record per order with its `Lines`, one record per order line, or the same order lines
+again) or deals (without links, or linked to their contact and company by email and name)."""
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
     title: str
-    contacts: int  # distinct contacts at full size
+    contacts: int  # distinct contacts at full size (for the other kinds: orders, or deals)
     quick_contacts: int
     copies: int = 1
     changed_share: float = 0.0
@@ -334,6 +340,7 @@ class Scenario:
     quick_naive_contacts: int = 50
     targets: tuple[Target, ...] = ()
     notes: str = ""
+    kind: Kind = "contacts"
     campaigns: tuple[str, ...] = ()  # the account's campaigns, every contact put on them (config)
     sequences: tuple[str, ...] = ()  # ... and its sequences
 
@@ -486,4 +493,69 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
 )
 
-BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}
+# Purchases and linked records (issue 20), through data activation: see bench/activation.py for the
+# records. Orders: 3.3 lines each on average, 2 orders per buyer (half the buyers in Ontraport
+# already), one product per 12 orders (all new). The floor of a cold sync is one processManual per
+# order plus one create per new buyer (0.25 an order) and per product (0.08); the lookups add about
+# one request per 49 values of each, and set-up a few requests a sync. Deals: one contact per 10
+# deals and one company per 40, all in Ontraport already.
+ACTIVATION_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "orders",
+        "purchases: {n} orders, one record each with its Lines, 300-700 ms latency",
+        600,
+        150,
+        naive_contacts=0,
+        quick_naive_contacts=0,
+        kind="orders",
+        # 600 logged + 150 new buyers + 50 products + ~30 lookups and set-up, per order
+        targets=(Target("requests_per_record", high=1.45), NO_429),
+        notes="requests / record here is per order; floor 1 processManual + 0.25 new buyer + 0.08 product",
+    ),
+    Scenario(
+        "order_lines",
+        "purchases: the same {n} orders as order lines (one record per line)",
+        600,
+        150,
+        naive_contacts=0,
+        quick_naive_contacts=0,
+        kind="order_lines",
+        targets=(Target("requests_per_record", high=0.44), NO_429),
+        notes="per order line: the same requests as `orders` over 3.3 times the records",
+    ),
+    Scenario(
+        "orders_resync",
+        "purchases: the same order lines again, all {n} orders logged already",
+        600,
+        150,
+        naive_contacts=0,
+        quick_naive_contacts=0,
+        kind="orders_resync",
+        targets=(Target("requests_per_record", high=0.025), NO_429),
+        notes="no processManual: one lookup per 49 orders",
+    ),
+    Scenario(
+        "deals",
+        "deals: {n} new deals, no links",
+        2000,
+        200,
+        naive_contacts=0,
+        quick_naive_contacts=0,
+        kind="deals",
+        targets=(Target("requests_per_record", high=1.04), NO_429),
+        notes="the baseline of `deals_linked`: one create per deal",
+    ),
+    Scenario(
+        "deals_linked",
+        "deals: the same {n} deals, linked to their contact and company by email and name",
+        2000,
+        200,
+        naive_contacts=0,
+        quick_naive_contacts=0,
+        kind="deals_linked",
+        targets=(Target("requests_per_record", high=1.04), NO_429),
+        notes="linking adds the lookups of the distinct keys only: at most 0.03 a record more than `deals`",
+    ),
+)
+
+BY_NAME = {scenario.name: scenario for scenario in (*SCENARIOS, *ACTIVATION_SCENARIOS)}

@@ -134,6 +134,17 @@ class OntraportConfig(BaseModel):
         examples=[["internal_notes", "address.geo"]],
         json_schema_extra=_ui(6, "mapping"),
     )
+    create_linked_contacts: bool = Field(
+        default=False,
+        title="Create missing linked contacts",
+        description=(
+            "Data activation: when a record links to a contact by email (e.g. a Deal's `Primary Contact "
+            "(Email)`) and Ontraport has no contact with that email, create the contact (with just its "
+            "email) and link it. Off: such a record is rejected with the reason. Purchases always create "
+            "their buyer's contact."
+        ),
+        json_schema_extra=_ui(7, "mapping"),
+    )
     missing_contacts: MissingContactsAction = Field(
         default="keep",
         title="Contacts missing from a full refresh",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import COLUMNS, render
+from bench.report import COLUMNS, cross_checks, render
 from bench.runner import API_KEY, APP_ID, Bench, ScenarioResult
 from bench.scenarios import BY_NAME, RATE_LIMIT, WINDOW_SECONDS
 from ontraport_sandbox.testing import SandboxHandle, running_sandbox
@@ -86,3 +86,48 @@ def test_the_table_has_every_column_and_a_row_per_scenario(results: dict[str, Sc
     rows = [line for line in lines if line.startswith("| `")]
     assert len(rows) == 4
     assert all(len(row.strip("|").split("|")) == len(COLUMNS) for row in rows)
+
+
+ORDERS = 24  # 80 order lines, 12 buyers (6 new), 2 products
+DEALS = 80  # 8 contacts, 2 companies
+
+
+@pytest.fixture(scope="module")
+def activation_results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ScenarioResult]]:
+    with running_sandbox(
+        app_id=APP_ID, api_key=API_KEY, rate_limit=RATE_LIMIT, window=WINDOW_SECONDS
+    ) as sandbox:
+        bench = Bench(sandbox, Path(tmp_path_factory.mktemp("bench")), quick=True, log=lambda _: None)
+        out = {}
+        for name, size in (
+            ("order_lines", ORDERS),
+            ("orders_resync", ORDERS),
+            ("deals", DEALS),
+            ("deals_linked", DEALS),
+        ):
+            tiny = dataclasses.replace(BY_NAME[name], quick_contacts=size, latency_ms="0-5")
+            out[name] = bench.run(tiny)
+        cross_checks(list(out.values()))
+        yield out
+
+
+def test_purchases_cost_one_purchase_an_order_and_a_resync_only_its_lookups(
+    activation_results: dict[str, ScenarioResult],
+) -> None:
+    for result in activation_results.values():
+        assert result.sanity == [], result.run.stderr_tail
+    cold, again = activation_results["order_lines"], activation_results["orders_resync"]
+    by_route = cold.connector.server.by_route
+    assert by_route["POST /1/transaction/processManual"] == ORDERS
+    assert by_route["POST /1/Products"] == 2 and by_route["POST /1/Contacts/saveorupdate"] == 6
+    assert "POST /1/transaction/processManual" not in again.connector.server.by_route
+    assert again.connector.server.requests <= 8  # one lookup of 24 orders, the set-up reads
+
+
+def test_linking_adds_only_the_lookups_of_the_distinct_keys(
+    activation_results: dict[str, ScenarioResult],
+) -> None:
+    plain, linked = activation_results["deals"], activation_results["deals_linked"]
+    assert linked.connector.server.requests - plain.connector.server.requests == 2  # 8 emails, 2 names
+    target, value, holds = linked.checks[-1]  # the cross-check: at most `deals` + 0.03 a record
+    assert target.high == round(plain.connector.requests_per_record + 0.03, 4) and holds, value

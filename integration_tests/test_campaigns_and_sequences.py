@@ -341,11 +341,12 @@ def test_discover_offers_the_four_properties_on_contacts_only(sandbox: SandboxHa
     modes: dict[str, dict[str, set[str]]] = {}
     for op in catalog["operations"]:
         modes.setdefault(op["object_name"], {})[op["sync_mode"]] = set(op["json_schema"]["properties"])
-    assert set(modes) == {"Contact", "Deal", "Company", "Pet"}
+    assert set(modes) == {"Contact", "Deal", "Company", "Pet", "Transaction"}  # Transaction: purchases
     for mode in ("append", "append_dedup", "update"):
         assert set(LIST_PROPERTIES) <= modes["Contact"][mode]
     assert not set(LIST_PROPERTIES) & modes["Contact"]["soft_delete"]
-    assert all(not set(LIST_PROPERTIES) & props for name in ("Deal", "Pet") for props in modes[name].values())
+    others = ("Deal", "Pet", "Transaction")
+    assert all(not set(LIST_PROPERTIES) & props for name in others for props in modes[name].values())
 
 
 def test_the_connection_test_costs_one_request_more_per_kind_named_as_the_docs_say(

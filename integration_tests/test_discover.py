@@ -45,7 +45,8 @@ def test_discover_lists_the_sandbox_objects_and_modes(sandbox: SandboxHandle) ->
     parsed = Serializer(ProtocolMessage, omit_none=True).load(message)  # validates as it parses
     assert parsed.destination_catalog is not None
     objects = by_object(message)
-    assert list(objects) == ["Contact", "Deal", "Company", "Pet"]
+    assert list(objects) == ["Contact", "Transaction", "Deal", "Company", "Pet"]
+    assert list(objects["Transaction"]) == ["append"], "purchases: logged once, never changed"
 
     pet = objects["Pet"]
     assert list(pet) == MODES
@@ -56,7 +57,7 @@ def test_discover_lists_the_sandbox_objects_and_modes(sandbox: SandboxHandle) ->
     properties = pet["append_dedup"]["json_schema"]["properties"]
     assert list(properties) == [
         "Pet ID", "Pet Name", "Species", "Birth Date", "Weight", "Vet Email", "Vaccinated", "Traits",
-        "Owner Contact", "Add Tags", "Remove Tags",
+        "Owner Contact", "Owner Contact (Email)", "Add Tags", "Remove Tags",
     ]  # fmt: skip
     assert properties["Birth Date"]["format"] == "date"
     assert properties["Weight"]["type"] == ["null", "number"]

@@ -23,6 +23,12 @@ Decisions the protocol leaves open, and why:
   except a matching key (chosen apart in the UI), as Airbyte's Salesforce destination shapes its
   operations (`SalesforceOperationRepository.kt`, `getSchema`). A record that still carries a
   property the object does not have (a hand-written catalog) is written without it, with a WARN.
+- A link field (Ontraport's `parent` type: a Deal's primary contact and company, a custom object's
+  link to a contact) is offered twice: as its raw id, and as `<Field> (<Key>)`, the linked record
+  named by its key (`Primary Contact (Email)`, `Company (Name)`; model/links.py), which the writer
+  looks up. Not in `soft_delete`, which writes no field.
+- Purchases are one more operation, object `Transaction`, `append` only, keyed by External Order ID
+  (account/purchase_catalog.py); it sits among the objects by its type id, 46.
 - A drop-down is a string without an `enum`: the writer takes an option's label (any case) or its
   id, and an account's options change after discover; the options are listed in the description.
   A list field takes a list of labels or ids or one comma-separated string, as the tag properties do.
@@ -30,7 +36,7 @@ Decisions the protocol leaves open, and why:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +48,7 @@ from airbyte_protocol_dataclasses.models import (
 from serpyco_rs import Serializer
 
 from destination_ontraport.account.connection import Account
+from destination_ontraport.account.purchase_catalog import purchase_operation
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.model.automations import AUTOMATION_PROPERTIES, ListKind
 from destination_ontraport.model.coercion import (
@@ -53,6 +60,7 @@ from destination_ontraport.model.coercion import (
     LIST_TYPES,
     NUMBER_TYPES,
 )
+from destination_ontraport.model.links import LinkProperty, link_properties
 from destination_ontraport.model.mapping import FieldInfo, normalise
 from destination_ontraport.model.objects import (
     ADD_TAGS,
@@ -61,6 +69,7 @@ from destination_ontraport.model.objects import (
     ObjectType,
     object_types,
 )
+from destination_ontraport.model.purchases import TRANSACTION_OBJECT_ID
 
 MAX_OPTIONS_DESCRIBED = 50
 # Record keys the writer takes for itself before mapping: no field may be offered under these
@@ -113,12 +122,18 @@ def read_catalog(config: OntraportConfig) -> Discovered:
 
 
 def discover_catalog(meta: Mapping[str, Any]) -> Discovered:
-    """Operations for contacts, the writable standard objects the account has and every custom
-    object, in object id order, each in the order append, append_dedup, update, soft_delete."""
+    """Operations for contacts, purchases, the writable standard objects the account has and every
+    custom object, in object id order, each in the order append, append_dedup, update, soft_delete."""
     operations: list[DestinationOperation] = []
     notes: list[str] = []
-    for obj in object_types(meta):
-        operations.extend(object_operations(obj, notes))
+    types = object_types(meta)
+    before = [obj for obj in types if obj.id < TRANSACTION_OBJECT_ID]
+    for obj in before:
+        operations.extend(object_operations(obj, notes, types))
+    if types:  # every account has purchases, listed or not (see purchase_catalog.py)
+        operations.append(purchase_operation())
+    for obj in types[len(before) :]:
+        operations.extend(object_operations(obj, notes, types))
     return Discovered(DestinationCatalog(operations=operations), notes)
 
 
@@ -127,11 +142,15 @@ def _tags_schema() -> dict[str, Any]:
     return {"type": ["null", "array", "string"], "items": {"type": "string"}, "description": TAGS_DESCRIPTION}
 
 
-def object_operations(obj: ObjectType, notes: list[str]) -> list[DestinationOperation]:
-    """The operations of one object; appends to `notes` what it cannot offer."""
+def object_operations(
+    obj: ObjectType, notes: list[str], types: Sequence[ObjectType] = ()
+) -> list[DestinationOperation]:
+    """The operations of one object; appends to `notes` what it cannot offer. `types`: the account's
+    object types, which its link fields may link to."""
     properties = property_names(obj, notes)
     property_of = {info.name: prop for prop, info in properties.items()}
     fields = {prop: field_schema(info) for prop, info in properties.items()}
+    links = {link.name: link_schema(link) for link in link_properties(obj, types, property_of, notes)}
     tags = {name: _tags_schema() for name in (ADD_TAGS, REMOVE_TAGS)} if obj.has_tags else {}
     tags.update(_automation_properties(obj))
     record_id = {
@@ -150,11 +169,10 @@ def object_operations(obj: ObjectType, notes: list[str]) -> list[DestinationOper
     by_id = [*unique_keys, [RECORD_ID_PROPERTY]]
 
     required = [prop for prop, info in properties.items() if info.required and [prop] not in unique_keys]
-    operations = [_operation(obj, DestinationSyncMode.append, {**fields, **tags}, unique_keys, required)]
+    writes = {**fields, **links, **tags}
+    operations = [_operation(obj, DestinationSyncMode.append, writes, unique_keys, required)]
     if unique_keys:
-        operations.append(
-            _operation(obj, DestinationSyncMode.append_dedup, {**fields, **tags}, unique_keys, required)
-        )
+        operations.append(_operation(obj, DestinationSyncMode.append_dedup, writes, unique_keys, required))
     else:
         notes.append(
             f"{obj.name} (object {obj.id}) has no append_dedup operation: none of its fields is one that "
@@ -162,7 +180,7 @@ def object_operations(obj: ObjectType, notes: list[str]) -> list[DestinationOper
             "update / soft_delete with the Ontraport record id; a unique custom field added in Ontraport "
             "appears here after the next discover."
         )
-    operations.append(_operation(obj, DestinationSyncMode.update, {**fields, **tags, **record_id}, by_id))
+    operations.append(_operation(obj, DestinationSyncMode.update, {**writes, **record_id}, by_id))
     keys_only = {key[0]: fields[key[0]] for key in unique_keys}
     operations.append(_operation(obj, DestinationSyncMode.soft_delete, {**keys_only, **record_id}, by_id))
     return operations
@@ -270,6 +288,11 @@ def field_schema(info: FieldInfo) -> dict[str, Any]:
         description += " Ontraport requires it on new records."
     schema["description"] = description
     return schema
+
+
+def link_schema(link: LinkProperty) -> dict[str, Any]:
+    """`Primary Contact (Email)`: the linked record's key, as text."""
+    return {"type": ["null", "string"], "description": link.describe()}
 
 
 def _options(options: Mapping[str, str]) -> str:

@@ -70,6 +70,7 @@ class FieldInfo:
     editable: bool = True
     unique: bool = False  # the meta marks it unique: a key Ontraport can merge on
     required: bool = False  # the meta marks it required: a new record must have it (discover says so)
+    parent_object: str | None = None  # a link (`parent`) field: the type id of the object it links to
 
     @property
     def label(self) -> str:
@@ -143,6 +144,13 @@ def _options(raw: Any) -> dict[str, str]:
     return options
 
 
+def _parent_object(raw: Any) -> str | None:
+    """Meta `parent_object` (the linked type's id, a string in the SDK's fixture; .NET reads an int):
+    the id as plain digits, or None when absent or no id (the fixture's custom-object side omits it)."""
+    text = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+    return text if text.isascii() and text.isdigit() else None
+
+
 class FieldCatalog:
     """The account's contact fields, indexed by normalised name and alias."""
 
@@ -171,6 +179,7 @@ class FieldCatalog:
                     editable=_flag(meta.get("editable"), default=True),
                     unique=_flag(meta.get("unique"), default=False),
                     required=_flag(meta.get("required"), default=False),
+                    parent_object=_parent_object(meta.get("parent_object")),
                 )
             )
         return cls(infos)

@@ -38,6 +38,9 @@ class ObjectType:
     id: int
     name: str  # as the meta gives it: "Contact", "Deal", "Pet"
     fields: FieldCatalog
+    # A dedicated collection route of its own (`/Products`, `/Transactions`), read and created as
+    # Ontraport's SDK does (JSON bodies, no objectID); None: the contact routes or the generic ones.
+    route: str | None = None
 
     @property
     def is_contact(self) -> bool:
@@ -50,12 +53,15 @@ class ObjectType:
 
     @property
     def collection_path(self) -> str:
+        if self.route is not None:
+            return self.route
         return "/Contacts" if self.is_contact else "/objects"
 
     @property
     def selector(self) -> dict[str, str]:
-        """Parameters that name the object on the generic routes (none on the contact routes)."""
-        return {} if self.is_contact else {"objectID": str(self.id)}
+        """Parameters that name the object on the generic routes (none on the contact routes or a
+        dedicated route)."""
+        return {} if self.is_contact or self.route is not None else {"objectID": str(self.id)}
 
     @property
     def writable_fields(self) -> list[FieldInfo]:

@@ -316,7 +316,24 @@ class OntraportClient:
     ) -> ApiRequest:
         if obj.is_contact:
             return ApiRequest(method, "/Contacts", form=fields, repeat_safe=repeat_safe)
+        if obj.route is not None:  # `POST /Products`: JSON without objectID, as the SDK's Products.php
+            return ApiRequest(method, obj.route, json=dict(fields), repeat_safe=repeat_safe)
         return ApiRequest(method, "/objects", json={"objectID": obj.id, **fields}, repeat_safe=repeat_safe)
+
+    # --- purchases ---------------------------------------------------------------------------------
+    def log_purchase(self, body: Mapping[str, Any]) -> str:
+        """POST /transaction/processManual, JSON, as the SDK's Transactions.php sends it: records a sale
+        (the caller sends `chargeNow: "chargeLog"`, which never charges a card) and answers
+        `data.invoice_id`, returned as text. Not repeat-safe: a second send would log the sale twice,
+        so a lost answer raises AmbiguousWriteError and the caller looks the order up before trying
+        again. An unknown contact is Ontraport's plain `Invalid Contact ID` (RequestRejectedError, or
+        NotFoundError where the account answers it with 404)."""
+        path = "/transaction/processManual"
+        data = self._send(ApiRequest("POST", path, json=dict(body), repeat_safe=False))
+        invoice = data.get("invoice_id") if isinstance(data, dict) else None
+        if invoice in (None, "") or isinstance(invoice, bool | dict | list):
+            raise _shape_error("POST", path, "no data.invoice_id")
+        return str(invoice)
 
     # --- tags --------------------------------------------------------------------------------------
     def find_tags(self, names: Sequence[str], object_type_id: int = CONTACT_OBJECT_ID) -> dict[str, str]:

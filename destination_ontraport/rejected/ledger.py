@@ -14,6 +14,7 @@ STATE's `rejectedRecordCount` counts are always among those its interval holds.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from destination_ontraport.protocol.messages import RecordItem, StateItem, StreamKey
@@ -35,9 +36,12 @@ class RejectLedger:
         """A later record with the same primary key replaced this one: it can no longer be refused."""
         self._in_flight.pop(position, None)
 
-    def settled(self) -> None:
-        """The writer flushed: every record read so far is written or rejected."""
+    def settled(self, keep: Iterable[int] = ()) -> None:
+        """The writer flushed: every record read so far is written or rejected, but those at the
+        positions `keep`, which a stream still holds (the lines of an order not yet complete)."""
+        kept = {position: self._in_flight[position] for position in keep if position in self._in_flight}
         self._in_flight.clear()
+        self._in_flight.update(kept)
 
     def rejected(
         self, position: int, stream: str | None, key: str | None, reason: str, record: Any

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -112,9 +113,10 @@ class Rejections:
         """A later record with the same primary key replaced this one: it can no longer be refused."""
         self._ledger.forget(position)
 
-    def settled(self) -> None:
-        """Every writer flushed: every record read so far is written or rejected."""
-        self._ledger.settled()
+    def settled(self, keep: Iterable[int] = ()) -> None:
+        """Every writer flushed: every record read so far is written or rejected, except those at the
+        input positions `keep` (an order whose last line is yet to come), which may still be refused."""
+        self._ledger.settled(keep)
 
     def state_arrived(self, item: StateItem) -> None:
         self._ledger.state_arrived(item)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +19,16 @@ from airbyte_cdk.models import ConfiguredAirbyteCatalog
 
 from destination_ontraport.account.automation_book import AutomationBook, require_configured
 from destination_ontraport.account.connection import Account, contact_mapper
+from destination_ontraport.account.discover import property_names
 from destination_ontraport.account.read_probe import probe_read_path
 from destination_ontraport.account.tag_book import TagBook
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.model.automations import ListRef
+from destination_ontraport.model.links import LinkProperty, link_properties, links_by_field
 from destination_ontraport.model.mapping import FieldInfo, RecordMapper
 from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
 from destination_ontraport.model.problems import ConfigProblem
+from destination_ontraport.model.purchases import names_purchases
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.protocol.messages import InputItem
 from destination_ontraport.rejected.bucket import RejectedObjects, open_rejected_objects
@@ -34,6 +37,7 @@ from destination_ontraport.rejected.settings import S3ObjectStorage
 from destination_ontraport.sync.leftovers import SyncEvidence, remove_missing_contacts
 from destination_ontraport.sync.loop import LoopSettings, MessageLoop
 from destination_ontraport.sync.progress import Progress
+from destination_ontraport.sync.purchase_route import PurchaseRoute, check_purchase_stream
 from destination_ontraport.sync.report import RequestFigures, SyncReport
 from destination_ontraport.sync.stream_kinds import RejectedShare, classic_options_set
 from destination_ontraport.sync.stream_rules import (
@@ -47,8 +51,11 @@ from destination_ontraport.sync.streams import STOP_AFTER_STRAYS, StreamRoute, S
 from destination_ontraport.sync.subscription_notes import confirm_subscriptions, log_left_off
 from destination_ontraport.sync.unmapped_log import UnmappedLog, unused_field_mappings
 from destination_ontraport.write.dry_run import DryRun
+from destination_ontraport.write.linking import LinkingWriter, LinkSettings
 from destination_ontraport.write.object_writer import ObjectWriter
+from destination_ontraport.write.purchases import PurchaseWriter
 from destination_ontraport.write.removal import RemovalAction, RemovalGuard, Remover
+from destination_ontraport.write.resolver import Resolvers
 from destination_ontraport.write.settings import WriterSettings
 from destination_ontraport.write.subscription_ledger import SubscriptionLedger
 
@@ -72,10 +79,17 @@ class SetUp:
     subscriptions: SubscriptionLedger
 
 
+PoolWriter = ObjectWriter | LinkingWriter
+
+
 class WriterPool:
     """One writer per object, key and kind of stream, built from what set-up learned: a classic
     stream's removals follow `deleted_records`, an activation stream's follow its mode (`soft_delete`
-    deletes), and only an activation stream rejects an update or a deletion whose key matches nothing."""
+    deletes), and only an activation stream rejects an update or a deletion whose key matches nothing.
+    An activation writer of an object with link fields resolves linked records first (LinkingWriter);
+    one purchase writer takes every Purchases stream's orders. Linked records and purchases share
+    the sync's resolvers, and their writers flush after the others: a record they link to may be one
+    this sync writes."""
 
     def __init__(
         self,
@@ -87,13 +101,30 @@ class WriterPool:
     ) -> None:
         self._client, self._config, self._learned = client, config, learned
         self._dry_run, self._progress = dry_run, progress
-        self._writers: dict[tuple[int, str | None, bool], ObjectWriter] = {}
+        self._writers: dict[tuple[int, str | None, bool], PoolWriter] = {}
+        self._resolvers = Resolvers(client, learned.ignores_case)
+        self._purchases: PurchaseWriter | None = None
 
-    def writer(self, obj: ObjectType, key: FieldInfo | None, *, activation: bool) -> ObjectWriter:
+    def writer(
+        self, obj: ObjectType, key: FieldInfo | None, *, activation: bool, links: Sequence[LinkProperty] = ()
+    ) -> PoolWriter:
+        """`links`: the object's link properties (an activation stream's records may name them)."""
         slot = (obj.id, key.name if key is not None else None, activation)
         if slot not in self._writers:
-            self._writers[slot] = self._new(obj, key, activation)
+            writer = self._new(obj, key, activation)
+            if links:
+                settings = LinkSettings(
+                    links_by_field(links), self._config.create_linked_contacts, self._dry_run
+                )
+                self._writers[slot] = LinkingWriter(writer, settings, self._resolvers)
+            else:
+                self._writers[slot] = writer
         return self._writers[slot]
+
+    def purchases(self, contacts: ObjectType) -> PurchaseWriter:
+        if self._purchases is None:
+            self._purchases = PurchaseWriter(self._client, contacts, self._resolvers, self._dry_run)
+        return self._purchases
 
     def _new(self, obj: ObjectType, key: FieldInfo | None, activation: bool) -> ObjectWriter:
         config, learned = self._config, self._learned
@@ -123,8 +154,10 @@ class WriterPool:
         """The account's campaigns and sequences by name (for data-activation Contact records)."""
         return self._learned.automations
 
-    def __iter__(self) -> Iterator[ObjectWriter]:
-        return iter(list(self._writers.values()))
+    def __iter__(self) -> Iterator[PoolWriter | PurchaseWriter]:
+        plain = [w for w in self._writers.values() if isinstance(w, ObjectWriter)]
+        linking = [w for w in self._writers.values() if isinstance(w, LinkingWriter)]
+        return iter([*plain, *linking, *([self._purchases] if self._purchases is not None else [])])
 
     def seen_contact_ids(self) -> set[str]:
         """Every contact any writer wrote or found, whatever its stream or key: none of them left."""
@@ -133,6 +166,7 @@ class WriterPool:
     def close(self) -> None:
         for writer in self._writers.values():
             writer.close()
+        self._resolvers.close()
 
 
 class SyncJob:
@@ -180,6 +214,9 @@ class SyncJob:
                 clock=self._clock,
             )
             yield from loop.run(items)
+            for route in routes:
+                if (unfinished := route.unfinished()) is not None:
+                    logger.warning(unfinished)
             evidence = SyncEvidence(
                 routes.routes, loop.statuses, writers.seen_contact_ids(), self._rejections
             )
@@ -242,12 +279,17 @@ class SyncJob:
         return StreamRoute(stream, mapper, writer)
 
     def _activation_route(self, stream: CatalogStream, writers: WriterPool) -> StreamRoute:
-        obj = activation_object(stream, self._account.objects())
+        if names_purchases(stream.object_name or ""):
+            check_purchase_stream(stream)
+            return PurchaseRoute(stream, writers.purchases(self._account.contacts))
+        objects = self._account.objects()
+        obj = activation_object(stream, objects)
         key = matching_key(stream.label, obj, stream.primary_key, stream.mode)
         by_id = key is RECORD_ID_FIELD
         # The connection's mapping renamed the fields already: no classic mapping option applies.
         mapper = RecordMapper(obj.fields, None if by_id else key, auto_mapping=True)
-        writer = writers.writer(obj, key, activation=True)
+        links = link_properties(obj, objects, {info.name: prop for prop, info in property_names(obj).items()})
+        writer = writers.writer(obj, key, activation=True, links=links)
         route = StreamRoute(
             stream,
             mapper,
@@ -256,6 +298,7 @@ class SyncJob:
             by_record_id=by_id,
             keyless=key is None,
             lists=writers.automations,
+            links=links,
         )
         if stream.replaces:
             logger.warning(

@@ -122,7 +122,8 @@ class MessageLoop:
         self._progress = progress
         self._clock = clock
         self._hold_seconds = settings.hold_seconds
-        self._held: list[tuple[StateItem, int]] = []  # with the records of its interval
+        # with the records of its interval, and the open groups of its streams it waits for
+        self._held: list[tuple[StateItem, int, frozenset[Any]]] = []
         self._held_since: float | None = None
         self._since_state = RecordsSinceState()
         self.statuses: dict[tuple[str | None, str], str] = {}
@@ -147,6 +148,8 @@ class MessageLoop:
             self._rejections.reject(item.position, item.stream, None, item.reason)
         elif isinstance(item, StreamStatusItem):
             self.statuses[(item.namespace or None, item.stream)] = item.status
+            if item.status == "COMPLETE":
+                self._routes.stream_complete(item.stream, item.namespace or None)
         elif isinstance(item, IgnoredItem):
             self._report.counts.ignored_messages += 1
         if self._held_since is not None and self._clock() - self._held_since >= self._hold_seconds:
@@ -184,7 +187,8 @@ class MessageLoop:
     def _on_state(self, item: StateItem) -> Iterator[dict[str, Any]]:
         self._report.counts.state_messages += 1
         self._rejections.state_arrived(item)
-        self._held.append((item, self._since_state.take(item.streams)))
+        waits = self._routes.open_groups(item.streams)  # an order whose last line is yet to come
+        self._held.append((item, self._since_state.take(item.streams), waits))
         if self.pending() == 0:
             yield from self._release_states()
         elif self._held_since is None:
@@ -203,7 +207,7 @@ class MessageLoop:
         for writer in self._writers:
             for outcome in writer.flush():
                 self._count(outcome)
-        self._rejections.settled()
+        self._rejections.settled(keep=self._routes.open_positions())
         yield from self._release_states()
 
     def _count(self, outcome: WriteOutcome) -> None:
@@ -211,10 +215,17 @@ class MessageLoop:
         self._progress.batch_counted()
 
     def _release_states(self) -> Iterator[dict[str, Any]]:
+        """The held states whose records are settled, in arrival order: a state that waits for a group
+        still open (and every state after it) stays held, its hold time counted afresh."""
         self._rejections.store()  # raises when the bucket fails: the held states stay unreleased
-        held, self._held, self._held_since = self._held, [], None
+        ready = next(
+            (i for i, (_, _, waits) in enumerate(self._held) if self._routes.still_open(waits)),
+            len(self._held),
+        )
+        held, self._held = self._held[:ready], self._held[ready:]
+        self._held_since = self._clock() if self._held else None
         released = []
-        for item, records in held:
+        for item, records, _ in held:
             rejected = self._rejections.count_for(item)  # in arrival order: each STATE its own interval
             released.append(echoed_state(item.raw, records - rejected, rejected))
         if self._withhold:

@@ -16,13 +16,14 @@ from typing import Any, Protocol
 from airbyte_cdk.models import DestinationSyncMode
 
 from destination_ontraport.model.automations import AUTOMATION_PROPERTIES, ListRef
-from destination_ontraport.model.coercion import record_id
-from destination_ontraport.model.mapping import FieldInfo, RecordMapper
+from destination_ontraport.model.coercion import CoercionError, coerce_email, coerce_text, record_id
+from destination_ontraport.model.links import LinkProperty
+from destination_ontraport.model.mapping import FieldInfo, RecordMapper, normalise
 from destination_ontraport.model.objects import ADD_TAGS, RECORD_ID_PROPERTY, REMOVE_TAGS, ObjectType
 from destination_ontraport.model.problems import ConfigProblem, RecordRejected
 from destination_ontraport.model.text import excerpt
 from destination_ontraport.ontraport.client import MAX_LOOKUP_VALUE, lookup_value_fits
-from destination_ontraport.protocol.messages import stream_label
+from destination_ontraport.protocol.messages import StreamKey, stream_label
 from destination_ontraport.sync.dedup import LatestByCursor
 from destination_ontraport.sync.record_lists import ListResolver, take_lists
 from destination_ontraport.sync.stream_rules import CatalogStream
@@ -57,6 +58,8 @@ class StreamRoute:
     by_record_id: bool = False  # keyed by Ontraport's own id, taken out of the record before mapping
     keyless: bool = False  # append without a key: every record is created
     lists: ListResolver | None = None  # the account's campaigns and sequences, for `Add to Campaigns`...
+    # key properties of linked records (`Primary Contact (Email)`), taken out before mapping
+    links: Sequence[LinkProperty] = ()
     # records this stream received (the rejection threshold's denominator)
     records_taken: int = field(default=0, init=False)
     _dedup: LatestByCursor[MappedRecord] = field(default_factory=LatestByCursor, init=False)
@@ -94,7 +97,10 @@ class StreamRoute:
         None. Raises RecordRejected with the reason when it cannot be written."""
         self.records_taken += 1
         properties, (tags, lists), record_id = self._split(data)
+        links = self._take_links(properties) if self.links else None
         fields = self.mapper.map(properties)
+        if links:
+            _check_link_and_id(links, fields, self.links)
         if record_id is not None:
             key = record_id
         elif self.keyless:
@@ -116,13 +122,54 @@ class StreamRoute:
             # A data-activation key is the matching key, in the object's property names: compared as
             # the writer compares it. A classic stream's is the source's own, compared as written.
             pk = (key,) if self.activation else self._primary_key_of(data, key)
-            mapped = MappedRecord(key, fields, position, self.label, tags=tags, lists=lists)
+            mapped = MappedRecord(key, fields, position, self.label, tags=tags, lists=lists, links=links)
             loser = self._dedup.offer(pk, self._cursor_of(data), mapped)
             return loser.position if loser is not None else None
         may_create = self.mode != DestinationSyncMode.update
         self.writer.add(
-            MappedRecord(key, fields, position, self.label, may_create=may_create, tags=tags, lists=lists)
+            MappedRecord(
+                key, fields, position, self.label, may_create=may_create, tags=tags, lists=lists, links=links
+            )
         )
+        return None
+
+    def _take_links(self, record: Mapping[str, Any]) -> dict[str, str]:
+        """Takes the linked records' key properties out of `record` (a copy of the input: see
+        `_split`): link field name -> the linked record's key, checked as a lookup needs it. A property
+        is recognised as fields are, normalised (`primary contact (email)` too)."""
+        assert isinstance(record, dict)
+        by_name = {normalise(link.name): link for link in self.links}
+        found: dict[str, str] = {}
+        for name in [name for name in record if "(" in name]:
+            link = by_name.get(normalise(name))
+            if link is None:
+                continue
+            raw = record.pop(name)
+            if raw is None or raw == "":
+                continue
+            try:
+                value = coerce_email(raw) if link.key.type == "email" else coerce_text(raw)
+            except CoercionError as exc:
+                raise RecordRejected(f"{link.name}: {exc.problem}") from None
+            if value:
+                _check_lookup_value(value, link.name)
+                found[link.field.name] = value
+        return found
+
+    # --- hooks for a stream whose records form groups (see purchase_route.py) ---------------------
+    def open_group(self) -> tuple[StreamKey, int] | None:
+        """The group of records still open (its last record may be yet to come), or None."""
+        return None
+
+    def open_positions(self) -> list[int]:
+        """Input positions of the records of the open group: not settled yet."""
+        return []
+
+    def stream_ended(self) -> None:
+        """The platform said the stream is COMPLETE: no record of it follows."""
+
+    def unfinished(self) -> str | None:
+        """At the end of the input: what this stream holds that was neither written nor rejected."""
         return None
 
     def identity(self, data: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -161,7 +208,7 @@ class StreamRoute:
         Ontraport id when keyed by id)."""
         if not self.activation:
             return data, ({}, {}), None
-        record = dict(data)
+        record = dict(data)  # a copy: properties are taken out of it
         tags: dict[str, bool] = {}
         for name in _tag_names(record.pop(REMOVE_TAGS, None), REMOVE_TAGS):
             tags[name] = False
@@ -216,6 +263,17 @@ def _tag_names(value: Any, prop: str) -> list[str]:
     for name in names:
         _check_lookup_value(name, f"a tag name in {prop}")
     return names
+
+
+def _check_link_and_id(
+    links: Mapping[str, str], fields: Mapping[str, str], props: Sequence[LinkProperty]
+) -> None:
+    """A record that gives both a link's key and its raw id says two things: neither is guessed."""
+    for link in props:
+        if link.field.name in links and fields.get(link.field.name, "") != "":
+            raise RecordRejected(
+                f"the record gives both {link.name} and {link.field.alias} (the id): map one of them"
+            )
 
 
 def _check_lookup_value(value: str, what: str) -> None:
@@ -299,7 +357,29 @@ class StreamRoutes:
 
     @property
     def buffered(self) -> int:
-        return sum(route.buffered for route in self.routes if route.mode == DestinationSyncMode.append_dedup)
+        """Records the routes hold (deduplication, an open order): STATE waits for them too."""
+        return sum(route.buffered for route in self.routes)
+
+    def open_groups(self, streams: frozenset[StreamKey] | None) -> frozenset[tuple[StreamKey, int]]:
+        """The open groups of these streams (None: every stream): a STATE that covers them waits until
+        they are closed and written."""
+        found = set()
+        for route in self.routes:
+            group = route.open_group()
+            if group is not None and (streams is None or group[0] in streams):
+                found.add(group)
+        return frozenset(found)
+
+    def still_open(self, groups: frozenset[tuple[StreamKey, int]]) -> bool:
+        return bool(groups) and not groups.isdisjoint(self.open_groups(None))
+
+    def open_positions(self) -> list[int]:
+        return [position for route in self.routes for position in route.open_positions()]
+
+    def stream_complete(self, name: str, namespace: str | None) -> None:
+        route = self.find(name, namespace)
+        if route is not None:
+            route.stream_ended()
 
 
 __all__ = ["RecordSink", "StreamRoute", "StreamRoutes"]

@@ -128,6 +128,7 @@ def unknown_properties(route: StreamRoute, unknown: Sequence[str]) -> str:
         offered += [ADD_TAGS, REMOVE_TAGS]
     if route.by_record_id:
         offered.append(RECORD_ID_PROPERTY)
+    offered += [link.name for link in route.links]
     by_key = {normalise(name): name for name in offered}
     hints: list[str] = []
     closest: dict[str, None] = {}

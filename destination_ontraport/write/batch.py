@@ -25,7 +25,9 @@ class MappedRecord:
     line and stream it came from, whether it may create a record (False from an `update` stream), and
     the tags it asks for (True: add, False: remove), and the campaigns and sequences it asks to be
     put on or taken off (True: subscribe, False: unsubscribe). A removal's fields hold only what finds
-    the record (its match value)."""
+    the record (its match value). `links`: the records it links to by key (link field name -> the
+    linked record's key value), resolved to ids into `fields` before the writer plans
+    (write/linking.py)."""
 
     key: str
     fields: dict[str, str]
@@ -34,6 +36,7 @@ class MappedRecord:
     may_create: bool = True
     tags: Mapping[str, bool] | None = None
     lists: Mapping[ListRef, bool] | None = None
+    links: Mapping[str, str] | None = None
 
 
 @dataclass(slots=True)
