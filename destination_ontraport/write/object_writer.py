@@ -20,14 +20,17 @@ from destination_ontraport.model.system_fields import TAG_FIELD
 from destination_ontraport.model.text import excerpt
 from destination_ontraport.ontraport.client import RecordApi, pages
 from destination_ontraport.write.batch import Batch, MappedRecord, PendingRecord
+from destination_ontraport.write.cold_start import LookupSkipping
 from destination_ontraport.write.dry_run import DryRun
+from destination_ontraport.write.estimate import RequestEstimate, round_requests, split_blind, tag_calls
 from destination_ontraport.write.executor import ApiExecutor, DryRunExecutor, Executor, RecordChecks, removes
 from destination_ontraport.write.known_records import KnownRecord, KnownRecords, row_tag_ids
 from destination_ontraport.write.outcome import RefusedRecord, WriteOutcome
 from destination_ontraport.write.parallel import Workers
-from destination_ontraport.write.planner import Kind, Step, plan_records, plan_tags, tags_after
+from destination_ontraport.write.planner import Kind, Step, TagPlan, plan_records, plan_tags, tags_after
 from destination_ontraport.write.progress import NO_PROGRESS, ProgressSink
 from destination_ontraport.write.removal import Remover
+from destination_ontraport.write.results import record_results
 from destination_ontraport.write.settings import WriterSettings
 
 logger = logging.getLogger("airbyte")
@@ -75,6 +78,11 @@ class ObjectWriter:
         self._batch = Batch(str.casefold if case_unsettled(key, ignores_case) else None)
         self._workers = Workers(client.max_in_flight, progress.tick)
         self._executor: Executor
+        # Lookups an upsert by email may skip (cold_start.py); a dry run asks the same, to estimate.
+        merges = key is not None and settings.obj.merges_on(key)
+        self._skipping = LookupSkipping(merges, self.key_name, case_safe=ignores_case is True)
+        self._estimate: DryRun | None = dry_run  # a dry run estimates what the real sync would spend
+        self._estimate_settled = False  # the estimate counted the lookup that settles `ids=0`
         if dry_run is None:
             checks = RecordChecks(self._find_one, self._equal)
             self._executor = ApiExecutor(client, settings, self._workers, checks, remover, progress, pause)
@@ -109,20 +117,84 @@ class ObjectWriter:
             yield self._write_round(batch)
 
     def _write_round(self, batch: Sequence[PendingRecord]) -> WriteOutcome:
-        steps = plan_records(batch, self._look_up(batch), self._equal, removes=self._removal is not None)
+        known, missing = self._remembered(batch)
+        blind = self._skipping.blind(missing)
+        looked = [pending for pending in missing if pending.key not in blind]
+        # A dry run looks every record up (it must say what each would become) and counts the lookups
+        # the real sync would make; a real sync looks up only the records it does not write blind.
+        known.update(self._fetch(missing if self._estimate is not None else looked))
+        self._skipping.looked_up(len(looked), sum(1 for pending in looked if pending.key in known))
+        steps = plan_records(batch, known, self._equal, removes=self._removal is not None)
+        if blind:
+            for step in steps:
+                step.blind = step.pending.key in blind
         if self._reject_absent:
             self._reject_missing(steps)
         self._executor.execute(steps)
+        if self._estimate is None:
+            steps = self._write_deferred(steps)
         tag_id = self._record_tag_ids(steps)
-        outcome = WriteOutcome(tagged=self._executor.apply_tags(plan_tags(steps, self._always, tag_id)))
+        tag_plan = plan_tags(steps, self._always, tag_id)
+        outcome = WriteOutcome(tagged=self._executor.apply_tags(tag_plan))
+        if self._estimate is not None:
+            outcome.requests = self._estimate_round(steps, looked, tag_plan)
         for step in steps:
             self._count(step, outcome)
             self._remember(step, tag_id)
+        outcome.results = record_results(
+            steps,
+            self.obj,
+            tag_plan.touches(),
+            removal=self._removal,
+            removal_tags=self._always,
+            keyed=self.key is not None,
+        )
         self._settle_read_mode(steps)
         return outcome
 
+    # --- records written without a lookup ------------------------------------------------------
+    def expect_no_records(self) -> None:
+        """Set-up found no record of this object type in the account: nothing can be found yet, so an
+        upsert by email writes without looking up from the first batch on (see cold_start.py)."""
+        self._skipping.start_cold()
+
+    def _write_deferred(self, steps: list[Step]) -> list[Step]:
+        """After a blind write merged into an existing record: back to lookups, and the blind steps
+        the executor held back are looked up, planned and written now."""
+        if any(step.blind and step.kind is Kind.UPDATE and not step.deferred for step in steps):
+            self._skipping.merged()
+        deferred = [step.pending for step in steps if step.deferred]
+        if not deferred:
+            return steps
+        known = self._fetch(deferred)
+        self._skipping.looked_up(len(deferred), len(known))
+        again = {step.pending.key: step for step in plan_records(deferred, known, self._equal, removes=True)}
+        self._executor.execute(list(again.values()))
+        return [again.get(step.pending.key, step) if step.deferred else step for step in steps]
+
+    def _estimate_round(
+        self, steps: Sequence[Step], looked: Sequence[PendingRecord], plan: TagPlan
+    ) -> RequestEstimate:
+        """A dry run's round, as the real sync would spend it: its lookups (not the blind records'),
+        a blind write that meets an existing record and the lookups of the blind records after it
+        (split_blind), the lookup that settles `ids=0`, and one tag call per set per 500 records."""
+        merge, deferred = split_blind(steps)
+        lookups = self._lookup_requests(looked)
+        if merge is not None:
+            self._skipping.merged()
+            lookups += self._lookup_requests([step.pending for step in deferred])
+            self._skipping.looked_up(len(deferred), sum(1 for step in deferred if step.known is not None))
+        if self._settles_read_mode(steps) and not self._estimate_settled:
+            self._estimate_settled = True
+            lookups += 1
+        return round_requests(steps, merge, lookups=lookups, tags=tag_calls(plan))
+
     # --- lookup ------------------------------------------------------------------------------
-    def _look_up(self, batch: Sequence[PendingRecord]) -> dict[str, KnownRecord]:
+    def _remembered(
+        self, batch: Sequence[PendingRecord]
+    ) -> tuple[dict[str, KnownRecord], list[PendingRecord]]:
+        """(what this sync already knows of the batch's records, the records to look up): a record
+        whose fields are all known needs no lookup; a keyless record none at all."""
         known: dict[str, KnownRecord] = {}
         missing: list[PendingRecord] = []
         for pending in batch:
@@ -131,28 +203,42 @@ class ObjectWriter:
                 known[pending.key] = cached
             elif self.key is not None:
                 missing.append(pending)
-        if not missing:
-            return known
+        return known, missing
+
+    def _lookup_plan(self, missing: Sequence[PendingRecord]) -> tuple[list[list[str]], list[str]]:
+        """(the values of each lookup request, the fields they list): pure, sends nothing."""
         list_fields = sorted({"id", self.key_name, *self._tag_field()}.union(*(p.fields for p in missing)))
         if self.key is RECORD_ID_FIELD:
-            ids = [p.key for p in missing]
-            chunks = self._client.lookup_chunks(self.obj, "id", ids, list_fields)
+            return self._client.lookup_chunks(
+                self.obj, "id", [p.key for p in missing], list_fields
+            ), list_fields
+        values: dict[str, None] = {}
+        for pending in missing:
+            values[pending.fields[self.key_name]] = None
+            if self._case_variants:
+                values[pending.key] = None  # the lower-cased form, when it differs
+        return self._client.lookup_chunks(self.obj, self.key_name, list(values), list_fields), list_fields
+
+    def _lookup_requests(self, missing: Sequence[PendingRecord]) -> int:
+        return len(self._lookup_plan(missing)[0]) if missing and self.key is not None else 0
+
+    def _fetch(self, missing: Sequence[PendingRecord]) -> dict[str, KnownRecord]:
+        """The records Ontraport holds for `missing`, by match key, in bulk lookups."""
+        if not missing:
+            return {}
+        chunks, list_fields = self._lookup_plan(missing)
+        if self.key is RECORD_ID_FIELD:
             found_rows = self._workers.map(
                 lambda ids: self._client.find_by_ids(self.obj, ids, list_fields), chunks
             )
         else:
-            values: dict[str, None] = {}
-            for pending in missing:
-                values[pending.fields[self.key_name]] = None
-                if self._case_variants:
-                    values[pending.key] = None  # the lower-cased form, when it differs
-            chunks = self._client.lookup_chunks(self.obj, self.key_name, list(values), list_fields)
             found_rows = self._workers.map(lambda c: self._find_all(c, list_fields), chunks)
         found: dict[str, KnownRecord] = {}
         for rows in found_rows:
             for row in rows:
                 self._learn(found, row)
         folded = _fold(found)
+        known: dict[str, KnownRecord] = {}
         for pending in missing:
             record = found.get(pending.key) or _only(folded.get(pending.key.casefold()))
             if record is not None:
@@ -213,11 +299,17 @@ class ObjectWriter:
         """Whether lookups by condition need `ids=0` is learned from an answer that must contain a
         record: when no lookup found one yet (an empty account), one lookup of a record this sync
         just created settles it before the next batch relies on lookups (a dry run creates none)."""
-        if self._client.condition_needs_ids_zero is not None or self.key in (None, RECORD_ID_FIELD):
+        if not self._settles_read_mode(steps):
             return
         created = next((s for s in steps if s.created and s.record_id), None)
         if created is not None:
             self._client.find(self.obj, self.key_name, [created.pending.fields[self.key_name]], ["id"])
+
+    def _settles_read_mode(self, steps: Sequence[Step]) -> bool:
+        """Whether this round ends with the lookup that settles `ids=0` (a dry run: would)."""
+        if self._client.condition_needs_ids_zero is not None or self.key in (None, RECORD_ID_FIELD):
+            return False
+        return any(step.kind is Kind.CREATE and not step.rejected for step in steps)
 
     def _reject_missing(self, steps: Sequence[Step]) -> None:
         """`no Deal with id 42`, `no Contact with Email 'ann@x.io' to delete`: the record's own value

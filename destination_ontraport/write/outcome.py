@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from destination_ontraport.rejected.rejections import NamedRecord
+from destination_ontraport.synclog.rows import RecordResult
+from destination_ontraport.write.estimate import RequestEstimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,10 @@ class RefusedRecord:
 @dataclass
 class WriteOutcome:
     """Counts per action (records created, updated, ...; tagged and untagged count records, deleted
-    the records removed) and the records refused, in input order."""
+    the records removed) and the records refused, in input order. `results`: what happened to each
+    record written, found or removed (one per input record; the refused ones are in `refused`), for
+    the sync log; bounded by the round. `requests`: in a dry run, what the real sync would spend on
+    this round (see estimate.py); zeros in a real sync."""
 
     created: int = 0
     updated: int = 0
@@ -38,6 +43,8 @@ class WriteOutcome:
     deleted: int = 0
     skipped: int = 0
     refused: list[RefusedRecord] = field(default_factory=list)
+    results: list[RecordResult] = field(default_factory=list)
+    requests: RequestEstimate = field(default_factory=RequestEstimate)
 
 
 __all__ = ["RefusedRecord", "WriteOutcome"]
