@@ -47,6 +47,7 @@ class FakeClient:
         self.contacts: dict[str, dict[str, str]] = {}
         self.calls: list[tuple[str, Any]] = []
         self.lock = threading.Lock()
+        self.store_lock = threading.RLock()  # saves from several worker threads: one id each
         self.fail_create: list[Exception] = []  # raised by create, in order
         self.create_takes_effect_before_failing = True
         self.reject_emails: set[str] = set()
@@ -64,9 +65,10 @@ class FakeClient:
         return sum(1 for call, _ in self.calls if call == name)
 
     def add(self, **fields: str) -> str:
-        new_id = str(len(self.contacts) + 1)
-        self.contacts[new_id] = {"id": new_id, "contact_cat": "", **fields}
-        return new_id
+        with self.store_lock:
+            new_id = str(len(self.contacts) + 1)
+            self.contacts[new_id] = {"id": new_id, "contact_cat": "", **fields}
+            return new_id
 
     def lookup_chunks(
         self, obj: ObjectType, field_name: str, values: Sequence[str], list_fields: Sequence[str]
@@ -121,11 +123,12 @@ class FakeClient:
             )
         if fields.get("email") in self.reject_emails:
             raise RequestRejectedError("Invalid email address", status=422)
-        for contact in self.contacts.values():
-            if contact.get("email") == fields.get("email"):
-                contact.update(fields)
-                return contact["id"], False
-        return self.add(**fields), True
+        with self.store_lock:
+            for contact in self.contacts.values():
+                if contact.get("email") == fields.get("email"):
+                    contact.update(fields)
+                    return contact["id"], False
+            return self.add(**fields), True
 
     def create(self, obj: ObjectType, fields: Mapping[str, str]) -> str:
         self._log("create", dict(fields))

@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, fields
 from destination_ontraport.write.executor import TAG_CHUNK
 from destination_ontraport.write.planner import Kind, Step, TagPlan
 
-
 LABELS = (
     ("lookups", "lookups"),
     ("creates", "creates"),
