@@ -98,3 +98,10 @@ def test_the_writers_estimate_is_what_the_real_writer_sends() -> None:
     mixed = [*new[:50], *old, *new[50:]]
     estimated, sent = run_both(old, mixed)
     assert estimated == sent
+
+
+def test_a_record_repeated_in_a_later_batch_is_estimated_as_the_real_sync_writes_it() -> None:
+    """The real sync knows, in a later batch, the contact it created in an earlier one: no lookup and
+    no write for an unchanged repeat; the dry run plans the repeat against what it would have created."""
+    first = [f"r{i}@x.com" for i in range(150)]
+    assert run_both([], [*first, *first]) == (150 + 2, 150 + 2)

@@ -35,6 +35,10 @@ from destination_ontraport.write.settings import WriterSettings
 
 logger = logging.getLogger("airbyte")
 
+PLANNED_ID = "new"
+"""A dry run's stand-in id for a record the real sync would create (never sent: a dry run sends no
+write, and the client refuses any id that is not a number)."""
+
 
 class TagIdsByName(Protocol):
     """(tag names, object type id) -> {name: tag id}; missing tags are created only with `create`
@@ -89,7 +93,10 @@ class ObjectWriter:
             self._known = KnownRecords()
         else:
             self._executor = DryRunExecutor(settings, dry_run, remover)
-            self._known = KnownRecords(0)  # nothing was written: a dry run's plans teach nothing
+            # What the real sync would know after each batch (a record it would have created
+            # included, under PLANNED_ID), so that a record repeated in a later batch is planned, and
+            # its requests estimated, as the real sync would plan it.
+            self._known = KnownRecords()
 
     @property
     def pending_records(self) -> int:
@@ -332,7 +339,11 @@ class ObjectWriter:
     def _record_tag_ids(self, steps: Sequence[Step]) -> Mapping[str, str]:
         """The ids of the tags the batch's records name: those to add are created when missing, those
         only to remove are looked up (a missing one is held by nobody, and is never created)."""
-        asked = [step.pending.tags for step in steps if step.written]
+        asked = [
+            step.pending.tags
+            for step in steps
+            if step.written or (step.kind is Kind.CREATE and step.rejected is None)  # a dry run's: would be
+        ]
         adding = {name for tags in asked for name, add in tags.items() if add}
         removing = {name for tags in asked for name, add in tags.items() if not add} - adding
         if self._tag_ids_by_name is None or not adding | removing:
@@ -346,9 +357,12 @@ class ObjectWriter:
         if step.kind is Kind.REMOVE:
             self._known.forget(step.pending.key)
             return
-        if step.rejected or step.record_id is None:
+        record_id = step.record_id
+        if record_id is None and step.kind is Kind.CREATE and self._estimate is not None:
+            record_id = PLANNED_ID  # a dry run's create: the real sync would know it from here on
+        if step.rejected or record_id is None:
             return
-        if self._track_seen:
+        if self._track_seen and step.record_id is not None:
             self.seen_ids.add(step.record_id)
         before = step.known
         if (
@@ -362,7 +376,7 @@ class ObjectWriter:
         values = dict(before.values) if before else {}
         values.update(step.pending.fields)
         self._known.put(
-            step.pending.key, KnownRecord(step.record_id, values, tags_after(step, self._always, tag_id))
+            step.pending.key, KnownRecord(record_id, values, tags_after(step, self._always, tag_id))
         )
 
     def _names(self, step: Step) -> tuple[int, str, str] | None:
