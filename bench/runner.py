@@ -310,12 +310,16 @@ class ScenarioResult:
     naive: Side | None
     sanity: list[str] = field(default_factory=list)
     checks: list[tuple[Target, float | None, bool]] = field(default_factory=list)
+    estimated: int | None = None  # the requests a dry run on the same account said the sync would spend
 
     def metric(self, name: str) -> float | None:
         if name == "cpu_us_per_record":
             return 1e6 * self.run.cpu_seconds / self.connector.records if self.connector.records else None
         if name == "peak_rss_mb":
             return self.run.peak_rss_mb
+        if name == "estimate_error":
+            spent = self.connector.server.requests
+            return abs(self.estimated - spent) / spent if self.estimated is not None and spent else None
         value: float | None = getattr(self.connector, name)
         return value
 
@@ -358,6 +362,7 @@ class ScenarioResult:
                 "cpu_us_per_record": self.metric("cpu_us_per_record"),
             },
             "naive": self.naive.as_dict() if self.naive else None,
+            "dry_run_estimate": self.estimated,
             "ratio_to_naive": self.ratio_to_naive,
             "checks": [
                 {"target": t.describe(), "metric": t.metric, "value": v, "ok": ok} for t, v, ok in self.checks
@@ -431,6 +436,7 @@ class Bench:
         n_records, n_states = write_input(input_path, records)
         allowed = scenario.allowed_per_window / WINDOW_SECONDS
 
+        estimated = self._estimate(scenario, input_path, work, n_records)
         self._prepare(scenario)
         config = connector_config(self.sandbox.url, scenario)
         self.log(f"  connector: {n_records} records ({distinct} contacts), latency {scenario.latency_ms} ms")
@@ -438,7 +444,7 @@ class Bench:
             run = run_connector(config, input_path, work, timeout=self._timeout(scenario, n_records))
         server = ServerView.read(self.sandbox, sampler.samples)
         side = Side(n_records, distinct, run.wall_seconds, server, allowed)
-        result = ScenarioResult(scenario, self.quick, side, run, None)
+        result = ScenarioResult(scenario, self.quick, side, run, None, estimated=estimated)
         result.sanity = self._sanity(scenario, run, server, n_records, n_states, distinct)
 
         sample = scenario.naive_size(self.quick)
@@ -452,6 +458,19 @@ class Bench:
             result.naive = Side(len(naive_records), sample, naive.seconds, naive_server, allowed)
         result.evaluate()
         return result
+
+    def _estimate(self, scenario: Scenario, input_path: Path, work: Path, records: int) -> int | None:
+        """A dry run of the same input on the same account (for scenarios with the estimate target):
+        the total its summary says the real sync will spend."""
+        if not any(target.metric == "estimate_error" for target in scenario.targets):
+            return None
+        self._prepare(scenario)
+        self.log("  dry run: the estimate of the requests the sync will spend")
+        config = {**connector_config(self.sandbox.url, scenario), "dry_run": True}
+        run = run_connector(config, input_path, work / "dry-run", timeout=self._timeout(scenario, records))
+        if run.problems() or run.summary is None or "estimate" not in run.summary:
+            raise RuntimeError(f"the dry run failed: {run.problems()}\n{run.stderr_tail}")
+        return int(run.summary["estimate"]["total"])
 
     def _timeout(self, scenario: Scenario, records: int) -> float:
         """Generous: three times the time the scenario's request budget needs, plus start-up."""
