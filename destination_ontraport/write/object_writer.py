@@ -87,16 +87,15 @@ class ObjectWriter:
         self._skipping = LookupSkipping(merges, self.key_name, case_safe=ignores_case is True)
         self._estimate: DryRun | None = dry_run  # a dry run estimates what the real sync would spend
         self._estimate_settled = False  # the estimate counted the lookup that settles `ids=0`
+        # A dry run remembers what the real sync would know after each batch (a record it would have
+        # created included, under PLANNED_ID): a record repeated in a later batch is then planned,
+        # and its requests estimated, as the real sync would plan it.
+        self._known = KnownRecords()
         if dry_run is None:
             checks = RecordChecks(self._find_one, self._equal)
             self._executor = ApiExecutor(client, settings, self._workers, checks, remover, progress, pause)
-            self._known = KnownRecords()
         else:
             self._executor = DryRunExecutor(settings, dry_run, remover)
-            # What the real sync would know after each batch (a record it would have created
-            # included, under PLANNED_ID), so that a record repeated in a later batch is planned, and
-            # its requests estimated, as the real sync would plan it.
-            self._known = KnownRecords()
 
     @property
     def pending_records(self) -> int:
@@ -175,7 +174,8 @@ class ObjectWriter:
             return steps
         known = self._fetch(deferred)
         self._skipping.looked_up(len(deferred), len(known))
-        again = {step.pending.key: step for step in plan_records(deferred, known, self._equal, removes=True)}
+        planned = plan_records(deferred, known, self._equal, removes=self._removal is not None)
+        again = {step.pending.key: step for step in planned}
         self._executor.execute(list(again.values()))
         return [again.get(step.pending.key, step) if step.deferred else step for step in steps]
 
