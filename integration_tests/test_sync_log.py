@@ -42,7 +42,7 @@ SOURCE: list[dict[str, Any]] = [
 
 def seed_account(sandbox: SandboxHandle) -> dict[str, int]:
     emails = ["upd", "same", "untagged", "gone", "left"]
-    contacts = [
+    contacts: list[dict[str, Any]] = [
         {"email": "upd@example.com", "firstname": "Old", "tags": ["Airbyte"]},
         {"email": "same@example.com", "firstname": "Same", "tags": ["Airbyte"]},
         {"email": "untagged@example.com", "firstname": "Tag"},
