@@ -38,6 +38,7 @@ COLUMNS = (
     "naive requests / record",
     "naive achieved / allowed",
     "ratio to naive",
+    "dry-run estimate",
     "target",
     "result",
 )
@@ -86,6 +87,14 @@ def _429(side: Side) -> str:
     return f"{side.server.status_429} ({100 * side.share_429:.2f}%)"
 
 
+def _estimate(result: ScenarioResult) -> str:
+    """`5,038 (+0.0%)`: what a dry run on the same account said, against the requests counted."""
+    if result.estimated is None:
+        return "n/a"
+    spent = result.connector.server.requests
+    return f"{result.estimated:,} ({100 * (result.estimated - spent) / spent:+.1f}%)" if spent else "n/a"
+
+
 def row(result: ScenarioResult) -> list[str]:
     c, n = result.connector, result.naive
     per_contact = result.per_contact
@@ -106,6 +115,7 @@ def row(result: ScenarioResult) -> list[str]:
         "n/a" if n is None else f"{_per_record(n, per_contact)} ({n.records} records)",
         "n/a" if n is None else _rate(n),
         "n/a" if ratio is None else f"{ratio:.3f}",
+        _estimate(result),
         "; ".join(t.describe() for t, _, _ in result.checks),
         verdict,
     ]

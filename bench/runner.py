@@ -334,6 +334,8 @@ class ScenarioResult:
             server.requests - server.status_429
         ) / self.connector.records - self.baseline_requests_per_record
 
+    estimated: int | None = None  # the requests a dry run on the same account said the sync would spend
+
     def metric(self, name: str) -> float | None:
         if name == "extra_requests_per_record":
             return self.extra_requests_per_record
@@ -341,6 +343,9 @@ class ScenarioResult:
             return 1e6 * self.run.cpu_seconds / self.connector.records if self.connector.records else None
         if name == "peak_rss_mb":
             return self.run.peak_rss_mb
+        if name == "estimate_error":
+            spent = self.connector.server.requests
+            return abs(self.estimated - spent) / spent if self.estimated is not None and spent else None
         value: float | None = getattr(self.connector, name)
         return value
 
@@ -383,6 +388,7 @@ class ScenarioResult:
                 "cpu_us_per_record": self.metric("cpu_us_per_record"),
             },
             "naive": self.naive.as_dict() if self.naive else None,
+            "dry_run_estimate": self.estimated,
             "ratio_to_naive": self.ratio_to_naive,
             "baseline_requests_per_record": self.baseline_requests_per_record,
             "extra_requests_per_record": self.extra_requests_per_record,
@@ -462,6 +468,7 @@ class Bench:
         n_records, n_states = write_input(input_path, records)
         allowed = scenario.allowed_per_window / WINDOW_SECONDS
 
+        estimated = self._estimate(scenario, input_path, work, n_records)
         self._prepare(scenario)
         config = connector_config(self.sandbox.url, scenario)
         self.log(f"  connector: {n_records} records ({distinct} contacts), latency {scenario.latency_ms} ms")
@@ -469,7 +476,7 @@ class Bench:
             run = run_connector(config, input_path, work, timeout=self._timeout(scenario, n_records))
         server = ServerView.read(self.sandbox, sampler.samples)
         side = Side(n_records, distinct, run.wall_seconds, server, allowed)
-        result = ScenarioResult(scenario, self.quick, side, run, None)
+        result = ScenarioResult(scenario, self.quick, side, run, None, estimated=estimated)
         result.sanity = self._sanity(scenario, run, server, n_records, n_states, distinct)
 
         sample = scenario.naive_size(self.quick)
@@ -552,6 +559,19 @@ class Bench:
         self.sandbox.seed(contacts)
         self.sandbox.seed_objects(16, products)
         self.sandbox.seed_objects(46, transactions)
+
+    def _estimate(self, scenario: Scenario, input_path: Path, work: Path, records: int) -> int | None:
+        """A dry run of the same input on the same account (for scenarios with the estimate target):
+        the total its summary says the real sync will spend."""
+        if not any(target.metric == "estimate_error" for target in scenario.targets):
+            return None
+        self._prepare(scenario)
+        self.log("  dry run: the estimate of the requests the sync will spend")
+        config = {**connector_config(self.sandbox.url, scenario), "dry_run": True}
+        run = run_connector(config, input_path, work / "dry-run", timeout=self._timeout(scenario, records))
+        if run.problems() or run.summary is None or "estimate" not in run.summary:
+            raise RuntimeError(f"the dry run failed: {run.problems()}\n{run.stderr_tail}")
+        return int(run.summary["estimate"]["total"])
 
     def _timeout(self, scenario: Scenario, records: int) -> float:
         """Generous: three times the time the scenario's request budget needs, plus start-up."""

@@ -7,6 +7,7 @@ never disagree; `spec.json` at the repository root is only a generated copy (a t
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -16,7 +17,8 @@ from pydantic_core import PydanticCustomError
 
 from destination_ontraport.config_keys import unknown_keys
 from destination_ontraport.ontraport.settings import ONTRAPORT_WINDOW_SECONDS
-from destination_ontraport.rejected.settings import ObjectStorage, object_storage_field
+from destination_ontraport.rejected.settings import ObjectStorage, S3ObjectStorage, object_storage_field
+from destination_ontraport.synclog.settings import BucketSyncLog, FileSyncLog, SyncLogSettings, sync_log_field
 
 DEFAULT_API_URL = "https://api.ontraport.com/1"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -215,6 +217,7 @@ class OntraportConfig(BaseModel):
         json_schema_extra=_ui(13, "limits"),
     )
     object_storage_config: ObjectStorage = object_storage_field(**_ui(14, "limits"))
+    sync_log: SyncLogSettings = sync_log_field(**_ui(15, "limits"))
     api_url: str = Field(
         default=DEFAULT_API_URL,
         title="API URL",
@@ -356,6 +359,22 @@ class OntraportConfig(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _sync_log_has_somewhere_to_go(self) -> OntraportConfig:
+        """The bucket variant reuses object_storage_config's bucket; a file shared with the rejected
+        records would mix two kinds of rows in one file."""
+        log = self.sync_log
+        if isinstance(log, BucketSyncLog) and not isinstance(self.object_storage_config, S3ObjectStorage):
+            raise ValueError(
+                "sync_log is set to the rejected-records bucket, but object_storage_config names no S3 "
+                "bucket; configure the bucket in object_storage_config, or write the sync log to a local file"
+            )
+        if isinstance(log, FileSyncLog) and _same_file(log.path, self.rejected_records_path):
+            raise ValueError(
+                "sync_log and rejected_records_path name the same file; give the sync log a file of its own"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _scaled_window_only_for_a_sandbox(self) -> OntraportConfig:
         """Ontraport counts requests over a rolling minute; support may raise an account's limit, never
         the window, and every answer reports the limit (X-Rate-Limit-Limit), which the pacer reads. A
@@ -403,6 +422,10 @@ def unknown_option_warning(config: Any) -> str | None:
         f"Unknown config option(s) {', '.join(unknown)} are ignored; check their spelling against the "
         "spec (docs/ontraport.md lists the options)."
     )
+
+
+def _same_file(path: str, other: str | None) -> bool:
+    return other is not None and Path(path).expanduser().resolve() == Path(other).expanduser().resolve()
 
 
 def _is_local(url: str) -> bool:

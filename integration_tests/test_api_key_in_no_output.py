@@ -62,7 +62,7 @@ def provoke(sandbox: SandboxHandle, tmp_path: Path) -> None:
 
     # A run that dies in the middle (SIGKILL).
     many = [record("people", {"email": f"k{i}@example.com"}) for i in range(300)]
-    sandbox.configure(latency_ms="20-30")
+    sandbox.configure(latency_ms="60-80")  # 300 writes take longer than the 2 s before the kill
     killed = run_and_kill(config_for(sandbox.url, batch_size=10), catalog, many, kill_after=2.0)
     assert killed.killed
 

@@ -18,14 +18,18 @@ LAYERS: dict[str, frozenset[str]] = {
     # the REST API, and where rejected records go
     "ontraport": frozenset({"model"}),
     "rejected": frozenset({"model", "protocol"}),
+    # the per-record sync log: its rows, and where they go (a file, or the rejected-records bucket)
+    "synclog": frozenset({"model", "protocol", "rejected"}),
     # the config, generated into the spec: the bucket's settings model and the API's window, nothing else
     "config_keys": frozenset(),
-    "config": frozenset({"config_keys", "rejected.settings", "ontraport.settings"}),
+    "config": frozenset({"config_keys", "rejected.settings", "synclog.settings", "ontraport.settings"}),
     "spec": frozenset({"config"}),
     # reads of the live account, then writing one object, then one whole sync
     "account": frozenset({"model", "protocol", "ontraport", "config"}),
-    "write": frozenset({"model", "protocol", "ontraport", "rejected", "account"}),
-    "sync": frozenset({"model", "protocol", "ontraport", "rejected", "config", "spec", "account", "write"}),
+    "write": frozenset({"model", "protocol", "ontraport", "rejected", "synclog", "account"}),
+    "sync": frozenset(
+        {"model", "protocol", "ontraport", "rejected", "synclog", "config", "spec", "account", "write"}
+    ),
     # the account doctor: reads of the live account and one test contact, beside a sync
     "doctor": frozenset({"model", "ontraport", "config", "account"}),
     # the entry points and the failure table on top
@@ -36,6 +40,7 @@ LAYERS: dict[str, frozenset[str]] = {
             "protocol",
             "ontraport",
             "rejected",
+            "synclog",
             "config",
             "spec",
             "account",

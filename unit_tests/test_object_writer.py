@@ -48,6 +48,7 @@ class FakeClient:
         self.contacts: dict[str, dict[str, str]] = {}
         self.calls: list[tuple[str, Any]] = []
         self.lock = threading.Lock()
+        self.store_lock = threading.RLock()  # saves from several worker threads: one id each
         self.fail_create: list[Exception] = []  # raised by create, in order
         self.create_takes_effect_before_failing = True
         self.reject_emails: set[str] = set()
@@ -67,15 +68,16 @@ class FakeClient:
         return sum(1 for call, _ in self.calls if call == name)
 
     def add(self, **fields: str) -> str:
-        new_id = str(len(self.contacts) + 1)
-        self.contacts[new_id] = {
-            "id": new_id,
-            "contact_cat": "",
-            "updateCampaign": "",
-            "updateSequence": "",
-            **fields,
-        }
-        return new_id
+        with self.store_lock:
+            new_id = str(len(self.contacts) + 1)
+            self.contacts[new_id] = {
+                "id": new_id,
+                "contact_cat": "",
+                "updateCampaign": "",
+                "updateSequence": "",
+                **fields,
+            }
+            return new_id
 
     def lookup_chunks(
         self, obj: ObjectType, field_name: str, values: Sequence[str], list_fields: Sequence[str]
@@ -133,7 +135,7 @@ class FakeClient:
             )
         if fields.get("email") in self.reject_emails:
             raise RequestRejectedError("Invalid email address", status=422)
-        with self.lock:  # find and create in one step, as Ontraport's merge does
+        with self.store_lock:  # find and create in one step, as Ontraport's merge does
             for contact in self.contacts.values():
                 if contact.get("email") == fields.get("email"):
                     contact.update(fields)

@@ -359,7 +359,7 @@ class MemoryStore:
         self.puts = 0
         self.fail_on = fail_on
 
-    def put(self, key: str, body: bytes, content_type: str) -> None:
+    def put(self, key: str, body: bytes, content_type: str, what: str = "store rejected records in") -> None:
         self.puts += 1
         if self.puts == self.fail_on:
             raise ObjectStorageError("the bucket is gone", transient=False)

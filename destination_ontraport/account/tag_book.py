@@ -53,6 +53,11 @@ class TagBook:
                         self._make(name, object_type_id)
             return {n: self._ids[(object_type_id, n)] for n in wanted if (object_type_id, n) in self._ids}
 
+    @property
+    def would_create(self) -> int:
+        """A dry run: the tags a real sync would have created (one request each)."""
+        return len(self._reported)
+
     def _make(self, name: str, object_type_id: int) -> None:
         slot = (object_type_id, name)
         if not self._create:

@@ -78,6 +78,11 @@ class ObjectType:
                 found.insert(0, email)
         return found
 
+    def field_label(self, name: str) -> str:
+        """A field as the user knows it (`Plan`, `First Name`), not by its API name (`f1003`)."""
+        info = self.fields.get(name)
+        return info.alias if info is not None and info.alias else name
+
     def merges_on(self, key: FieldInfo) -> bool:
         """Whether `saveorupdate` is the repeat-safe create for this key: only a contact's email is
         settled by a source; anything else is looked up before a plain create."""

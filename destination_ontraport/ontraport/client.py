@@ -159,6 +159,10 @@ class OntraportClient:
             self._empty_types.add(obj.id)
         return rows
 
+    def holds_no_records(self, obj: ObjectType) -> bool:
+        """Whether this type was sampled empty and nothing has been created in it since."""
+        return obj.id in self._empty_types
+
     def find(
         self,
         obj: ObjectType,

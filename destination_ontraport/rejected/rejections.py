@@ -24,6 +24,7 @@ from destination_ontraport.protocol.messages import RecordItem, StateItem
 from destination_ontraport.rejected.bucket import RejectedObjects
 from destination_ontraport.rejected.ledger import RejectLedger
 from destination_ontraport.rejected.rejection_groups import FULL_LINES_PER_REASON, RejectionGroups
+from destination_ontraport.rejected.rows import RejectedRow
 
 logger = logging.getLogger("airbyte")
 
@@ -75,8 +76,9 @@ class Rejections:
         record: Any = None,
         *,
         names: NamedRecord | None = None,
-    ) -> None:
-        """`names`: the Ontraport record the rejected record names, when known."""
+    ) -> RejectedRow:
+        """`names`: the Ontraport record the rejected record names, when known. Returns the row the
+        bucket stores (its stream and namespace resolved), for the sync log."""
         rejection = Rejection(position, stream, key, reason)
         self.count += 1
         if names is not None:
@@ -103,6 +105,7 @@ class Rejections:
             self._local_file().write(
                 json.dumps({**asdict(rejection), "record": record}, default=str, ensure_ascii=False) + "\n"
             )
+        return row
 
     # --- records that may still be refused, and the STATEs that count them ---------------------
     def track(self, item: RecordItem) -> None:

@@ -16,7 +16,7 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,23 +47,56 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
-def _jsonl(rows: Iterable[RejectedRow], stringify: bool) -> str:
+def _jsonl(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], nested: Collection[str], stringify: bool
+) -> str:
     lines = []
-    for row in rows:
-        record = _json(row.record) if stringify and isinstance(row.record, dict | list) else row.record
-        values = (row.error, row.stream, row.namespace, row.position, row.key, record)
-        lines.append(_json(dict(zip(COLUMNS, values, strict=True))) + "\n")
+    for values in rows:
+        row = dict(zip(columns, values, strict=True))
+        if stringify:
+            for name in nested:
+                if isinstance(row[name], dict | list):
+                    row[name] = _json(row[name])
+        lines.append(_json(row) + "\n")
     return "".join(lines)
 
 
-def _csv(rows: Iterable[RejectedRow]) -> str:
+def _csv(columns: Sequence[str], rows: Iterable[Sequence[Any]], nested: Collection[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for row in rows:
-        record = "" if row.record is None else _json(row.record)
-        writer.writerow((row.error, row.stream, row.namespace or "", row.position, row.key or "", record))
+    writer.writerow(columns)
+    as_json = [name in nested for name in columns]
+    for values in rows:
+        writer.writerow(
+            "" if value is None else _json(value) if json_cell else value
+            for value, json_cell in zip(values, as_json, strict=True)
+        )
     return out.getvalue()
+
+
+def encode_table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    output: CsvFormat | JsonlFormat,
+    compression: NoCompression | GzipCompression,
+    *,
+    nested: Collection[str] = (),
+    mask: Callable[[str], str] = lambda text: text,
+) -> bytes:
+    """One object's bytes, for any table of rows (the rejected records, the sync log): JSON Lines
+    with one object per row, or CSV with a header, where the `nested` columns (a record, a list)
+    are one cell of JSON; empty cells for None. `mask` hides the connector's secrets, as the log
+    does: a source that sent the API key as a value would otherwise find it quoted in a bucket."""
+    stringify = isinstance(output, JsonlFormat) and output.stringify == "Stringify"
+    text = (
+        _csv(columns, rows, nested)
+        if isinstance(output, CsvFormat)
+        else _jsonl(columns, rows, nested, stringify=stringify)
+    )
+    data = mask(text).encode("utf-8")
+    if isinstance(compression, GzipCompression):
+        return gzip.compress(data, mtime=0)
+    return data
 
 
 def encode(
@@ -72,14 +105,9 @@ def encode(
     compression: NoCompression | GzipCompression,
     mask: Callable[[str], str] = lambda text: text,
 ) -> bytes:
-    """One object's bytes. `mask` hides the connector's secrets, as the log does: a source that sent
-    the API key as a value would otherwise find it quoted in a bucket."""
-    stringify = isinstance(output, JsonlFormat) and output.stringify == "Stringify"
-    text = _csv(rows) if isinstance(output, CsvFormat) else _jsonl(rows, stringify=stringify)
-    data = mask(text).encode("utf-8")
-    if isinstance(compression, GzipCompression):
-        return gzip.compress(data, mtime=0)
-    return data
+    """The rejected rows of one object (see `encode_table`); the record is one nested column."""
+    table = ((r.error, r.stream, r.namespace, r.position, r.key, r.record) for r in rows)
+    return encode_table(COLUMNS, table, output, compression, nested=("record",), mask=mask)
 
 
 def extension(output: CsvFormat | JsonlFormat, compression: NoCompression | GzipCompression) -> str:

@@ -56,10 +56,11 @@ class S3Store:
     def bucket(self) -> str:
         return self._settings.s3_bucket_name
 
-    def put(self, key: str, body: bytes, content_type: str) -> None:
-        """PutObject (one request: parts are small, a multipart upload would only add requests)."""
+    def put(self, key: str, body: bytes, content_type: str, what: str = "store rejected records in") -> None:
+        """PutObject (one request: parts are small, a multipart upload would only add requests). `what`
+        names the action in a failure's message (`store the sync log in`)."""
         self._call(
-            "store rejected records in",
+            what,
             lambda s3: s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type),
         )
 

@@ -63,7 +63,7 @@ S3Region = Literal[
 Flattening = Literal["No flattening", "Root level flattening"]
 
 
-def _airbyte_shape(required: list[str]) -> Any:
+def airbyte_shape(required: list[str]) -> Any:
     """A `json_schema_extra` that turns pydantic's rendering of a model into Airbyte's: `const`
     becomes a one-value `enum` without a title, `X | None` a plain `X`, secrets lose pydantic's
     `format: password`, and `required` lists what the activation destinations list (the models
@@ -90,7 +90,7 @@ def _airbyte_shape(required: list[str]) -> Any:
     return shape
 
 
-def _union_shape(**extra: Any) -> Any:
+def union_shape(**extra: Any) -> Any:
     """A `json_schema_extra` for a tagged union: pydantic adds a `discriminator` block, Airbyte's forms
     read only the `oneOf`."""
 
@@ -102,15 +102,15 @@ def _union_shape(**extra: Any) -> Any:
     return shape
 
 
-class _Settings(BaseModel):
+class SettingsBlock(BaseModel):
     """Settings blocks: values never quoted in errors; unknown keys (another version's) ignored."""
 
     model_config = ConfigDict(hide_input_in_errors=True, extra="ignore")
 
 
-class CsvFormat(_Settings):
+class CsvFormat(SettingsBlock):
     model_config = ConfigDict(
-        title="CSV: Comma-Separated Values", json_schema_extra=_airbyte_shape(["format_type", "flattening"])
+        title="CSV: Comma-Separated Values", json_schema_extra=airbyte_shape(["format_type", "flattening"])
     )
 
     format_type: Literal["CSV"] = "CSV"
@@ -121,9 +121,9 @@ class CsvFormat(_Settings):
         return "csv"
 
 
-class JsonlFormat(_Settings):
+class JsonlFormat(SettingsBlock):
     model_config = ConfigDict(
-        title="JSON Lines: Newline-delimited JSON", json_schema_extra=_airbyte_shape(["format_type"])
+        title="JSON Lines: Newline-delimited JSON", json_schema_extra=airbyte_shape(["format_type"])
     )
 
     format_type: Literal["JSONL"] = "JSONL"
@@ -142,14 +142,14 @@ class JsonlFormat(_Settings):
         return "jsonl"
 
 
-class NoCompression(_Settings):
-    model_config = ConfigDict(title="No Compression", json_schema_extra=_airbyte_shape(["compression_type"]))
+class NoCompression(SettingsBlock):
+    model_config = ConfigDict(title="No Compression", json_schema_extra=airbyte_shape(["compression_type"]))
 
     compression_type: Literal["No Compression"] = "No Compression"
 
 
-class GzipCompression(_Settings):
-    model_config = ConfigDict(title="GZIP", json_schema_extra=_airbyte_shape(["compression_type"]))
+class GzipCompression(SettingsBlock):
+    model_config = ConfigDict(title="GZIP", json_schema_extra=airbyte_shape(["compression_type"]))
 
     compression_type: Literal["GZIP"] = "GZIP"
 
@@ -158,20 +158,20 @@ OutputFormat = Annotated[CsvFormat | JsonlFormat, Field(discriminator="format_ty
 Compression = Annotated[NoCompression | GzipCompression, Field(discriminator="compression_type")]
 
 
-class NoObjectStorage(_Settings):
+class NoObjectStorage(SettingsBlock):
     """Rejected records are counted and logged (and written to `rejected_records_path`, if set) only."""
 
-    model_config = ConfigDict(title="None", json_schema_extra=_airbyte_shape(["storage_type"]))
+    model_config = ConfigDict(title="None", json_schema_extra=airbyte_shape(["storage_type"]))
 
     storage_type: Literal["None"] = "None"
 
 
-class S3ObjectStorage(_Settings):
+class S3ObjectStorage(SettingsBlock):
     """An S3 (or S3-compatible) bucket that receives each rejected record with its reason."""
 
     model_config = ConfigDict(
         title="S3",
-        json_schema_extra=_airbyte_shape(
+        json_schema_extra=airbyte_shape(
             ["storage_type", "s3_bucket_name", "s3_bucket_region", "bucket_path", "format"]
         ),
     )
@@ -250,7 +250,7 @@ class S3ObjectStorage(_Settings):
         title="Output Format",
         description="Format of the data output.",
         examples=["CSV", "JSONL"],
-        json_schema_extra=_union_shape(airbyte_hidden=True, order=8, default={"format_type": "JSONL"}),
+        json_schema_extra=union_shape(airbyte_hidden=True, order=8, default={"format_type": "JSONL"}),
     )
     compression: Compression = Field(
         default_factory=NoCompression,
@@ -259,7 +259,7 @@ class S3ObjectStorage(_Settings):
             "Whether the output files should be compressed. If compression is selected, the output filename "
             'will have an extra extension (GZIP: ".jsonl.gz").'
         ),
-        json_schema_extra=_union_shape(airbyte_hidden=True),
+        json_schema_extra=union_shape(airbyte_hidden=True),
     )
     path_format: str = Field(
         default=DEFAULT_PATH_FORMAT,
@@ -379,5 +379,5 @@ def object_storage_field(**form: Any) -> Any:
             "Where rejected records are stored, each with the reason it was rejected. With S3, Airbyte links "
             "a sync's rejected records from the sync's page and counts them in its statistics."
         ),
-        json_schema_extra=_union_shape(**form),
+        json_schema_extra=union_shape(**form),
     )

@@ -38,7 +38,7 @@ from destination_ontraport.sync.leftovers import SyncEvidence, remove_missing_co
 from destination_ontraport.sync.loop import LoopSettings, MessageLoop
 from destination_ontraport.sync.progress import Progress
 from destination_ontraport.sync.purchase_route import PurchaseRoute, check_purchase_stream
-from destination_ontraport.sync.report import RequestFigures, SyncReport
+from destination_ontraport.sync.report import RequestFigures, SyncReport, estimate_summary
 from destination_ontraport.sync.stream_kinds import RejectedShare, classic_options_set
 from destination_ontraport.sync.stream_rules import (
     CatalogStream,
@@ -50,6 +50,14 @@ from destination_ontraport.sync.stream_rules import (
 from destination_ontraport.sync.streams import STOP_AFTER_STRAYS, StreamRoute, StreamRoutes
 from destination_ontraport.sync.subscription_notes import confirm_subscriptions, log_left_off
 from destination_ontraport.sync.unmapped_log import UnmappedLog, unused_field_mappings
+from destination_ontraport.synclog.log import (
+    BucketRecordLog,
+    FileRecordLog,
+    NoRecordLog,
+    RecordLog,
+    target_location,
+)
+from destination_ontraport.synclog.settings import FileSyncLog, NoSyncLog
 from destination_ontraport.write.dry_run import DryRun
 from destination_ontraport.write.linking import LinkingWriter, LinkSettings
 from destination_ontraport.write.object_writer import ObjectWriter
@@ -68,7 +76,11 @@ class SetUp:
     the ids of the config's tags on contacts (those that exist, or were created), how the account
     compares text (the read-path probe; None: not known), and the remover every removal goes through;
     the account's campaigns and sequences by name, the config's (`lists`), and the one memory of the
-    subscriptions this sync sends, shared by every writer of contacts."""
+    subscriptions this sync sends, shared by every writer of contacts.
+    `planned_tag_ids`: the config's tags as the writers plan them: in a dry run, a tag that does not
+    exist yet stands in as `new:<name>` (never sent: the client refuses any id that is not a number),
+    so the estimate counts the tag calls the real sync would make. `no_contacts`: the account held
+    no contact when the probe sampled it (an upsert by email then writes without lookups at once)."""
 
     tags: TagBook
     tag_ids: list[str]
@@ -77,6 +89,8 @@ class SetUp:
     automations: AutomationBook
     lists: frozenset[ListRef]
     subscriptions: SubscriptionLedger
+    planned_tag_ids: list[str]
+    no_contacts: bool = False
 
 
 PoolWriter = ObjectWriter | LinkingWriter
@@ -132,7 +146,7 @@ class WriterPool:
         settings = WriterSettings(
             obj,
             key,
-            tag_ids=frozenset(learned.tag_ids) if obj.is_contact else frozenset(),
+            tag_ids=frozenset(learned.planned_tag_ids) if obj.is_contact else frozenset(),
             removal="delete" if activation else classic,
             ignores_case=learned.ignores_case,
             track_seen=obj.is_contact and config.missing_contacts != "keep",
@@ -140,7 +154,7 @@ class WriterPool:
             lists=learned.lists if obj.is_contact and not activation else frozenset(),
             subscriptions=learned.subscriptions if obj.is_contact else None,
         )
-        return ObjectWriter(
+        writer = ObjectWriter(
             self._client,
             settings,
             tag_ids_by_name=learned.tags.ids_by_name,
@@ -148,6 +162,9 @@ class WriterPool:
             dry_run=self._dry_run,
             progress=self._progress,
         )
+        if obj.is_contact and learned.no_contacts:
+            writer.expect_no_records()
+        return writer
 
     @property
     def automations(self) -> AutomationBook:
@@ -187,8 +204,9 @@ class SyncJob:
         self._client = account.client
         self._clock = clock
         self._dry_run = DryRun() if config.dry_run else None  # the one place a dry run is decided
-        self._rejections = Rejections(config.rejected_records_path, self._bucket())
-        self.report = SyncReport(self._rejections)
+        bucket = self._bucket()
+        self._rejections = Rejections(config.rejected_records_path, bucket)
+        self.report = SyncReport(self._rejections, sync_log=self._sync_log(bucket))
         self._progress = Progress(self.report, lambda: self._client.stats.requests, clock)
         self._writers: WriterPool | None = None
         self._routes: StreamRoutes | None = None
@@ -204,6 +222,7 @@ class SyncJob:
             )
             routes = self._routes = self._route_streams(writers)
             settings = LoopSettings(self._config.batch_size, withhold_states=self._dry_run is not None)
+            set_up_requests = self._client.stats.requests
             loop = MessageLoop(
                 routes,
                 list(writers),
@@ -221,16 +240,29 @@ class SyncJob:
                 routes.routes, loop.statuses, writers.seen_contact_ids(), self._rejections
             )
             contacts = self._account.contacts
+            before_leftovers = self._client.stats.requests
             self.report.add(
                 remove_missing_contacts(learned.remover, contacts, self._config, evidence, self._dry_run)
             )
+            self.report.sync_log.store()  # the leftovers' rows: no STATE comes after them
             if self._dry_run is None:
                 self.report.counts.subscriptions_processed = confirm_subscriptions(
                     self._client, learned.subscriptions
                 )
+            else:
+                leftover_reads = self._client.stats.requests - before_leftovers
+                self._estimate_fixed_costs(learned, set_up_requests, leftover_reads)
         finally:
             self._finish(started, loop)
         self._enforce_threshold(routes)
+
+    def _estimate_fixed_costs(self, learned: SetUp, set_up_requests: int, leftover_reads: int) -> None:
+        """A dry run's estimate, beyond what each writer's round counted: the set-up (every request
+        before the first record: a real sync sends the same reads, plus one request per tag it
+        creates) and the removals (what the remover would send, and the reads that found leftovers)."""
+        estimate = self.report.estimate
+        estimate.set_up += set_up_requests + learned.tags.would_create
+        estimate.removals += learned.remover.planned_requests + leftover_reads
 
     # --- set-up ------------------------------------------------------------------------------
     def _bucket(self) -> RejectedObjects | None:
@@ -243,6 +275,22 @@ class SyncJob:
             logger.info("Dry run: rejected records are listed in the log, not stored in the bucket.")
             return None
         return open_rejected_objects(settings, self._catalog)
+
+    def _sync_log(self, bucket: RejectedObjects | None) -> RecordLog:
+        """The sync log `sync_log` names (in the rejected-records bucket, it shares its target and part
+        numbers); none in a dry run, which writes nothing anywhere."""
+        settings = self._config.sync_log
+        if isinstance(settings, NoSyncLog):
+            return NoRecordLog()
+        if self._dry_run is not None:
+            logger.info("Dry run: the sync log is not written (its rows would say what a real sync did).")
+            return NoRecordLog()
+        if isinstance(settings, FileSyncLog):
+            logger.info(f"The sync log goes to {settings.path} (one row per record).")
+            return FileRecordLog(settings.path)
+        assert bucket is not None, "the config refuses a bucket sync log without a bucket"
+        logger.info(f"The sync log goes to {target_location(bucket.target)} (one row per record).")
+        return BucketRecordLog(bucket.target)
 
     def _set_up(self) -> SetUp:
         """The config's tags (created when missing, except in a dry run), the read-path probe, and the
@@ -257,7 +305,19 @@ class SyncJob:
         logger.info(probe.describe(self._account.match_field.name))
         guard = RemovalGuard(config.max_removals)
         remover = Remover(client, guard, tag_ids, sends=self._dry_run is None, lists=lists)
-        return SetUp(tags, tag_ids, probe.ignores_case, remover, automations, lists, SubscriptionLedger())
+        planned = tag_ids + [f"new:{n}" for n in config.tag_names if n not in contact_tags]
+        no_contacts = client.holds_no_records(self._account.contacts)
+        return SetUp(
+            tags,
+            tag_ids,
+            probe.ignores_case,
+            remover,
+            automations,
+            lists,
+            SubscriptionLedger(),
+            planned,
+            no_contacts,
+        )
 
     def _route_streams(self, writers: WriterPool) -> StreamRoutes:
         strays = None if self._config.rejected_records_threshold == 100 else STOP_AFTER_STRAYS
@@ -330,6 +390,7 @@ class SyncJob:
         if self._writers is not None:
             self._writers.close()
         self._rejections.close()
+        self.report.sync_log.close()
         stats = self._client.stats
         first = stats.first_request_at if stats.first_request_at is not None else started
         last = stats.last_response_at if stats.last_response_at is not None else self._clock()
@@ -345,6 +406,8 @@ class SyncJob:
         unused = unused_field_mappings(self._routes) if self._routes is not None else []
         log_left_off(self.report.counts, self._dry_run is not None)
         summary = self.report.summary(figures, unused)
+        if self._dry_run is not None:
+            summary.update(estimate_summary(self.report.estimate, figures.allowed_per_minute))
         if loop is not None and loop.withheld_states:
             logger.info(
                 f"Dry run: {loop.withheld_states} state message(s) withheld, so that the next real sync "

@@ -30,6 +30,7 @@ from destination_ontraport.model.objects import RECORD_ID_FIELD, ObjectType
 from destination_ontraport.model.text import excerpt
 from destination_ontraport.rejected.rejections import Rejections
 from destination_ontraport.sync.streams import StreamRoute
+from destination_ontraport.synclog.rows import RecordResult
 from destination_ontraport.write.dry_run import DryRun
 from destination_ontraport.write.outcome import WriteOutcome
 from destination_ontraport.write.removal import Remover
@@ -121,6 +122,11 @@ def remove_missing_contacts(
     else:
         outcome.untagged = len(missing)
         outcome.unsubscribed = remover.unsubscriptions(contacts, len(missing))
+    streams = ", ".join(route.label for route in mirrors)
+    why = f"tagged {tags} but not in this full refresh ({verb})"
+    outcome.results = [
+        RecordResult(None, streams, _email(row), "removed", str(row["id"]), reason=why) for row in missing
+    ]
     return outcome
 
 
@@ -181,6 +187,12 @@ def _spared(contacts: ObjectType, rejections: Rejections) -> _Spared:
         info = contacts.fields.get(name)
         normalise[name] = key_normaliser(info) if info is not None else str.strip
     return _Spared(pairs, normalise)
+
+
+def _email(row: Row) -> str | None:
+    """The sync log's key of a leftover: its email as emails compare (trimmed, lower-cased)."""
+    email = row.get(EMAIL)
+    return email.strip().lower() or None if isinstance(email, str) else None
 
 
 def _name(row: Row) -> str:

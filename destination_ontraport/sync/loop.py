@@ -30,11 +30,14 @@ from destination_ontraport.protocol.messages import (
     StreamStatusItem,
 )
 from destination_ontraport.protocol.state import echoed_state
+from destination_ontraport.rejected.rejections import NamedRecord
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.sync.streams import StreamRoutes
+from destination_ontraport.synclog.rows import RecordResult
 from destination_ontraport.write.outcome import WriteOutcome
 
 STATE_HOLD_SECONDS = 30.0
+SUPERSEDED = "replaced by a later record with the same primary key (append_dedup keeps the latest)"
 
 
 class Flushable(Protocol):
@@ -145,7 +148,7 @@ class MessageLoop:
             yield from self._on_state(item)
         elif isinstance(item, InvalidItem):
             self._report.counts.records_read += 1
-            self._rejections.reject(item.position, item.stream, None, item.reason)
+            reject(self._report, item.position, item.stream, None, item.reason)
         elif isinstance(item, StreamStatusItem):
             self.statuses[(item.namespace or None, item.stream)] = item.status
             if item.status == "COMPLETE":
@@ -162,7 +165,7 @@ class MessageLoop:
         route = self._routes.find(item.stream, item.namespace)
         if route is None:
             reason = self._routes.unknown_stream(item.stream, item.namespace)
-            self._rejections.reject(item.position, item.stream, None, reason, item.data)
+            reject(self._report, item.position, item.stream, None, reason, item.data)
             self._routes.stop_if_all_strays(self._report.counts.records_read)
             return
         try:
@@ -172,10 +175,14 @@ class MessageLoop:
                 self._rejections.forget(
                     superseded
                 )  # replaced by a later version: it can no longer be refused
+                self._report.sync_log.add(
+                    [RecordResult(superseded, route.label, None, "superseded", reason=SUPERSEDED)]
+                )
         except RecordRejected as exc:
             # Its key, when it still has a usable one: removals of leftovers spare that record.
             names = route.identity(item.data)
-            self._rejections.reject(
+            reject(
+                self._report,
                 item.position,
                 route.label,
                 names[1] if names else None,
@@ -195,8 +202,9 @@ class MessageLoop:
             self._held_since = self._clock()
 
     def pending(self) -> int:
-        """Records not yet written, and rejections not yet stored: a STATE waits for both."""
-        waiting = self._rejections.unstored
+        """Records not yet written, and rejections and sync log rows not yet stored: a STATE waits
+        for all of them."""
+        waiting = self._rejections.unstored + self._report.sync_log.unstored
         return sum(writer.pending_records for writer in self._writers) + self._routes.buffered + waiting
 
     def flush(self) -> Iterator[dict[str, Any]]:
@@ -218,6 +226,7 @@ class MessageLoop:
         """The held states whose records are settled, in arrival order: a state that waits for a group
         still open (and every state after it) stays held, its hold time counted afresh."""
         self._rejections.store()  # raises when the bucket fails: the held states stay unreleased
+        self._report.sync_log.store()  # the same for the sync log's rows
         ready = next(
             (i for i, (_, _, waits) in enumerate(self._held) if self._routes.still_open(waits)),
             len(self._held),
@@ -235,10 +244,24 @@ class MessageLoop:
 
 
 def count_in(outcome: WriteOutcome, report: SyncReport) -> None:
-    """One round of a writer, counted: its counts to the report, its refused records to the
-    report's rejections (which log, store and attribute them to their STATE)."""
+    """One round of a writer, counted: its counts (and its records' results, for the sync log) to
+    the report, its refused records to the report's rejections (which log, store and attribute them
+    to their STATE)."""
     report.add(outcome)
     for refused in outcome.refused:
-        report.rejections.reject(
-            refused.position, refused.stream, refused.key, refused.reason, names=refused.names
-        )
+        reject(report, refused.position, refused.stream, refused.key, refused.reason, names=refused.names)
+
+
+def reject(
+    report: SyncReport,
+    position: int,
+    stream: str | None,
+    key: str | None,
+    reason: str,
+    record: Any = None,
+    *,
+    names: NamedRecord | None = None,
+) -> None:
+    """Every rejection of the loop: to the rejections' owner, and its row to the sync log."""
+    row = report.rejections.reject(position, stream, key, reason, record, names=names)
+    report.sync_log.add([RecordResult.rejected(row)])

@@ -15,7 +15,9 @@ from typing import Any
 
 from destination_ontraport.ontraport.request_rate import WindowRate
 from destination_ontraport.rejected.rejections import Rejections
+from destination_ontraport.synclog.log import NoRecordLog, RecordLog
 from destination_ontraport.write.dry_run import DryRun
+from destination_ontraport.write.estimate import RequestEstimate
 from destination_ontraport.write.outcome import WriteOutcome
 
 logger = logging.getLogger("airbyte")
@@ -76,16 +78,21 @@ class RequestFigures:
 
 @dataclass
 class SyncReport:
-    """The counts of one sync, and its rejections' owner (read for the summary)."""
+    """The counts of one sync, its rejections' owner (read for the summary), its sync log (every
+    record's result goes there) and, in a dry run, the requests a real sync would spend."""
 
     rejections: Rejections = field(default_factory=Rejections)
     counts: Counts = field(default_factory=Counts)
+    sync_log: RecordLog = field(default_factory=NoRecordLog)
+    estimate: RequestEstimate = field(default_factory=RequestEstimate)
 
     def add(self, outcome: WriteOutcome) -> None:
         """What a writer's flush (or the removal of leftovers) did; its refused records go to the
         rejections' owner, not here."""
         for name in COUNTED_ACTIONS:
             setattr(self.counts, name, getattr(self.counts, name) + getattr(outcome, name))
+        self.estimate.add(outcome.requests)
+        self.sync_log.add(outcome.results)
 
     def rejected_share(self) -> float:
         """Invalid input lines count as records read: each was meant to be one."""
@@ -117,7 +124,8 @@ class SyncReport:
         }
 
     def log_summary(self, summary: dict[str, Any], dry_run: DryRun | None = None) -> None:
-        """One human line, the listed rejections, and one machine line (`SYNC_SUMMARY {json}`)."""
+        """One human line, the listed rejections, and one machine line (`SYNC_SUMMARY {json}`). A dry
+        run's summary carries its estimate (`summary["estimate"]`, see `estimate_summary`)."""
         s = summary
         verb = "Dry run (nothing written) would have" if dry_run is not None else "Sync summary:"
         logger.info(
@@ -128,6 +136,8 @@ class SyncReport:
             f"requests {s['requests']} ({s['requests_per_record']} per record; {s['retries']} retried, "
             f"{s['rate_limited']} answered 429), {_rate(s)}{_subscriptions(s)}{_unused(s)}"
         )
+        if "estimate_text" in s:
+            logger.info(f"Dry run: the real sync would spend {s['estimate_text']}.")
         for example in dry_run.examples if dry_run is not None else ():
             logger.info(f"Dry run: {example}")
         rejections = self.rejections
@@ -157,6 +167,11 @@ def _subscriptions(s: dict[str, Any]) -> str:
         f"; subscriptions to campaigns and sequences made {counts[0]}, removed {counts[1]}, "
         f"existing contacts left off {counts[2]}"
     )
+
+
+def estimate_summary(estimate: RequestEstimate, per_minute: float) -> dict[str, Any]:
+    """A dry run's summary keys: `estimate` (per action, total, minutes) and its sentence."""
+    return {"estimate": estimate.as_dict(per_minute), "estimate_text": estimate.describe(per_minute)}
 
 
 def _unused(s: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ writer picks one at start (see dry_run.py) and never asks "is this a dry run?" a
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -59,7 +60,11 @@ class Executor(Protocol):
 class ApiExecutor:
     """Writes one object's records. Creates are repeat-safe: a contact by email goes through
     saveorupdate (which merges), anything else is looked up again after an ambiguous failure, so a
-    retry never makes a duplicate."""
+    retry never makes a duplicate.
+
+    Blind steps (written without a lookup, see cold_start.py) are sent while no answer of this batch
+    said that a contact already existed; after the first such merge, the blind steps not yet sent are
+    left `deferred` for the writer to look up (at most the requests already in flight go blind)."""
 
     def __init__(
         self,
@@ -81,9 +86,11 @@ class ApiExecutor:
         self._removal = settings.removal
         self._pause = pause
         self._progress = progress
+        self._merged = threading.Event()  # a blind write of this batch met an existing record
 
     def execute(self, steps: Sequence[Step]) -> None:
         writes = [s for s in steps if s.kind in (Kind.CREATE, Kind.UPDATE)]
+        self._merged = threading.Event()
         self._progress.batch_started(len(writes))
         self._workers.map(self._write_and_tell, writes)
         remove_steps(self._obj, steps, self._remover, self._removal)
@@ -105,6 +112,9 @@ class ApiExecutor:
     # --- one record --------------------------------------------------------------------------
     def _write_and_tell(self, step: Step) -> None:
         """The progress line counts each result as its request completes, not at the batch's end."""
+        if step.blind and self._merged.is_set():
+            step.deferred = True  # lookups pay again: the writer looks this one up first
+            return
         self._write(step)
         self._progress.written(step)
 
@@ -123,7 +133,11 @@ class ApiExecutor:
                     )
                     step.kind, step.known, step.record_id = Kind.CREATE, None, None
             step.record_id, step.created = self._create(step.pending.fields)
-            if not step.created and not planned_create:
+            if step.blind and not step.created:
+                # No lookup said what it held: every field sent is what the merge may have changed.
+                self._merged.set()
+                step.kind, step.changed = Kind.UPDATE, dict(step.pending.fields)
+            elif not step.created and not planned_create:
                 step.kind = Kind.UPDATE  # a merge into a record that existed after all
         except RequestRejectedError as exc:
             step.rejected = f"Ontraport refused the {self._obj.name.lower()}: {exc}"
@@ -219,9 +233,7 @@ class DryRunExecutor:
             self._dry_run.examples.append(f"would update {what} (id {step.record_id}): {changes}")
 
     def _label(self, name: str) -> str:
-        """A field as the user knows it (`Plan`, `First Name`), not by its API name (`f1003`)."""
-        info = self._obj.fields.get(name)
-        return info.alias if info is not None and info.alias else name
+        return self._obj.field_label(name)
 
 
 def remove_steps(

@@ -22,20 +22,27 @@ from destination_ontraport.model.system_fields import TAG_FIELD
 from destination_ontraport.model.text import excerpt
 from destination_ontraport.ontraport.client import RecordApi, pages
 from destination_ontraport.write.batch import Batch, MappedRecord, PendingRecord
+from destination_ontraport.write.cold_start import LookupSkipping
 from destination_ontraport.write.dry_run import DryRun
+from destination_ontraport.write.estimate import RequestEstimate, round_requests, split_blind, tag_calls
 from destination_ontraport.write.executor import ApiExecutor, DryRunExecutor, Executor, RecordChecks, removes
 from destination_ontraport.write.known_records import KnownRecord, KnownRecords, row_lists, row_tag_ids
 from destination_ontraport.write.outcome import RefusedRecord, WriteOutcome
 from destination_ontraport.write.parallel import Workers
-from destination_ontraport.write.planner import Kind, Step, plan_records, plan_tags, tags_after
+from destination_ontraport.write.planner import Kind, Step, TagPlan, plan_records, plan_tags, tags_after
 from destination_ontraport.write.progress import NO_PROGRESS, ProgressSink
 from destination_ontraport.write.removal import Remover
+from destination_ontraport.write.results import record_results
 from destination_ontraport.write.settings import WriterSettings
 from destination_ontraport.write.subscriber import ApiSubscriber, DryRunSubscriber, Subscriber
 from destination_ontraport.write.subscription_ledger import SubscriptionLedger
 from destination_ontraport.write.subscription_plan import lists_after, plan_subscriptions
 
 logger = logging.getLogger("airbyte")
+
+PLANNED_ID = "new"
+"""A dry run's stand-in id for a record the real sync would create (never sent: a dry run sends no
+write, and the client refuses any id that is not a number)."""
 
 
 class TagIdsByName(Protocol):
@@ -86,15 +93,22 @@ class ObjectWriter:
         self._ledger = ledger
         self._executor: Executor
         self._subscriber: Subscriber
+        # Lookups an upsert by email may skip (cold_start.py); a dry run asks the same, to estimate.
+        merges = key is not None and settings.obj.merges_on(key)
+        self._skipping = LookupSkipping(merges, self.key_name, case_safe=ignores_case is True)
+        self._estimate: DryRun | None = dry_run  # a dry run estimates what the real sync would spend
+        self._estimate_settled = False  # the estimate counted the lookup that settles `ids=0`
+        # A dry run remembers what the real sync would know after each batch (a record it would have
+        # created included, under PLANNED_ID): a record repeated in a later batch is then planned,
+        # and its requests estimated, as the real sync would plan it.
+        self._known = KnownRecords()
         if dry_run is None:
             checks = RecordChecks(self._find_one, self._equal)
             self._executor = ApiExecutor(client, settings, self._workers, checks, remover, progress, pause)
             self._subscriber = ApiSubscriber(client, self._workers, ledger)
-            self._known = KnownRecords()
         else:
             self._executor = DryRunExecutor(settings, dry_run, remover)
             self._subscriber = DryRunSubscriber(ledger)
-            self._known = KnownRecords(0)  # nothing was written: a dry run's plans teach nothing
 
     @property
     def pending_records(self) -> int:
@@ -122,21 +136,88 @@ class ObjectWriter:
             yield self._write_round(batch)
 
     def _write_round(self, batch: Sequence[PendingRecord]) -> WriteOutcome:
-        steps = plan_records(batch, self._look_up(batch), self._equal, removes=self._removal is not None)
+        known, missing = self._remembered(batch)
+        # A contact written blind that turns out to exist has no read of its campaigns and sequences:
+        # the subscription plan leaves it off them (never twice; subscription_plan.held_lists).
+        blind = self._skipping.blind(missing)
+        looked = [pending for pending in missing if pending.key not in blind]
+        # A dry run looks every record up (it must say what each would become) and counts the lookups
+        # the real sync would make; a real sync looks up only the records it does not write blind.
+        known.update(self._fetch(missing if self._estimate is not None else looked))
+        self._skipping.looked_up(len(looked), sum(1 for pending in looked if pending.key in known))
+        steps = plan_records(batch, known, self._equal, removes=self._removal is not None)
+        if blind:
+            for step in steps:
+                step.blind = step.pending.key in blind
         if self._reject_absent:
             self._reject_missing(steps)
         self._executor.execute(steps)
+        if self._estimate is None:
+            steps = self._write_deferred(steps)
         tag_id = self._record_tag_ids(steps)
-        outcome = WriteOutcome(tagged=self._executor.apply_tags(plan_tags(steps, self._always, tag_id)))
+        tag_plan = plan_tags(steps, self._always, tag_id)
+        outcome = WriteOutcome(tagged=self._executor.apply_tags(tag_plan))
         self._subscribe(steps, outcome)
+        if self._estimate is not None:
+            outcome.requests = self._estimate_round(steps, looked, tag_plan)
         for step in steps:
             self._count(step, outcome)
             self._remember(step, tag_id)
+        outcome.results = record_results(
+            steps,
+            self.obj,
+            tag_plan.touches(),
+            removal=self._removal,
+            removal_tags=self._always,
+            keyed=self.key is not None,
+        )
         self._settle_read_mode(steps)
         return outcome
 
+    # --- records written without a lookup ------------------------------------------------------
+    def expect_no_records(self) -> None:
+        """Set-up found no record of this object type in the account: nothing can be found yet, so an
+        upsert by email writes without looking up from the first batch on (see cold_start.py)."""
+        self._skipping.start_cold()
+
+    def _write_deferred(self, steps: list[Step]) -> list[Step]:
+        """After a blind write merged into an existing record: back to lookups, and the blind steps
+        the executor held back are looked up, planned and written now."""
+        if any(step.blind and step.kind is Kind.UPDATE and not step.deferred for step in steps):
+            self._skipping.merged()
+        deferred = [step.pending for step in steps if step.deferred]
+        if not deferred:
+            return steps
+        known = self._fetch(deferred)
+        self._skipping.looked_up(len(deferred), len(known))
+        planned = plan_records(deferred, known, self._equal, removes=self._removal is not None)
+        again = {step.pending.key: step for step in planned}
+        self._executor.execute(list(again.values()))
+        return [again.get(step.pending.key, step) if step.deferred else step for step in steps]
+
+    def _estimate_round(
+        self, steps: Sequence[Step], looked: Sequence[PendingRecord], plan: TagPlan
+    ) -> RequestEstimate:
+        """A dry run's round, as the real sync would spend it: its lookups (not the blind records'),
+        a blind write that meets an existing record and the lookups of the blind records after it
+        (split_blind), the lookup that settles `ids=0`, and one tag call per set per 500 records."""
+        merge, deferred = split_blind(steps)
+        lookups = self._lookup_requests(looked)
+        if merge is not None:
+            self._skipping.merged()
+            lookups += self._lookup_requests([step.pending for step in deferred])
+            self._skipping.looked_up(len(deferred), sum(1 for step in deferred if step.known is not None))
+        if self._settles_read_mode(steps) and not self._estimate_settled:
+            self._estimate_settled = True
+            lookups += 1
+        return round_requests(steps, merge, lookups=lookups, tags=tag_calls(plan))
+
     # --- lookup ------------------------------------------------------------------------------
-    def _look_up(self, batch: Sequence[PendingRecord]) -> dict[str, KnownRecord]:
+    def _remembered(
+        self, batch: Sequence[PendingRecord]
+    ) -> tuple[dict[str, KnownRecord], list[PendingRecord]]:
+        """(what this sync already knows of the batch's records, the records to look up): a record
+        whose fields are all known needs no lookup; a keyless record none at all."""
         known: dict[str, KnownRecord] = {}
         missing: list[PendingRecord] = []
         for pending in batch:
@@ -149,36 +230,53 @@ class ObjectWriter:
                 known[pending.key] = cached
             elif self.key is not None:
                 missing.append(pending)
-        if not missing:
-            return known
-        kinds = set().union(*(self._lists_needed(p) for p in missing))
-        extra = [*self._tag_field(), *(kind.field for kind in kinds)]
+        return known, missing
+
+    def _lookup_plan(self, missing: Sequence[PendingRecord]) -> tuple[list[list[str]], list[str]]:
+        """(the values of each lookup request, the fields they list): pure, sends nothing. The fields
+        include the membership fields of the campaigns and sequences the records need."""
+        extra = [*self._tag_field(), *(kind.field for kind in self._kinds_needed(missing))]
         list_fields = sorted({"id", self.key_name, *extra}.union(*(p.fields for p in missing)))
         if self.key is RECORD_ID_FIELD:
-            ids = [p.key for p in missing]
-            chunks = self._client.lookup_chunks(self.obj, "id", ids, list_fields)
+            return self._client.lookup_chunks(
+                self.obj, "id", [p.key for p in missing], list_fields
+            ), list_fields
+        values: dict[str, None] = {}
+        for pending in missing:
+            values[pending.fields[self.key_name]] = None
+            if self._case_variants:
+                values[pending.key] = None  # the lower-cased form, when it differs
+        return self._client.lookup_chunks(self.obj, self.key_name, list(values), list_fields), list_fields
+
+    def _lookup_requests(self, missing: Sequence[PendingRecord]) -> int:
+        return len(self._lookup_plan(missing)[0]) if missing and self.key is not None else 0
+
+    def _fetch(self, missing: Sequence[PendingRecord]) -> dict[str, KnownRecord]:
+        """The records Ontraport holds for `missing`, by match key, in bulk lookups."""
+        if not missing:
+            return {}
+        chunks, list_fields = self._lookup_plan(missing)
+        if self.key is RECORD_ID_FIELD:
             found_rows = self._workers.map(
                 lambda ids: self._client.find_by_ids(self.obj, ids, list_fields), chunks
             )
         else:
-            values: dict[str, None] = {}
-            for pending in missing:
-                values[pending.fields[self.key_name]] = None
-                if self._case_variants:
-                    values[pending.key] = None  # the lower-cased form, when it differs
-            chunks = self._client.lookup_chunks(self.obj, self.key_name, list(values), list_fields)
             found_rows = self._workers.map(lambda c: self._find_all(c, list_fields), chunks)
         found: dict[str, KnownRecord] = {}
         for rows in found_rows:
             for row in rows:
                 self._learn(found, row)
-        self._note_unreadable(kinds, found_rows)
+        self._note_unreadable(self._kinds_needed(missing), found_rows)
         folded = _fold(found)
+        known: dict[str, KnownRecord] = {}
         for pending in missing:
             record = found.get(pending.key) or _only(folded.get(pending.key.casefold()))
             if record is not None:
                 known[pending.key] = record
         return known
+
+    def _kinds_needed(self, missing: Sequence[PendingRecord]) -> set[ListKind]:
+        return set().union(*(self._lists_needed(p) for p in missing))
 
     def _lists_needed(self, pending: PendingRecord) -> set[ListKind]:
         """The kinds of list whose membership a lookup of this record must read: those its records
@@ -253,11 +351,17 @@ class ObjectWriter:
         """Whether lookups by condition need `ids=0` is learned from an answer that must contain a
         record: when no lookup found one yet (an empty account), one lookup of a record this sync
         just created settles it before the next batch relies on lookups (a dry run creates none)."""
-        if self._client.condition_needs_ids_zero is not None or self.key in (None, RECORD_ID_FIELD):
+        if not self._settles_read_mode(steps):
             return
         created = next((s for s in steps if s.created and s.record_id), None)
         if created is not None:
             self._client.find(self.obj, self.key_name, [created.pending.fields[self.key_name]], ["id"])
+
+    def _settles_read_mode(self, steps: Sequence[Step]) -> bool:
+        """Whether this round ends with the lookup that settles `ids=0` (a dry run: would)."""
+        if self._client.condition_needs_ids_zero is not None or self.key in (None, RECORD_ID_FIELD):
+            return False
+        return any(step.kind is Kind.CREATE and not step.rejected for step in steps)
 
     def _reject_missing(self, steps: Sequence[Step]) -> None:
         """`no Deal with id 42`, `no Contact with Email 'ann@x.io' to delete`: the record's own value
@@ -292,7 +396,11 @@ class ObjectWriter:
     def _record_tag_ids(self, steps: Sequence[Step]) -> Mapping[str, str]:
         """The ids of the tags the batch's records name: those to add are created when missing, those
         only to remove are looked up (a missing one is held by nobody, and is never created)."""
-        asked = [step.pending.tags for step in steps if step.written]
+        asked = [
+            step.pending.tags
+            for step in steps
+            if step.written or (step.kind is Kind.CREATE and step.rejected is None)  # a dry run's: would be
+        ]
         adding = {name for tags in asked for name, add in tags.items() if add}
         removing = {name for tags in asked for name, add in tags.items() if not add} - adding
         if self._tag_ids_by_name is None or not adding | removing:
@@ -306,9 +414,12 @@ class ObjectWriter:
         if step.kind is Kind.REMOVE:
             self._known.forget(step.pending.key)
             return
-        if step.rejected or step.record_id is None:
+        record_id = step.record_id
+        if record_id is None and step.kind is Kind.CREATE and self._estimate is not None:
+            record_id = PLANNED_ID  # a dry run's create: the real sync would know it from here on
+        if step.rejected or record_id is None:
             return
-        if self._track_seen:
+        if self._track_seen and step.record_id is not None:
             self.seen_ids.add(step.record_id)
         before = step.known
         if (
@@ -325,7 +436,7 @@ class ObjectWriter:
         values.update(step.pending.fields)
         tags = tags_after(step, self._always, tag_id)
         self._known.put(
-            step.pending.key, KnownRecord(step.record_id, values, tags, lists_after(step, self._lists))
+            step.pending.key, KnownRecord(record_id, values, tags, lists_after(step, self._lists))
         )
 
     def _names(self, step: Step) -> tuple[int, str, str] | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from destination_ontraport.rejected.rejections import NamedRecord
+from destination_ontraport.synclog.rows import RecordResult
+from destination_ontraport.write.estimate import RequestEstimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,10 @@ class WriteOutcome:
     the records removed; subscribed and unsubscribed count subscriptions, one per contact and campaign
     or sequence) and the records refused, in input order. `subscriptions_left_off`: existing contacts
     not subscribed because Ontraport's read did not say what they are on; `subscriptions_unconfirmed`:
-    subscriptions sent without an answer (never sent twice)."""
+    subscriptions sent without an answer (never sent twice). `results`: what happened to each
+    record written, found or removed (one per input record; the refused ones are in `refused`), for
+    the sync log; bounded by the round. `requests`: in a dry run, what the real sync would spend on
+    this round (see estimate.py); zeros in a real sync."""
 
     created: int = 0
     updated: int = 0
@@ -45,6 +50,8 @@ class WriteOutcome:
     subscriptions_left_off: int = 0
     subscriptions_unconfirmed: int = 0
     refused: list[RefusedRecord] = field(default_factory=list)
+    results: list[RecordResult] = field(default_factory=list)
+    requests: RequestEstimate = field(default_factory=RequestEstimate)
 
 
 __all__ = ["RefusedRecord", "WriteOutcome"]

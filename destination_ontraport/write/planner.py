@@ -30,7 +30,12 @@ class Kind(Enum):
 @dataclass(slots=True)
 class Step:
     """One record's planned action; the executor fills in the result (`record_id` of a create,
-    `created`, `rejected`) and may change `kind` (an update whose record vanished becomes a create)."""
+    `created`, `rejected`) and may change `kind` (an update whose record vanished becomes a create).
+
+    `blind`: planned without a lookup (see cold_start.py): a create by saveorupdate whose answer says
+    whether the record existed; a merge makes it an update of every field sent. `deferred`: a blind
+    step the executor did not send because an earlier merge showed that lookups pay again: the writer
+    looks it up and plans it anew."""
 
     pending: PendingRecord
     kind: Kind
@@ -39,6 +44,8 @@ class Step:
     changed: dict[str, str] = field(default_factory=dict)
     created: bool = False
     rejected: str | None = None
+    blind: bool = False
+    deferred: bool = False
 
     @property
     def written(self) -> bool:
@@ -83,11 +90,17 @@ def changed_fields(fields: Mapping[str, str], held: Mapping[str, Any], equal: Eq
 class TagPlan:
     """Tag calls: per set of tag ids, the records to add them to (or take them from).
     `tagged_once_created`: records planned for creation but not created (a dry run's), which would
-    get tags once they have an id; carrying a plan out leaves none."""
+    get tags once they have an id; carrying a plan out leaves none. `once_created`: the same records
+    per set of tags they would get (the dry run's estimate counts the tag calls they would need)."""
 
     add: dict[frozenset[str], list[str]] = field(default_factory=dict)
     remove: dict[frozenset[str], list[str]] = field(default_factory=dict)
     tagged_once_created: int = 0
+    once_created: dict[frozenset[str], int] = field(default_factory=dict)
+
+    def touches(self) -> set[str]:
+        """The ids of the records a tag call adds tags to or takes tags from."""
+        return {record for groups in (self.add, self.remove) for ids in groups.values() for record in ids}
 
     @property
     def tagged(self) -> int:
@@ -104,6 +117,8 @@ def plan_tags(steps: Iterable[Step], always: frozenset[str], tag_id: Mapping[str
         if step.kind is Kind.CREATE and step.record_id is None and step.rejected is None:
             if always or any(step.pending.tags.values()):
                 plan.tagged_once_created += 1
+                wanted, _ = _asked(step, always, tag_id)
+                plan.once_created[wanted] = plan.once_created.get(wanted, 0) + 1
             continue
         if not step.written or step.record_id is None:
             continue
@@ -119,10 +134,13 @@ def plan_tags(steps: Iterable[Step], always: frozenset[str], tag_id: Mapping[str
 
 
 def tags_after(step: Step, always: frozenset[str], tag_id: Mapping[str, str]) -> frozenset[str] | None:
-    """What a written record holds once its tag plan ran (None: still unknown beyond ours)."""
-    wanted, unwanted = _asked(step, always, tag_id)
+    """What a written record holds once its tag plan ran (None: still unknown: it holds ours, and
+    perhaps others that a later removal must not take for absent)."""
     held = _held(step)
-    return frozenset(((held or frozenset()) | wanted) - unwanted)
+    if held is None:
+        return None
+    wanted, unwanted = _asked(step, always, tag_id)
+    return frozenset((held | wanted) - unwanted)
 
 
 def _asked(
@@ -135,6 +153,10 @@ def _asked(
 
 
 def _held(step: Step) -> frozenset[str] | None:
+    """The tags the record holds before the plan: none when this sync created it; unknown (None)
+    when no read listed them, or when saveorupdate merged into a record no lookup had found."""
     if step.created:
         return frozenset()
-    return step.known.tag_ids if step.known else frozenset()
+    if step.known is None:
+        return None if step.record_id is not None else frozenset()
+    return step.known.tag_ids

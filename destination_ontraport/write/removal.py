@@ -68,6 +68,7 @@ class Remover:
         self.tag_ids = list(tag_ids)  # what `remove_tags` takes off: the config's tags
         self.lists = frozenset(lists)  # ... and the config's campaigns and sequences
         self.sends = sends
+        self.planned_requests = 0  # a dry run: the requests these removals would have sent
         self._checked_types: set[int] = set()  # object types whose first delete was bracketed
         self._tripped: str | None = None
 
@@ -76,6 +77,7 @@ class Remover:
         ids only (the client refuses anything else before sending)."""
         self._guard.reserve(len(ids), what)
         if not self.sends:
+            self.planned_requests += self._requests_for(obj, len(ids), action)
             return
         for start in range(0, len(ids), REMOVAL_CHUNK):
             chunk = ids[start : start + REMOVAL_CHUNK]
@@ -103,6 +105,15 @@ class Remover:
             ids = sorted(list_id for ref_kind, list_id in self.lists if ref_kind is kind)
             if ids:
                 self._client.unsubscribe(kind, ids, chunk)
+
+    def _requests_for(self, obj: ObjectType, count: int, action: RemovalAction) -> int:
+        """What `remove` sends for `count` ids: a call per chunk, and the two counts around the first
+        delete of an object type (the tripwire)."""
+        calls = -(-count // REMOVAL_CHUNK)
+        if action == "delete" and calls and obj.id not in self._checked_types:
+            self._checked_types.add(obj.id)
+            calls += 2
+        return calls
 
     def tagged_records_missing_from(
         self, obj: ObjectType, seen_ids: Collection[str], list_fields: Sequence[str] = ()
