@@ -225,3 +225,21 @@ def test_a_dry_run_writes_no_sync_log(sandbox: SandboxHandle, tmp_path: Path) ->
     run = run_on_platform(config, catalog_of(stream_entry("people")), SOURCE[:4])
     assert run.returncode == 0 and not path.exists()
     assert any("the sync log is not written" in line for line in run.logs)
+
+
+def test_a_contact_only_put_on_a_campaign_is_logged_as_subscribed(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """The one action the main test cannot show: nothing of the contact changed but its campaigns."""
+    sandbox.seed_campaigns(["Onboarding"])
+    (same,) = sandbox.seed([{"email": "same@example.com", "firstname": "Same", "tags": ["Airbyte"]}])
+    path = tmp_path / "sync_log.jsonl"
+    config = config_for(
+        sandbox.url, tags="Airbyte", campaigns="Onboarding", sync_log={"log_type": "File", "path": str(path)}
+    )
+    source = [record("people", {"email": "same@example.com", "first_name": "Same"}), state("people", 1)]
+    run = run_on_platform(config, catalog_of(stream_entry("people")), source)
+    assert run.returncode == 0, run.stdout[-3000:]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [(row["action"], row["id"], row["fields"]) for row in rows] == [("subscribed", str(same), [])]
+    assert sandbox.memberships([same])[same]["campaigns"] == ["Onboarding"]

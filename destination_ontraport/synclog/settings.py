@@ -67,9 +67,9 @@ def sync_log_field(**form: Any) -> Any:
         title="Sync log",
         description=(
             "One row per record: its stream, input line, match key, what the sync did (created, "
-            "updated, unchanged, tagged, removed, skipped, superseded, rejected), the Ontraport id and "
-            "the names of the fields it changed (never their values). To a local file, or to the "
-            "rejected-records bucket configured above, under <prefix>/<sync id>/sync_log/."
+            "updated, unchanged, tagged, subscribed, removed, skipped, superseded, rejected), the "
+            "Ontraport id and the names of the fields it changed (never their values). To a local "
+            "file, or to the rejected-records bucket configured above, under <prefix>/<sync id>/sync_log/."
         ),
         json_schema_extra=union_shape(**form),
     )

@@ -157,7 +157,7 @@ class ObjectWriter:
         tag_id = self._record_tag_ids(steps)
         tag_plan = plan_tags(steps, self._always, tag_id)
         outcome = WriteOutcome(tagged=self._executor.apply_tags(tag_plan))
-        self._subscribe(steps, outcome)
+        subscribed = self._subscribe(steps, outcome)
         if self._estimate is not None:
             outcome.requests = self._estimate_round(steps, looked, tag_plan)
         for step in steps:
@@ -170,6 +170,7 @@ class ObjectWriter:
             removal=self._removal,
             removal_tags=self._always,
             keyed=self.key is not None,
+            subscribed_ids=subscribed,
         )
         self._settle_read_mode(steps)
         return outcome
@@ -381,16 +382,19 @@ class ObjectWriter:
             )
 
     # --- campaigns and sequences ------------------------------------------------------------
-    def _subscribe(self, steps: Sequence[Step], outcome: WriteOutcome) -> None:
+    def _subscribe(self, steps: Sequence[Step], outcome: WriteOutcome) -> frozenset[str]:
         """One call per set of campaigns (or sequences) per 500 contacts that need it, never a
-        contact twice (see subscription_plan.py); counted into the round's outcome."""
+        contact twice (see subscription_plan.py); counted into the round's outcome. Returns the ids
+        of the contacts put on one (the sync log's `subscribed`)."""
         if not self._lists and not any(step.pending.lists for step in steps):
-            return
-        counts = self._subscriber.apply(plan_subscriptions(steps, self._lists, self._ledger.done))
+            return frozenset()
+        plan = plan_subscriptions(steps, self._lists, self._ledger.done)
+        counts = self._subscriber.apply(plan)
         outcome.subscribed += counts.subscribed
         outcome.unsubscribed += counts.unsubscribed
         outcome.subscriptions_left_off += counts.left_off
         outcome.subscriptions_unconfirmed += counts.unconfirmed
+        return frozenset(contact for contacts in plan.add.values() for contact in contacts)
 
     # --- tags and bookkeeping ----------------------------------------------------------------
     def _record_tag_ids(self, steps: Sequence[Step]) -> Mapping[str, str]:

@@ -5,9 +5,8 @@ of the fields the write changed), unchanged, tagged (fields unchanged, tags adde
 removed, or skipped (nothing to do, with the reason). Refused records are not here: the rejections'
 owner logs them (with the record's stream and namespace as it resolved them).
 
-`subscribed` is for steps that put a record on a campaign or sequence and changed nothing else
-(issue 19 adds those steps to the plan): the caller says which records a round subscribed, exactly as
-the tag plan says which it tagged.
+`subscribed` is for steps that put a record on a campaign or sequence and changed nothing else: the
+caller says which records a round subscribed, exactly as the tag plan says which it tagged.
 """
 
 from __future__ import annotations
@@ -57,18 +56,20 @@ def record_results(
     removal: RemovalAction | None,
     removal_tags: Collection[str],
     keyed: bool = True,
+    subscribed_ids: Collection[str] = (),
 ) -> list[RecordResult]:
     """One result per input record of the round's steps that were not refused (a step collapses
     several records: each gets the step's result). `tagged_ids`: the records a tag call named;
     `removal_tags`: what an untag takes off; `keyed`: False for a stream without a matching key (its
-    records have no key to show)."""
+    records have no key to show); `subscribed_ids`: the contacts a subscribe call of the round named."""
     results: list[RecordResult] = []
     for step in steps:
         if step.rejected:
             continue
         removed = step.kind is Kind.REMOVE and removal is not None and removes(step, removal, removal_tags)
         tagged = step.record_id is not None and step.record_id in tagged_ids
-        action = record_action(step, tagged=tagged, removed=removed)
+        subscribed = step.record_id is not None and step.record_id in subscribed_ids
+        action = record_action(step, tagged=tagged, removed=removed, subscribed=subscribed)
         changed = step.pending.fields if action == "created" else step.changed if action == "updated" else {}
         labels = tuple(obj.field_label(name) for name in changed)
         reason = skip_reason(step, removal) if action == "skipped" else None
