@@ -1,15 +1,32 @@
-"""Fakes shared by the unit tests, checked by mypy against the protocols they stand in for."""
+"""Fakes and helpers shared by the unit tests, checked by mypy against the protocols they stand in for."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from destination_ontraport.model.mapping import FieldInfo, key_normaliser
 from destination_ontraport.model.objects import ObjectType
+from destination_ontraport.ontraport.client import OntraportClient
+from destination_ontraport.ontraport.settings import EngineSettings, Timing
 from destination_ontraport.sync.loop import count_in
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.write.batch import MappedRecord
 from destination_ontraport.write.object_writer import ObjectWriter
+
+BASE = "https://api.test/1"
+"""The API base URL the requests-mock tests answer on."""
+
+
+def envelope(data: object) -> dict[str, Any]:
+    """requests-mock keyword arguments for Ontraport's success envelope around `data`."""
+    return {"json": {"code": 0, "data": data, "account_id": 50}}
+
+
+def mocked_client(max_attempts: int = 2, *, api_key: str = "key") -> OntraportClient:
+    """A real client on BASE that never sleeps between attempts (requests-mock answers it)."""
+    settings = EngineSettings(BASE, "app", api_key, max_attempts=max_attempts)
+    return OntraportClient(settings, Timing(sleep=lambda _: None, jitter=lambda: 0.0))
 
 
 class RecordingSink:

@@ -4,34 +4,17 @@ shortcut is learned per object type: an account without contacts may hold custom
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests_mock
 
 from destination_ontraport.model.mapping import FieldCatalog
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.ontraport.client import OntraportClient
-from destination_ontraport.ontraport.settings import EngineSettings, Timing
+from unit_tests.fakes import BASE, envelope
 
-BASE = "https://api.test/1"
 CONTACTS = ObjectType(0, "Contact", FieldCatalog(()))
 PETS = ObjectType(10000, "Pet", FieldCatalog(()))
-
-
-def envelope(data: object) -> dict[str, Any]:
-    return {"json": {"code": 0, "data": data, "account_id": 50}}
-
-
-@pytest.fixture
-def client() -> Iterator[OntraportClient]:
-    made = OntraportClient(
-        EngineSettings(BASE, "app", "key", max_attempts=2), Timing(sleep=lambda _: None, jitter=lambda: 0.0)
-    )
-    yield made
-    made.close()
 
 
 def answer_like_an_account_that_needs_ids_zero(

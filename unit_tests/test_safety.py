@@ -28,7 +28,6 @@ from destination_ontraport.model.mapping import FieldCatalog, RecordMapper
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.errors import RemovalTripwireError, UnsafeRequestError
-from destination_ontraport.ontraport.settings import EngineSettings, Timing
 from destination_ontraport.sync.leftovers import SyncEvidence, remove_missing_contacts
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.sync.stream_rules import CatalogStream, catalog_streams
@@ -43,9 +42,8 @@ from destination_ontraport.write.removal import (
 )
 from destination_ontraport.write.settings import WriterSettings
 from ontraport_sandbox.meta_fixtures import SANDBOX_CONTACT_FIELDS
-from unit_tests.fakes import CountedWriter, RecordingSink
+from unit_tests.fakes import BASE, CountedWriter, RecordingSink, envelope
 
-BASE = "https://api.test/1"
 CATALOG = FieldCatalog.from_meta(SANDBOX_CONTACT_FIELDS)
 CONTACTS = ObjectType(0, "Contact", CATALOG)
 EMAIL = CATALOG.require("email", "test")
@@ -53,10 +51,6 @@ TAG = "7"
 POSITIVE = re.compile(r"[1-9][0-9]*")
 ODD_IDS: list[Any] = ["0", "", "abc", "-1", "1e3", " 5", None, 0, "00"]
 SELECTORS = ("performAll", "condition", "group_id", "search")
-
-
-def envelope(data: Any) -> dict[str, Any]:
-    return {"json": {"code": 0, "data": data, "account_id": 50}}
 
 
 @pytest.fixture
@@ -67,15 +61,6 @@ def mock() -> Iterator[requests_mock.Mocker]:
         m.delete(f"{BASE}/Contacts", **envelope("Deleted"))
         m.get(f"{BASE}/Contacts/getInfo", **envelope({"count": "1000"}))
         yield m
-
-
-@pytest.fixture
-def client() -> Iterator[OntraportClient]:
-    made = OntraportClient(
-        EngineSettings(BASE, "app", "key", max_attempts=2), Timing(sleep=lambda _: None, jitter=lambda: 0.0)
-    )
-    yield made
-    made.close()
 
 
 def bulk_requests(mock: requests_mock.Mocker) -> list[tuple[str, str, dict[str, list[str]]]]:

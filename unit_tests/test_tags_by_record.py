@@ -3,36 +3,18 @@ to remove is looked up and never created (creating it to remove it leaves it in 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
-import pytest
 import requests_mock
 
 from destination_ontraport.account.tag_book import TagBook
 from destination_ontraport.ontraport.client import OntraportClient
-from destination_ontraport.ontraport.settings import EngineSettings, Timing
 from destination_ontraport.sync.report import SyncReport
 from destination_ontraport.write.batch import MappedRecord
 from destination_ontraport.write.object_writer import ObjectWriter
 from destination_ontraport.write.settings import WriterSettings
-from unit_tests.fakes import CountedWriter
+from unit_tests.fakes import BASE, CountedWriter, envelope
 from unit_tests.test_object_writer import CONTACTS, EMAIL, FakeClient
-
-BASE = "https://api.test/1"
-
-
-def envelope(data: object) -> dict[str, Any]:
-    return {"json": {"code": 0, "data": data, "account_id": 50}}
-
-
-@pytest.fixture
-def client() -> Iterator[OntraportClient]:
-    made = OntraportClient(
-        EngineSettings(BASE, "app", "key", max_attempts=2), Timing(sleep=lambda _: None, jitter=lambda: 0.0)
-    )
-    yield made
-    made.close()
 
 
 def test_the_tag_book_never_creates_a_tag_it_is_asked_to_find_for_a_removal(client: OntraportClient) -> None:

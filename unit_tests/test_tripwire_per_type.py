@@ -3,9 +3,6 @@ a Pet (or Membership) delete that went right proves nothing for the contact dele
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 import requests_mock
 
@@ -13,25 +10,11 @@ from destination_ontraport.model.mapping import FieldCatalog
 from destination_ontraport.model.objects import ObjectType
 from destination_ontraport.ontraport.client import OntraportClient
 from destination_ontraport.ontraport.errors import RemovalTripwireError
-from destination_ontraport.ontraport.settings import EngineSettings, Timing
 from destination_ontraport.write.removal import RemovalGuard, Remover
+from unit_tests.fakes import BASE, envelope
 
-BASE = "https://api.test/1"
 CONTACTS = ObjectType(0, "Contact", FieldCatalog(()))
 PETS = ObjectType(10000, "Pet", FieldCatalog(()))
-
-
-def envelope(data: object) -> dict[str, Any]:
-    return {"json": {"code": 0, "data": data, "account_id": 50}}
-
-
-@pytest.fixture
-def client() -> Iterator[OntraportClient]:
-    made = OntraportClient(
-        EngineSettings(BASE, "app", "key", max_attempts=2), Timing(sleep=lambda _: None, jitter=lambda: 0.0)
-    )
-    yield made
-    made.close()
 
 
 def test_a_contact_delete_after_a_pet_delete_is_bracketed_too_and_trips(client: OntraportClient) -> None:
