@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from integration_tests.harness import Run, config_for, run_connector
+from integration_tests.harness import Run, config_for, run_connector, stream_entry
 from integration_tests.s3_server import Credentials, S3Handle
 from ontraport_sandbox.testing import SandboxHandle
 
@@ -137,15 +137,7 @@ def test_updates_and_deletions_that_match_nothing_are_rejected_stored_counted_an
 def test_the_default_threshold_still_guards_the_classic_streams_of_a_mixed_catalog(
     sandbox: SandboxHandle,
 ) -> None:
-    classic = {
-        "stream": {
-            "name": "people",
-            "json_schema": {"type": "object"},
-            "supported_sync_modes": ["incremental"],
-        },
-        "sync_mode": "incremental",
-        "destination_sync_mode": "append",
-    }
+    classic = stream_entry("people", "append")
     catalog = {"streams": [classic, stream("deal_fixes", "Deal", "update", ["id"])]}
     messages = [
         *[rec("people", {"email": f"p{i}@example.com"}) for i in range(8)],
@@ -168,15 +160,7 @@ def test_an_activation_soft_delete_deletes_whatever_deleted_records_says(
 ) -> None:
     sandbox.seed([{"email": "leaving@example.com", "tags": ["Airbyte"]}, {"email": "cdc@example.com"}])
     sandbox.seed_objects(PET, [{"f2001": "PET-1"}])
-    classic = {
-        "stream": {
-            "name": "people",
-            "json_schema": {"type": "object"},
-            "supported_sync_modes": ["incremental"],
-        },
-        "sync_mode": "incremental",
-        "destination_sync_mode": "append",
-    }
+    classic = stream_entry("people", "append")
     catalog = {
         "streams": [
             stream("unsubscribes", "Contact", "soft_delete", ["Email"]),
@@ -273,15 +257,7 @@ def test_a_contact_an_activation_stream_wrote_is_not_missing_from_a_classic_full
     """Classic and data-activation streams have writers of their own; the full-refresh mirror must
     count the contacts both wrote as present."""
     sandbox.seed([{"email": "gone@example.com", "tags": ["Airbyte"]}])
-    classic = {
-        "stream": {
-            "name": "people",
-            "json_schema": {"type": "object"},
-            "supported_sync_modes": ["full_refresh"],
-        },
-        "sync_mode": "full_refresh",
-        "destination_sync_mode": "overwrite",
-    }
+    classic = stream_entry("people", "overwrite")
     catalog = {"streams": [classic, stream("signups", "Contact", "append", ["Email"])]}
     messages = [
         rec("people", {"email": "kept@example.com"}),

@@ -17,7 +17,7 @@ from destination_ontraport.config import OntraportConfig, connection_specificati
 from destination_ontraport.failures import describe_validation_error
 from destination_ontraport.protocol.messages import RecordItem, StateItem, parse_line
 from destination_ontraport.protocol.state import echoed_state
-from destination_ontraport.rejected.bucket import RejectedObjects
+from destination_ontraport.rejected.bucket import BucketTarget, RejectedObjects
 from destination_ontraport.rejected.ledger import RejectLedger
 from destination_ontraport.rejected.paths import (
     DEFAULT_FILE_NAME_FORMAT,
@@ -381,7 +381,7 @@ def row(position: int, stream: str = "people") -> RejectedRow:
 
 def test_one_object_per_stream_and_store_with_part_numbers_counting_up() -> None:
     store = MemoryStore()
-    objects = RejectedObjects(store, settings(), "4242", AT)
+    objects = RejectedObjects(BucketTarget(store, settings(), "4242", AT))
     objects.store()
     assert store.puts == 0  # nothing rejected: nothing uploaded
     for position, stream in ((1, "people"), (2, "orders"), (3, "people")):
@@ -405,7 +405,9 @@ def test_one_object_per_stream_and_store_with_part_numbers_counting_up() -> None
 def test_a_failed_put_keeps_that_streams_rows_buffered_and_raises() -> None:
     store = MemoryStore(fail_on=2)
     objects = RejectedObjects(
-        store, settings(format={"format_type": "CSV"}, compression={"compression_type": "GZIP"}), "1", AT
+        BucketTarget(
+            store, settings(format={"format_type": "CSV"}, compression={"compression_type": "GZIP"}), "1", AT
+        )
     )
     objects.add(row(1, "people"))
     objects.add(row(2, "orders"))

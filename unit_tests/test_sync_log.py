@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from destination_ontraport.config import OntraportConfig
 from destination_ontraport.protocol.messages import InputItem, parse_line
-from destination_ontraport.rejected.bucket import RejectedObjects
+from destination_ontraport.rejected.bucket import BucketTarget, RejectedObjects
 from destination_ontraport.rejected.rejections import Rejections
 from destination_ontraport.rejected.rows import RejectedRow
 from destination_ontraport.rejected.settings import CsvFormat, JsonlFormat, NoCompression
@@ -154,7 +154,7 @@ def test_the_bucket_gets_one_object_per_store_under_sync_log_never_over_a_reject
     """A stream called `sync_log` puts its rejected records in `<sync id>/sync_log/` too: the two
     share the part numbers, so no object overwrites another."""
     store = MemoryStore()
-    rejected = RejectedObjects(store, settings(), "4242", AT)
+    rejected = RejectedObjects(BucketTarget(store, settings(), "4242", AT))
     log = BucketRecordLog(rejected.target)
     rejected.add(RejectedRow("bad", "sync_log", None, 1, None, {}))
     log.add(ROWS)
@@ -174,7 +174,7 @@ def test_the_bucket_gets_one_object_per_store_under_sync_log_never_over_a_reject
 
 
 def test_rows_a_failed_store_did_not_write_stay_unstored() -> None:
-    log = BucketRecordLog(RejectedObjects(MemoryStore(fail_on=1), settings(), "1", AT).target)
+    log = BucketRecordLog(BucketTarget(MemoryStore(fail_on=1), settings(), "1", AT))
     log.add(ROWS)
     with pytest.raises(Exception, match="gone"):
         log.store()
@@ -248,7 +248,7 @@ def test_a_state_waits_for_the_rows_of_its_records_and_goes_out_once_they_are_st
     """A rejected line's row waits in the bucket's buffer: the STATE after it is held (not released
     at once, as a STATE with nothing pending is), and goes out after the flush that stores the row."""
     store = MemoryStore()
-    log = BucketRecordLog(RejectedObjects(store, settings(), "1", AT).target)
+    log = BucketRecordLog(BucketTarget(store, settings(), "1", AT))
     report = SyncReport(Rejections(), sync_log=log)
     loop = MessageLoop(StreamRoutes([]), [NoWriter()], report, LoopSettings(batch_size=100))
     lines = [

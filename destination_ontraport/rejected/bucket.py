@@ -119,17 +119,11 @@ class BucketTarget:
 
 
 class RejectedObjects:
-    """The rejected rows of one sync, buffered per stream until `store()` writes one object per stream."""
+    """The rejected rows of one sync, buffered per stream until `store()` writes one object per stream
+    through `target` (which the sync log shares: one sequence of part numbers)."""
 
-    def __init__(
-        self,
-        store: ObjectStore,
-        settings: S3ObjectStorage,
-        sync_id: str,
-        started: datetime,
-        mask: Callable[[str], str] = filter_secrets,
-    ) -> None:
-        self.target = BucketTarget(store, settings, sync_id, started, mask)
+    def __init__(self, target: BucketTarget) -> None:
+        self.target = target
         self._rows: dict[tuple[str | None, str], list[RejectedRow]] = {}
         self.buffered = 0  # rows not yet stored; the sync loop holds STATEs while this is above 0
         self.stored = 0
@@ -190,4 +184,4 @@ def open_rejected_objects(
     started = now()
     sync_id, source = resolve_sync_id((s.sync_id for s in catalog.streams), environ, started)
     logger.info(f"Rejected records go to {settings.location} under sync id {sync_id} (from {source}).")
-    return RejectedObjects(S3Store(settings), settings, sync_id, started)
+    return RejectedObjects(BucketTarget(S3Store(settings), settings, sync_id, started))

@@ -172,9 +172,8 @@ class MessageLoop:
             superseded = route.take(item.data, item.position)
             if superseded is not None:
                 self._report.counts.superseded += 1
-                self._rejections.forget(
-                    superseded
-                )  # replaced by a later version: it can no longer be refused
+                # replaced by a later version: it can no longer be refused
+                self._rejections.forget(superseded)
                 self._report.sync_log.add(
                     [RecordResult(superseded, route.label, None, "superseded", reason=SUPERSEDED)]
                 )
